@@ -1,0 +1,423 @@
+//! Where the object store is and who we are: resolved once, like the AWS CLI does.
+//!
+//! Order (first wins): explicit builder arguments; `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+//! `AWS_SESSION_TOKEN` (unless a profile was named explicitly); the profile (`AWS_PROFILE`, else
+//! `default`) in `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`) and `~/.aws/config`
+//! (`AWS_CONFIG_FILE`). Endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's
+//! `endpoint_url`, else Jetstream 2. Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's
+//! `region`, else `RegionOne`. Nothing below this module reads the environment or these files.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Jetstream 2's object store (Ceph RGW, path-style, SigV4).
+pub const JETSTREAM2_ENDPOINT: &str = "https://js2.jetstream-cloud.org:8001";
+/// The region name Jetstream 2's RGW expects in signatures and bucket creation.
+pub const JETSTREAM2_REGION: &str = "RegionOne";
+
+/// An access key pair. Debug and Display never show the secret, and at most 4 chars of the key id.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Credentials {
+    pub(crate) key_id: String,
+    pub(crate) secret: String,
+    pub(crate) token: Option<String>,
+}
+
+impl Credentials {
+    /// Credentials from an access key id, a secret and an optional session token.
+    pub fn new(key_id: impl Into<String>, secret: impl Into<String>, token: Option<String>) -> Self {
+        Credentials { key_id: key_id.into(), secret: secret.into(), token }
+    }
+
+    /// The key id shortened for display: its first 4 characters and an ellipsis.
+    pub fn key_id_hint(&self) -> String {
+        let head: String = self.key_id.chars().take(4).collect();
+        format!("{head}…")
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credentials({}, secret: ***)", self.key_id_hint())
+    }
+}
+
+/// A resolved object-store configuration: endpoint, region and credentials (`None`: anonymous).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct S3Config {
+    pub(crate) endpoint: String,
+    pub(crate) region: String,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) source: String,
+}
+
+impl S3Config {
+    /// The endpoint URL, e.g. `https://js2.jetstream-cloud.org:8001`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+    /// The signing region, e.g. `RegionOne`.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    /// True when requests are never signed.
+    pub fn is_anonymous(&self) -> bool {
+        self.credentials.is_none()
+    }
+    /// Where the credentials came from (e.g. `profile default in ~/.aws/credentials`).
+    pub fn credentials_source(&self) -> &str {
+        &self.source
+    }
+    pub(crate) fn allow_http(&self) -> bool {
+        self.endpoint.starts_with("http://")
+    }
+}
+
+impl fmt::Display for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.credentials {
+            None => write!(f, "{} (region {}, anonymous)", self.endpoint, self.region),
+            Some(c) => write!(
+                f,
+                "{} (region {}, key {} from {})",
+                self.endpoint,
+                self.region,
+                c.key_id_hint(),
+                self.source
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "S3Config({self})")
+    }
+}
+
+/// Builds an [`S3Config`]; every setting is optional and falls back as the module docs say.
+#[derive(Clone, Default)]
+pub struct S3ConfigBuilder {
+    anon: bool,
+    key_id: Option<String>,
+    secret: Option<String>,
+    token: Option<String>,
+    profile: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    env: Option<HashMap<String, String>>,
+}
+
+impl fmt::Debug for S3ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3ConfigBuilder")
+            .field("anon", &self.anon)
+            .field("profile", &self.profile)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3ConfigBuilder {
+    /// A builder with nothing set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Never sign requests, even when credentials exist in the environment or files.
+    pub fn anon(mut self, anon: bool) -> Self {
+        self.anon = anon;
+        self
+    }
+    /// Use this access key pair.
+    pub fn key(mut self, key_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self.secret = Some(secret.into());
+        self
+    }
+    /// Use this session token with the key pair.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+    /// Read this profile from the AWS files (overrides `AWS_PROFILE` and env keys).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+    /// Use this endpoint URL (`https://…`, or `http://…` for a local test server).
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+    /// Use this region (Jetstream 2: `RegionOne`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// Resolve against this environment instead of the process's (tests, reproducible setups).
+    pub fn env(mut self, vars: HashMap<String, String>) -> Self {
+        self.env = Some(vars);
+        self
+    }
+
+    /// Resolve the configuration. Warns on stderr when the credentials file is readable by others.
+    pub fn build(self) -> Result<S3Config> {
+        let env = match &self.env {
+            Some(vars) => vars.clone(),
+            None => std::env::vars().collect(),
+        };
+        let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).map(|v| v.trim().to_string());
+        let home = get("HOME").map(PathBuf::from);
+        let aws_file = |var: &str, name: &str| -> Option<PathBuf> {
+            get(var).map(PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
+        };
+        let creds_path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+        let config_path = aws_file("AWS_CONFIG_FILE", "config");
+        let creds_file = creds_path.as_deref().map(IniFile::load).transpose()?.flatten();
+        let config_file = config_path.as_deref().map(IniFile::load).transpose()?.flatten();
+
+        let profile_explicit = self.profile.is_some();
+        let profile = self
+            .profile
+            .clone()
+            .or_else(|| get("AWS_PROFILE"))
+            .or_else(|| get("AWS_DEFAULT_PROFILE"))
+            .unwrap_or_else(|| "default".to_string());
+        let cred_section = creds_file.as_ref().and_then(|f| f.section(&profile));
+        let conf_name = if profile == "default" { "default".to_string() } else { format!("profile {profile}") };
+        let conf_section = config_file.as_ref().and_then(|f| f.section(&conf_name));
+        let profile_named = profile_explicit || get("AWS_PROFILE").is_some();
+        if profile_named && cred_section.is_none() && conf_section.is_none() && !self.anon {
+            let known: Vec<String> = creds_file.iter().chain(config_file.iter()).flat_map(|f| f.names()).collect();
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "profile '{profile}' not found in {} or {} (profiles there: {}); add a [{profile}] section or set AWS_PROFILE to one of those",
+                    show(creds_path.as_deref()),
+                    show(config_path.as_deref()),
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
+        }
+        let from_profile = |key: &str| -> Option<String> {
+            cred_section.and_then(|s| s.get(key)).or_else(|| conf_section.and_then(|s| s.get(key))).cloned()
+        };
+
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| get("AWS_ENDPOINT_URL_S3"))
+            .or_else(|| get("AWS_ENDPOINT_URL"))
+            .or_else(|| conf_section.and_then(|s| s.get("s3.endpoint_url").or_else(|| s.get("endpoint_url"))).cloned())
+            .unwrap_or_else(|| JETSTREAM2_ENDPOINT.to_string());
+        let endpoint = check_endpoint(&endpoint)?;
+        let region = self
+            .region
+            .clone()
+            .or_else(|| get("AWS_REGION"))
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .or_else(|| conf_section.and_then(|s| s.get("region")).cloned())
+            .unwrap_or_else(|| JETSTREAM2_REGION.to_string());
+
+        if self.anon {
+            return Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into() });
+        }
+        let (credentials, source) = if let (Some(k), Some(s)) = (&self.key_id, &self.secret) {
+            (Some(Credentials::new(k, s, self.token.clone())), "arguments".to_string())
+        } else if let (false, Some(k), Some(s)) =
+            (profile_explicit, get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
+        {
+            (Some(Credentials::new(k, s, get("AWS_SESSION_TOKEN"))), "environment (AWS_ACCESS_KEY_ID)".to_string())
+        } else {
+            match (from_profile("aws_access_key_id"), from_profile("aws_secret_access_key")) {
+                (Some(k), Some(s)) => {
+                    let file = if cred_section.and_then(|c| c.get("aws_access_key_id")).is_some() {
+                        creds_path.as_deref()
+                    } else {
+                        config_path.as_deref()
+                    };
+                    if let Some(f) = file {
+                        warn_if_shared(f);
+                    }
+                    (Some(Credentials::new(k, s, from_profile("aws_session_token"))), format!("profile {profile} in {}", show(file)))
+                }
+                (Some(_), None) | (None, Some(_)) => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!(
+                            "profile '{profile}' in {} has only one of aws_access_key_id / aws_secret_access_key; add the missing line",
+                            show(creds_path.as_deref())
+                        ),
+                    ))
+                }
+                (None, None) => (None, String::new()),
+            }
+        };
+        match credentials {
+            Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source }),
+            None => Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "no credentials found (looked at explicit keys, AWS_ACCESS_KEY_ID, profile '{profile}' in {}); \
+                     for public data use S3FileSystem::anon(), else put keys in ~/.aws/credentials \
+                     (on Jetstream 2: openstack ec2 credentials create)",
+                    show(creds_path.as_deref())
+                ),
+            )),
+        }
+    }
+}
+
+fn show(p: Option<&Path>) -> String {
+    p.map(|p| p.display().to_string()).unwrap_or_else(|| "~/.aws (HOME unset)".into())
+}
+
+fn check_endpoint(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains('/') => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "invalid endpoint URL '{url}'; use scheme://host[:port] with no path, e.g. {JETSTREAM2_ENDPOINT}"
+            ),
+        )),
+    }
+}
+
+#[cfg(unix)]
+fn warn_if_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "warning: {} is readable by other users (mode {mode:o}); run: chmod 600 {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+}
+#[cfg(not(unix))]
+fn warn_if_shared(_: &Path) {}
+
+/// The AWS INI dialect: `[section]`, `key = value`, `#`/`;` comments, and indented
+/// `key = value` lines under a `name =` line as nested settings (stored as `name.key`).
+#[derive(Debug, Default)]
+struct IniFile {
+    sections: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl IniFile {
+    /// `Ok(None)` when the file does not exist.
+    fn load(path: &Path) -> Result<Option<IniFile>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => IniFile::parse(&text, path).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("cannot read", path, e)),
+        }
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<IniFile> {
+        let mut file = IniFile::default();
+        let mut current: Option<String> = None;
+        let mut nested: Option<String> = None;
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            let bad = |what: &str| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("malformed {} line {}: {what}; expected [profile] or key = value", path.display(), n + 1),
+                )
+            };
+            if let Some(name) = line.strip_prefix('[') {
+                let name = name.strip_suffix(']').ok_or_else(|| bad("section header without ']'"))?.trim();
+                current = Some(name.to_string());
+                nested = None;
+                file.sections.entry(name.to_string()).or_default();
+                continue;
+            }
+            let section = current.as_ref().ok_or_else(|| bad("setting before any [section]"))?;
+            let (key, value) = line.split_once('=').ok_or_else(|| bad("no '='"))?;
+            let (key, value) = (key.trim().to_lowercase(), value.trim().to_string());
+            let indented = raw.starts_with(char::is_whitespace);
+            let entries = file.sections.get_mut(section).expect("section inserted above");
+            match (&nested, indented) {
+                (Some(parent), true) => {
+                    entries.insert(format!("{parent}.{key}"), value);
+                }
+                _ if value.is_empty() => nested = Some(key),
+                _ => {
+                    nested = None;
+                    entries.insert(key, value);
+                }
+            }
+        }
+        Ok(file)
+    }
+
+    fn section(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.sections.get(name)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.sections.keys().map(|k| k.trim_start_matches("profile ").to_string()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_to_jetstream2_anonymous() {
+        let c = S3ConfigBuilder::new().anon(true).env(env(&[])).build().unwrap();
+        assert_eq!(c.endpoint(), JETSTREAM2_ENDPOINT);
+        assert_eq!(c.region(), JETSTREAM2_REGION);
+        assert!(c.is_anonymous());
+    }
+
+    #[test]
+    fn nested_s3_endpoint_in_config() {
+        let ini = "[profile js]\nregion = r1\ns3 =\n  endpoint_url = http://127.0.0.1:9\n[default]\nregion=x\n";
+        let f = IniFile::parse(ini, Path::new("config")).unwrap();
+        let s = f.section("profile js").unwrap();
+        assert_eq!(s.get("s3.endpoint_url").unwrap(), "http://127.0.0.1:9");
+        assert_eq!(s.get("region").unwrap(), "r1");
+        assert_eq!(f.section("default").unwrap().get("region").unwrap(), "x");
+    }
+
+    #[test]
+    fn malformed_line_names_file_and_line() {
+        let e = IniFile::parse("[default]\naws_access_key_id\n", Path::new("/h/.aws/credentials")).unwrap_err();
+        assert!(e.message().contains("/h/.aws/credentials line 2"), "{e}");
+    }
+
+    #[test]
+    fn endpoint_must_be_scheme_and_host() {
+        assert!(check_endpoint("js2.jetstream-cloud.org:8001").is_err());
+        assert!(check_endpoint("https://host/path").is_err());
+        assert_eq!(check_endpoint("http://127.0.0.1:80/").unwrap(), "http://127.0.0.1:80");
+    }
+
+    #[test]
+    fn debug_never_shows_secret() {
+        let c = Credentials::new("AKIAEXAMPLE", "supersecretvalue", Some("tok".into()));
+        let s = format!("{c:?}");
+        assert!(!s.contains("supersecret") && !s.contains("AKIAEX") && s.contains("AKIA"), "{s}");
+    }
+}

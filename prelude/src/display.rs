@@ -1,0 +1,200 @@
+//! Rich output: evcxr calls `evcxr_display` on a cell's final value. HTML tables for arrays,
+//! groups and listings (with a text/plain twin for consoles and tests), like dask's reprs.
+
+use crate::compute::{Histogram, Stats, StoreReport};
+use crate::fs::{EntryKind, Listing};
+use crate::zarr::{ZarrArray, ZarrGroup};
+use std::fmt::{self, Write};
+
+/// Print an evcxr rich-output bundle: text/plain and text/html.
+pub(crate) fn emit(plain: &str, html: &str) {
+    println!("EVCXR_BEGIN_CONTENT text/plain\n{plain}\nEVCXR_END_CONTENT");
+    println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+}
+
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Bytes in human units, like dask's repr (`3.81 MiB`).
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", units[u])
+    }
+}
+
+/// A small SVG of the chunk grid of the last two dimensions (dask draws the same picture).
+fn chunk_svg(shape: &[u64], chunks: &[u64]) -> String {
+    let (h, w, ch, cw) = match shape.len() {
+        0 => return String::new(),
+        1 => (1, shape[0], 1, chunks[0]),
+        n => (shape[n - 2], shape[n - 1], chunks[n - 2], chunks[n - 1]),
+    };
+    let max = 160.0;
+    let scale = max / (w.max(h).max(1) as f64);
+    let (pw, ph) = ((w as f64 * scale).max(8.0), (h as f64 * scale).max(8.0));
+    let mut s = format!("<svg width=\"{:.0}\" height=\"{:.0}\" style=\"stroke:rgb(0,0,0);stroke-width:1\">", pw + 4.0, ph + 4.0);
+    let _ = write!(s, "<rect x=\"2\" y=\"2\" width=\"{pw:.1}\" height=\"{ph:.1}\" style=\"fill:#ECB172A0\"/>");
+    // At most ~40 lines per axis keeps the picture readable for many chunks.
+    let lines = |n: u64, c: u64| -> Vec<f64> {
+        let k = n.div_ceil(c.max(1));
+        let step = k.div_ceil(40).max(1);
+        (1..k).step_by(step as usize).map(|i| (i * c) as f64 / n.max(1) as f64).collect()
+    };
+    for f in lines(w, cw) {
+        let x = 2.0 + f * pw;
+        let _ = write!(s, "<line x1=\"{x:.1}\" y1=\"2\" x2=\"{x:.1}\" y2=\"{:.1}\"/>", ph + 2.0);
+    }
+    if shape.len() > 1 {
+        for f in lines(h, ch) {
+            let y = 2.0 + f * ph;
+            let _ = write!(s, "<line x1=\"2\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>", pw + 2.0);
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn table(rows: &[(&str, String)]) -> String {
+    let mut s = String::from("<table>");
+    for (k, v) in rows {
+        let _ = write!(s, "<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">{}</td></tr>", esc(k), esc(v));
+    }
+    s.push_str("</table>");
+    s
+}
+
+impl ZarrArray {
+    fn rows(&self) -> Vec<(&'static str, String)> {
+        let chunk_bytes = self.chunks.iter().product::<u64>() * self.dtype.size() as u64;
+        vec![
+            ("URL", self.url()),
+            ("Zarr format", self.zarr_format.to_string()),
+            ("Shape", format!("{:?}", self.shape)),
+            ("Chunks", format!("{:?} ({} per chunk)", self.chunks, human_bytes(chunk_bytes))),
+            ("Chunk grid", format!("{:?} = {} chunks", self.chunk_grid(), self.nchunks())),
+            ("Dtype", self.dtype.to_string()),
+            ("Codecs", self.codecs.clone()),
+            ("Fill value", self.fill_value.to_string()),
+            ("Size", human_bytes(self.nbytes())),
+        ]
+    }
+
+    /// Rich display in Jupyter: a property table and a chunk-grid picture.
+    pub fn evcxr_display(&self) {
+        let html = format!(
+            "<div style=\"display:flex;gap:2em;align-items:center\"><div><b>Zarr array</b>{}</div>{}</div>",
+            table(&self.rows()),
+            chunk_svg(&self.shape, &self.chunks)
+        );
+        emit(&self.to_string(), &html);
+    }
+}
+
+impl fmt::Display for ZarrArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Zarr array")?;
+        for (k, v) in self.rows() {
+            writeln!(f, "  {k:<12} {v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ZarrGroup {
+    /// Rich display in Jupyter: the group's members.
+    pub fn evcxr_display(&self) {
+        emit(&self.to_string(), &format!("<pre>{}</pre>", esc(&self.to_string())));
+    }
+}
+
+impl fmt::Display for ZarrGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Zarr group {} (format {})", self.url(), self.zarr_format)?;
+        match self.members() {
+            Ok((arrays, groups)) => {
+                for g in groups {
+                    writeln!(f, "  {g}/ (group)")?;
+                }
+                for a in arrays {
+                    writeln!(f, "  {a} (array)")?;
+                }
+                Ok(())
+            }
+            Err(e) => writeln!(f, "  (cannot list members: {e})"),
+        }
+    }
+}
+
+impl Listing {
+    /// Rich display in Jupyter: a table of names, kinds, sizes and times.
+    pub fn evcxr_display(&self) {
+        let mut html = format!("<table><caption style=\"text-align:left\">{} ({} entries)</caption><tr><th>name</th><th>type</th><th>size</th><th>modified</th></tr>", esc(if self.path.is_empty() { "buckets" } else { &self.path }), self.len());
+        for e in &self.entries {
+            let size = if e.kind == EntryKind::File { human_bytes(e.size) } else { String::new() };
+            let _ = write!(
+                html,
+                "<tr><td style=\"text-align:left\">{}</td><td>{}</td><td style=\"text-align:right\">{}</td><td>{}</td></tr>",
+                esc(&e.name),
+                e.kind,
+                size,
+                esc(e.modified.as_deref().unwrap_or(""))
+            );
+        }
+        html.push_str("</table>");
+        emit(&self.to_string(), &html);
+    }
+}
+
+impl fmt::Display for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.entries {
+            match e.kind {
+                EntryKind::File => writeln!(f, "{:<60} {:>12}", e.name, e.size)?,
+                _ => writeln!(f, "{}/", e.name)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Stats {
+    /// Rich display in Jupyter: a one-row table.
+    pub fn evcxr_display(&self) {
+        let rows = [
+            ("count", self.count.to_string()),
+            ("mean", self.mean.to_string()),
+            ("std", self.std.to_string()),
+            ("min", self.min.to_string()),
+            ("max", self.max.to_string()),
+            ("sum", self.sum.to_string()),
+        ];
+        emit(&self.to_string(), &table(&rows));
+    }
+}
+
+impl StoreReport {
+    /// Rich display in Jupyter (plain text).
+    pub fn evcxr_display(&self) {
+        emit(&self.to_string(), &format!("<pre>{}</pre>", esc(&self.to_string())));
+    }
+}
+
+impl Histogram {
+    /// Rich display in Jupyter: the histogram as a bar chart.
+    pub fn evcxr_display(&self) {
+        match crate::plot::hist_counts(self, "histogram") {
+            Ok(fig) => fig.evcxr_display(),
+            Err(e) => println!("{e}"),
+        }
+    }
+}

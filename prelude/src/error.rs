@@ -1,0 +1,94 @@
+//! One error type for the notebook API.
+//!
+//! Every message is one line that says what failed, where, and what to try: a notebook user reads
+//! it once, in a cell's output, and should not need a backtrace. Messages never contain secrets.
+
+use std::fmt;
+
+/// What kind of failure an [`Error`] is, for code that wants to react to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad configuration: endpoint, region, profile, AWS config files.
+    Config,
+    /// The server could not be reached (DNS, refused connection, timeout).
+    Connection,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// The server rejected the credentials (wrong secret, unknown key id).
+    Auth,
+    /// The credentials are valid but not allowed to do this.
+    AccessDenied,
+    /// A bucket, key, array or group does not exist.
+    NotFound,
+    /// Something already exists where it would be created.
+    AlreadyExists,
+    /// An argument is invalid (bucket name, slice, shape, dtype name).
+    InvalidInput,
+    /// Stored Zarr metadata is corrupt or not understood.
+    Metadata,
+    /// A chunk could not be encoded or decoded.
+    Codec,
+    /// Local file I/O failed.
+    Io,
+    /// Anything else the server or a library reported.
+    Other,
+}
+
+/// The error every prelude call returns: one actionable line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+/// `Result` with the prelude's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` whose message is `message` (one line: what, where, what to try).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        // Keep it one line whatever the source said.
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        Error { kind, message }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput, message)
+    }
+
+    pub(crate) fn io(what: &str, path: &std::path::Path, e: std::io::Error) -> Self {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound => "check the path",
+            std::io::ErrorKind::PermissionDenied => "check the file's permissions",
+            _ => "check the path and free disk space",
+        };
+        Error::new(ErrorKind::Io, format!("{what} {}: {e}; {hint}", path.display()))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+// Debug is what `?` at the end of a notebook cell prints: keep it the same single line.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

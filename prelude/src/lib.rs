@@ -1,0 +1,46 @@
+//! # zarr-prelude
+//!
+//! What the "Rust (Zarr)" Jupyter kernel puts in every notebook: Zarr v2/v3 arrays on
+//! S3-compatible object storage (Jetstream 2's Ceph RGW by default) or local disk, read into and
+//! written from `ndarray`, chunk-parallel; s3fs-style bucket helpers; dask-style generators and
+//! streaming reductions; inline plots and tables.
+//!
+//! Everything is synchronous and concrete: async I/O runs inside each call, so cells compile
+//! fast and values can be kept across cells.
+//!
+//! ```no_run
+//! use zarr_prelude::prelude::*;
+//! # fn main() -> Result<()> {
+//! let fs = S3FileSystem::anon()?;                       // Jetstream 2, no credentials
+//! let z = fs.open_array("pangeo-public/example.zarr")?; // v2 or v3
+//! let block = z.read_slice::<f32>(&[0..100, 0..100])?;  // an ndarray
+//! println!("mean = {}", z.mean()?);                     // streaming, chunk-parallel
+//! # Ok(()) }
+//! ```
+
+pub mod compute;
+pub mod config;
+mod display;
+pub mod error;
+pub mod fs;
+pub mod plot;
+mod progress;
+mod runtime;
+mod s3;
+pub mod zarr;
+
+/// Everything a notebook needs: `use zarr_prelude::prelude::*;`.
+pub mod prelude {
+    pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
+    pub use crate::config::{S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
+    pub use crate::display::human_bytes;
+    pub use crate::error::{Error, ErrorKind, Result};
+    pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
+    pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
+    pub use crate::zarr::{
+        consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, Dtype,
+        Element, ZarrArray, ZarrGroup,
+    };
+    pub use ndarray::{self, s, Array, Array1, Array2, ArrayD, Axis, IxDyn};
+    pub use serde_json::{self, json};
+}

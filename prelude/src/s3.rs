@@ -1,0 +1,226 @@
+//! S3 clients: object_store for object operations, and SigV4-signed requests (object_store's own
+//! signer and HTTP client, so one HTTP/TLS stack) for the bucket-level calls it lacks.
+
+use crate::config::S3Config;
+use crate::error::{Error, ErrorKind, Result};
+use bytes::Bytes;
+use http::{Method, Request};
+use object_store::aws::{AmazonS3Builder, AwsAuthorizer, AwsCredential};
+use object_store::client::{HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector};
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Requests in flight for chunk-parallel work: enough to hide object-store latency on 2 cores.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+fn client_options(cfg: &S3Config) -> ClientOptions {
+    ClientOptions::new()
+        .with_allow_http(cfg.allow_http())
+        .with_connect_timeout(Duration::from_secs(10))
+        .with_timeout(Duration::from_secs(120))
+        .with_pool_max_idle_per_host(64)
+}
+
+fn retry_config() -> RetryConfig {
+    RetryConfig { max_retries: 6, retry_timeout: Duration::from_secs(60), ..Default::default() }
+}
+
+/// The object_store client for one bucket, cached per configuration (this copy of the prelude).
+pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    type Cache = Mutex<HashMap<(S3Config, String), Arc<dyn ObjectStore>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (cfg.clone(), bucket.to_string());
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = cache.get(&key) {
+        return Ok(s.clone());
+    }
+    let mut b = AmazonS3Builder::new()
+        .with_endpoint(&cfg.endpoint)
+        .with_region(&cfg.region)
+        .with_bucket_name(bucket)
+        .with_virtual_hosted_style_request(false)
+        .with_client_options(client_options(cfg))
+        .with_retry(retry_config());
+    b = match &cfg.credentials {
+        // Never fall through to instance-metadata lookups: anonymous means unsigned.
+        None => b.with_skip_signature(true),
+        Some(c) => {
+            let b = b.with_access_key_id(&c.key_id).with_secret_access_key(&c.secret);
+            match &c.token {
+                Some(t) => b.with_token(t),
+                None => b,
+            }
+        }
+    };
+    let store: Arc<dyn ObjectStore> = Arc::new(b.build().map_err(|e| Error::new(
+        ErrorKind::Config,
+        format!("cannot configure S3 client for bucket '{bucket}' at {}: {e}", cfg.endpoint),
+    ))?);
+    cache.insert(key, store.clone());
+    Ok(store)
+}
+
+fn http_client(cfg: &S3Config) -> Result<HttpClient> {
+    static CACHE: OnceLock<Mutex<HashMap<bool, HttpClient>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = cache.get(&cfg.allow_http()) {
+        return Ok(c.clone());
+    }
+    let client = ReqwestConnector::default()
+        .connect(&client_options(cfg))
+        .map_err(|e| Error::new(ErrorKind::Config, format!("cannot create HTTP client: {e}")))?;
+    cache.insert(cfg.allow_http(), client.clone());
+    Ok(client)
+}
+
+/// A response to a bucket-level request.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+/// Send one signed (or, anonymous, unsigned) request to `{endpoint}/{path}?{query}`.
+pub(crate) async fn request(
+    cfg: &S3Config,
+    method: Method,
+    path: &str,
+    query: &str,
+    body: Bytes,
+    content_md5: bool,
+) -> Result<Reply> {
+    let mut url = format!("{}/{}", cfg.endpoint, path);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let mut req = Request::builder().method(method.clone()).uri(&url);
+    if content_md5 {
+        use base64::Engine;
+        use md5::Digest;
+        let digest = md5::Md5::digest(&body);
+        req = req.header("content-md5", base64::engine::general_purpose::STANDARD.encode(digest));
+    }
+    let mut req = req
+        .body(HttpRequestBody::from(body))
+        .map_err(|e| Error::invalid(format!("cannot build request for {url}: {e}")))?;
+    if let Some(c) = &cfg.credentials {
+        let cred = AwsCredential { key_id: c.key_id.clone(), secret_key: c.secret.clone(), token: c.token.clone() };
+        AwsAuthorizer::new(&cred, "s3", &cfg.region)
+            .try_authorize(&mut req, None)
+            .map_err(|e| Error::new(ErrorKind::Auth, format!("cannot sign request for {url}: {e}")))?;
+    }
+    let client = http_client(cfg)?;
+    let mut attempt = 0;
+    loop {
+        let r = client.execute(clone_request(&req)).await;
+        match r {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let body = resp.into_body().bytes().await.unwrap_or_default();
+                if (status == 503 || status == 500) && attempt < 4 {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    continue;
+                }
+                return Ok(Reply { status, body });
+            }
+            Err(e) if attempt < 2 && e.kind() == object_store::client::HttpErrorKind::Interrupted => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+            Err(e) => return Err(classify(&format!("{e} {:?}", std::error::Error::source(&e)), method.as_str(), &url, cfg)),
+        }
+    }
+}
+
+fn clone_request(req: &Request<HttpRequestBody>) -> Request<HttpRequestBody> {
+    let body = req.body().as_bytes().cloned().unwrap_or_default();
+    let mut r = Request::new(HttpRequestBody::from(body));
+    *r.method_mut() = req.method().clone();
+    *r.uri_mut() = req.uri().clone();
+    *r.headers_mut() = req.headers().clone();
+    r
+}
+
+/// The `<Code>` of an S3 XML error body.
+pub(crate) fn xml_code(body: &[u8]) -> Option<String> {
+    xml_values(&String::from_utf8_lossy(body), "Code").into_iter().next()
+}
+
+/// Every text value of `<tag>…</tag>` in a small S3 XML document.
+pub(crate) fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(unescape(&after[..j]));
+        rest = &after[j + close.len()..];
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+/// Turn any S3 failure text (an S3 error code, a status, a transport error) into one
+/// actionable line. `what` is the operation, `target` the URL or `s3://` path it was on.
+pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> Error {
+    let has = |s: &str| text.contains(s);
+    let ep = &cfg.endpoint;
+    let (kind, hint) = if has("SignatureDoesNotMatch") {
+        (ErrorKind::Auth, format!("the secret key does not match the key id (SignatureDoesNotMatch); check aws_secret_access_key for {}", cfg.source))
+    } else if has("InvalidAccessKeyId") {
+        (ErrorKind::Auth, format!("the server does not know this access key id (InvalidAccessKeyId); check aws_access_key_id from {} and that {ep} is the right endpoint", cfg.source))
+    } else if has("AuthorizationHeaderMalformed") || has("InvalidRegion") {
+        (ErrorKind::Config, format!("region '{}' was rejected; set AWS_REGION or .region(...) to the server's region (Jetstream 2: RegionOne)", cfg.region))
+    } else if has("InvalidLocationConstraint") || has("IllegalLocationConstraint") {
+        (ErrorKind::Config, format!("the server rejected region '{}' as the bucket location; set the region to the server's (Jetstream 2: RegionOne)", cfg.region))
+    } else if has("NoSuchBucket") {
+        (ErrorKind::NotFound, "no such bucket; fs.ls(\"\") lists your buckets, fs.mkdir(\"name\") creates one".to_string())
+    } else if has("NoSuchKey") || has("not found") || has("404") && !has("403") {
+        (ErrorKind::NotFound, "no such key; check the path with fs.ls(...)".to_string())
+    } else if has("AccessDenied") || has("403") {
+        let who = if cfg.is_anonymous() { "anonymous access is not allowed; use S3FileSystem::new() with credentials, or ask the owner to make it public".to_string() } else { "these credentials are not allowed to do this; check the bucket owner and its policy".to_string() };
+        (ErrorKind::AccessDenied, format!("access denied: {who}"))
+    } else if has("BucketAlreadyExists") {
+        (ErrorKind::AlreadyExists, "that bucket name is taken by another user; bucket names are global, pick another".to_string())
+    } else if has("BucketAlreadyOwnedByYou") {
+        (ErrorKind::AlreadyExists, "you already own this bucket".to_string())
+    } else if has("BucketNotEmpty") {
+        (ErrorKind::InvalidInput, "the bucket is not empty; fs.rm_r(\"bucket\") removes it with its contents".to_string())
+    } else if has("InvalidBucketName") {
+        (ErrorKind::InvalidInput, "invalid bucket name; use 3-63 lowercase letters, digits, '-' and '.'".to_string())
+    } else if has("dns error") || has("failed to lookup address") || has("Name or service not known") {
+        (ErrorKind::Connection, format!("cannot resolve the host of {ep}; check the endpoint URL (AWS_ENDPOINT_URL) and your network"))
+    } else if has("Connection refused") || has("ConnectionRefused") || has("tcp connect error") {
+        (ErrorKind::Connection, format!("connection refused by {ep}; check the endpoint's host and port and that the server is running"))
+    } else if has("certificate") || has("InvalidCertificate") || has("tls") || has("TLS") {
+        (ErrorKind::Tls, format!("TLS failure talking to {ep}; check the URL's scheme and port (https vs http) and the system's CA certificates"))
+    } else if has("timed out") || has("timeout") || has("Timeout") {
+        (ErrorKind::Connection, format!("{ep} did not answer in time; retry, or check the network and endpoint"))
+    } else {
+        let short: String = text.chars().take(300).collect();
+        (ErrorKind::Other, format!("{short}; check the endpoint ({ep}) and retry"))
+    };
+    Error::new(kind, format!("{what} {target} failed: {hint}"))
+}
+
+/// Map an object_store error on `target` to one actionable line.
+pub(crate) fn from_object_store(e: &object_store::Error, what: &str, target: &str, cfg: &S3Config) -> Error {
+    let mut text = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        text.push_str(" | ");
+        text.push_str(&s.to_string());
+        src = s.source();
+    }
+    if matches!(e, object_store::Error::NotFound { .. }) && !text.contains("NoSuchBucket") {
+        return Error::new(ErrorKind::NotFound, format!("{what} {target} failed: no such key; check the path with fs.ls(...)"));
+    }
+    classify(&text, what, target, cfg)
+}

@@ -1,0 +1,543 @@
+//! [`ZarrArray`]: open, create, read and write Zarr v2/v3 arrays, chunk-parallel.
+
+use super::dtype::{Dtype, Element};
+use super::location::Location;
+use super::spec::{py_json, ArraySpec};
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
+use crate::runtime::block_on;
+use crate::s3::DEFAULT_CONCURRENCY;
+use futures::{stream, StreamExt};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use serde_json::{Map, Value};
+use std::ops::Range;
+use std::sync::Arc;
+use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArraySubset};
+use zarrs::storage::AsyncReadableWritableListableStorageTraits as Storage;
+use zarrs_object_store::AsyncObjectStore;
+
+pub(crate) type ZArray = Array<dyn Storage>;
+
+/// A Zarr array (v2 or v3) in an object store or a local directory.
+///
+/// Holds its location and metadata only: cheap to clone, safe to keep across cells. Every call
+/// builds what it needs and runs chunk requests concurrently (see [`ZarrArray::set_concurrency`]).
+#[derive(Clone, Debug)]
+pub struct ZarrArray {
+    pub(crate) loc: Location,
+    pub(crate) meta: ArrayMetadata,
+    pub(crate) shape: Vec<u64>,
+    pub(crate) chunks: Vec<u64>,
+    pub(crate) dtype: Dtype,
+    pub(crate) zarr_format: u8,
+    pub(crate) fill_value: Value,
+    pub(crate) codecs: String,
+    pub(crate) attrs: Map<String, Value>,
+    pub(crate) concurrency: usize,
+}
+
+fn corrupt(url: &str, key: &str, why: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Metadata,
+        format!("corrupt Zarr metadata at {url}/{key}: {why}; rewrite the array or check who wrote it"),
+    )
+}
+
+impl ZarrArray {
+    /// Open the array at a location (metadata is read once, here).
+    pub(crate) fn open_at(loc: Location) -> Result<ZarrArray> {
+        let store = loc.store(false)?;
+        let url = loc.url();
+        let (v3, v2, attrs, group) = block_on(async {
+            let v3 = loc.get(&*store, "zarr.json").await?;
+            if v3.is_some() {
+                return Ok::<_, Error>((v3, None, None, false));
+            }
+            let (v2, attrs) = futures::join!(loc.get(&*store, ".zarray"), loc.get(&*store, ".zattrs"));
+            let group = if v2.as_ref().map(|v| v.is_none()).unwrap_or(false) {
+                loc.get(&*store, ".zgroup").await?.is_some()
+            } else {
+                false
+            };
+            Ok((None, v2?, attrs?, group))
+        })??;
+        if let Some(bytes) = v3 {
+            let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, "zarr.json", e))?;
+            if doc.get("node_type").and_then(Value::as_str) == Some("group") {
+                return Err(Error::new(ErrorKind::InvalidInput, format!("{url} is a Zarr group, not an array; use open_group(\"{url}\")")));
+            }
+            return ZarrArray::from_v3(loc, doc);
+        }
+        let Some(bytes) = v2 else {
+            let what = if group { "it is a Zarr group; use open_group" } else { "no .zarray or zarr.json there; check the path with fs.ls" };
+            return Err(Error::new(ErrorKind::NotFound, format!("no Zarr array at {url}: {what}")));
+        };
+        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, ".zarray", e))?;
+        let attrs = match attrs {
+            Some(a) => match serde_json::from_slice::<Value>(&a).map_err(|e| corrupt(&url, ".zattrs", e))? {
+                Value::Object(m) => m,
+                _ => return Err(corrupt(&url, ".zattrs", "not a JSON object")),
+            },
+            None => Map::new(),
+        };
+        ZarrArray::from_v2(loc, doc, attrs)
+    }
+
+    fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
+        let url = loc.url();
+        let mut meta: ArrayMetadataV2 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, ".zarray", e))?;
+        meta.attributes = attrs.clone();
+        let dtype_s = doc["dtype"].as_str().ok_or_else(|| corrupt(&url, ".zarray", "dtype is not a string"))?;
+        let dtype = Dtype::from_stored(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let mut codecs: Vec<String> = doc["filters"].as_array().into_iter().flatten().map(codec_name).collect();
+        codecs.push(if doc["compressor"].is_null() { "none".into() } else { codec_name(&doc["compressor"]) });
+        let a = ZarrArray {
+            shape: meta.shape.clone(),
+            chunks: meta.chunks.iter().map(|c| c.get()).collect(),
+            loc,
+            meta: ArrayMetadata::V2(meta),
+            dtype,
+            zarr_format: 2,
+            fill_value: doc["fill_value"].clone(),
+            codecs: codecs.join(", "),
+            attrs,
+            concurrency: DEFAULT_CONCURRENCY,
+        };
+        a.zarrs()?; // Unsupported codecs fail at open, not at the first read.
+        Ok(a)
+    }
+
+    fn from_v3(loc: Location, doc: Value) -> Result<ZarrArray> {
+        let url = loc.url();
+        let meta: ArrayMetadataV3 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, "zarr.json", e))?;
+        let dtype_s = doc["data_type"].as_str().ok_or_else(|| {
+            Error::new(ErrorKind::Metadata, format!("{url}: unsupported data_type {}", doc["data_type"]))
+        })?;
+        let dtype = Dtype::from_stored(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let grid = &doc["chunk_grid"];
+        if grid["name"] != "regular" {
+            return Err(Error::new(ErrorKind::Metadata, format!("{url}: chunk grid '{}' is not supported (only regular)", grid["name"])));
+        }
+        let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
+            .map_err(|e| corrupt(&url, "zarr.json", e))?;
+        let codecs: Vec<String> = doc["codecs"].as_array().into_iter().flatten().map(codec_name).collect();
+        let attrs = doc["attributes"].as_object().cloned().unwrap_or_default();
+        let a = ZarrArray {
+            shape: meta.shape.clone(),
+            chunks,
+            loc,
+            meta: ArrayMetadata::V3(meta),
+            dtype,
+            zarr_format: 3,
+            fill_value: doc["fill_value"].clone(),
+            codecs: codecs.join(", "),
+            attrs,
+            concurrency: DEFAULT_CONCURRENCY,
+        };
+        a.zarrs()?;
+        Ok(a)
+    }
+
+    /// Create an array at a location from a spec, writing its metadata (and `.zattrs`).
+    pub(crate) fn create_at(loc: Location, spec: &ArraySpec) -> Result<ZarrArray> {
+        spec.validate()?;
+        let store = loc.store(true)?;
+        let url = loc.url();
+        let (doc, files) = if spec.zarr_format == 3 {
+            let doc = spec.zarr_json()?;
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            (doc, vec![("zarr.json", text)])
+        } else {
+            let doc = spec.zarray()?;
+            let mut files = vec![(".zarray", py_json(&doc))];
+            if !spec.attrs.is_empty() {
+                files.push((".zattrs", py_json(&Value::Object(spec.attrs.clone()))));
+            }
+            (doc, files)
+        };
+        let array = if spec.zarr_format == 3 {
+            ZarrArray::from_v3(loc.clone(), doc)?
+        } else {
+            ZarrArray::from_v2(loc.clone(), doc, spec.attrs.clone())?
+        };
+        block_on(async {
+            let existing = loc.keys(&*store).await?;
+            if !existing.is_empty() {
+                if !spec.overwrite {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("{url} already holds {} objects; pass .overwrite(true) to replace them, or pick another path", existing.len()),
+                    ));
+                }
+                loc.clear(&store).await?;
+            }
+            for (key, text) in files {
+                loc.put(&*store, key, text.into_bytes()).await?;
+            }
+            Ok(())
+        })??;
+        Ok(array)
+    }
+
+    /// A zarrs array over this location (built per call: nothing async outlives a call).
+    pub(crate) fn zarrs(&self) -> Result<Arc<ZArray>> {
+        let store = self.loc.store(false).or_else(|_| self.loc.store(true))?;
+        let storage: Arc<dyn Storage> = Arc::new(AsyncObjectStore::new(store));
+        Array::new_with_metadata(storage, "/", self.meta.clone()).map(Arc::new).map_err(|e| {
+            Error::new(
+                ErrorKind::Metadata,
+                format!("cannot use the Zarr array at {}: {e}; it needs a codec or data type this kernel lacks", self.loc.url()),
+            )
+        })
+    }
+
+    /// Shape, like `z.shape`.
+    pub fn shape(&self) -> &[u64] {
+        &self.shape
+    }
+    /// Chunk shape (for sharded v3 arrays, the shard shape: the unit of I/O).
+    pub fn chunks(&self) -> &[u64] {
+        &self.chunks
+    }
+    /// Element type.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+    /// Number of elements.
+    pub fn size(&self) -> u64 {
+        self.shape.iter().product()
+    }
+    /// Uncompressed size in bytes.
+    pub fn nbytes(&self) -> u64 {
+        self.size() * self.dtype.size() as u64
+    }
+    /// Chunks along each dimension.
+    pub fn chunk_grid(&self) -> Vec<u64> {
+        self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil(*c)).collect()
+    }
+    /// Total number of chunks.
+    pub fn nchunks(&self) -> u64 {
+        self.chunk_grid().iter().product()
+    }
+    /// 2 or 3.
+    pub fn zarr_format(&self) -> u8 {
+        self.zarr_format
+    }
+    /// Where it is: `s3://bucket/path` or a local path.
+    pub fn url(&self) -> String {
+        self.loc.url()
+    }
+    /// The codecs (compressor and filters), e.g. `blosc(lz4)` or `bytes, zstd`.
+    pub fn codecs(&self) -> &str {
+        &self.codecs
+    }
+    /// The fill value as stored (JSON; `null` allowed in v2).
+    pub fn fill_value(&self) -> &Value {
+        &self.fill_value
+    }
+    /// User attributes (`.zattrs` / `attributes`).
+    pub fn attrs(&self) -> &Map<String, Value> {
+        &self.attrs
+    }
+    /// Requests in flight for reads, writes and reductions (default 32).
+    pub fn set_concurrency(&mut self, n: usize) {
+        self.concurrency = n.max(1);
+    }
+    /// Concurrency in effect.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Replace the user attributes (written at once).
+    pub fn set_attrs(&mut self, attrs: Value) -> Result<()> {
+        let Value::Object(map) = attrs else {
+            return Err(Error::invalid("attributes must be a JSON object, e.g. json!({\"units\": \"K\"})"));
+        };
+        let store = self.loc.store(false)?;
+        if self.zarr_format == 2 {
+            let text = py_json(&Value::Object(map.clone()));
+            block_on(self.loc.put(&*store, ".zattrs", text.into_bytes()))??;
+            if let ArrayMetadata::V2(m) = &mut self.meta {
+                m.attributes = map.clone();
+            }
+        } else {
+            if let ArrayMetadata::V3(m) = &mut self.meta {
+                m.attributes = map.clone();
+            }
+            let text = serde_json::to_string_pretty(&self.meta).unwrap_or_default();
+            block_on(self.loc.put(&*store, "zarr.json", text.into_bytes()))??;
+        }
+        self.attrs = map;
+        Ok(())
+    }
+
+    /// Bytes stored for this array (metadata and chunks), like `z.nbytes_stored`.
+    pub fn nbytes_stored(&self) -> Result<u64> {
+        let store = self.loc.store(false)?;
+        Ok(block_on(self.loc.keys(&*store))??.iter().map(|(_, s)| s).sum())
+    }
+
+    /// Chunks that exist in the store (the rest read as the fill value).
+    pub fn nchunks_initialized(&self) -> Result<u64> {
+        let store = self.loc.store(false)?;
+        let keys = block_on(self.loc.keys(&*store))??;
+        Ok(keys.iter().filter(|(k, _)| !k.ends_with(".zarray") && !k.ends_with(".zattrs") && !k.ends_with("zarr.json") && !k.ends_with(".zmetadata")).count() as u64)
+    }
+
+    /// The whole array, like `z[:]`. `T` must match the dtype (`read::<f32>()` for float32).
+    pub fn read<T: Element>(&self) -> Result<ArrayD<T>> {
+        let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
+        T::read_from(self, &all)
+    }
+
+    /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension.
+    pub fn read_slice<T: Element>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+        T::read_from(self, ranges)
+    }
+
+    /// Write a whole array (its shape must equal the array's).
+    pub fn write<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+        &self,
+        data: &ndarray::ArrayBase<S, D>,
+    ) -> Result<()> {
+        let origin = vec![0; self.ndim()];
+        T::write_to(self, &origin, data.view().into_dyn(), true)
+    }
+
+    /// Write `data` with its first element at `offset`, like `z[o0:o0+n0, …] = data`.
+    pub fn write_slice<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+        &self,
+        offset: &[u64],
+        data: &ndarray::ArrayBase<S, D>,
+    ) -> Result<()> {
+        T::write_to(self, offset, data.view().into_dyn(), false)
+    }
+
+    pub(crate) fn check_dtype(&self, want: Dtype) -> Result<()> {
+        if want == self.dtype {
+            return Ok(());
+        }
+        let rust = rust_type(self.dtype);
+        Err(Error::invalid(format!(
+            "{} has dtype {}, not {want}; use ::<{rust}> (e.g. z.read::<{rust}>()), then .mapv(|x| x as f64) to convert",
+            self.url(),
+            self.dtype
+        )))
+    }
+
+    pub(crate) fn check_ranges(&self, ranges: &[Range<u64>]) -> Result<()> {
+        let bad = ranges.len() != self.ndim()
+            || ranges.iter().zip(&self.shape).any(|(r, &s)| r.start > r.end || r.end > s);
+        if bad {
+            return Err(Error::invalid(format!(
+                "slice {ranges:?} is out of bounds for {} of shape {:?}; give one start..end per dimension within the shape",
+                self.url(),
+                self.shape
+            )));
+        }
+        Ok(())
+    }
+
+    /// Indices of every chunk that intersects `ranges`, in C order.
+    pub(crate) fn chunks_in(&self, ranges: &[Range<u64>]) -> Vec<Vec<u64>> {
+        let per_dim: Vec<Range<u64>> = ranges
+            .iter()
+            .zip(&self.chunks)
+            .map(|(r, &c)| if r.start == r.end { 0..0 } else { r.start / c..(r.end - 1) / c + 1 })
+            .collect();
+        let mut out: Vec<Vec<u64>> = vec![vec![]];
+        for r in per_dim {
+            out = out.into_iter().flat_map(|p| r.clone().map(move |i| [p.clone(), vec![i]].concat())).collect();
+        }
+        out
+    }
+
+    /// The part of chunk `idx` inside both the array and `ranges`: (chunk-local, region-local).
+    pub(crate) fn overlap(&self, idx: &[u64], ranges: &[Range<u64>]) -> (Vec<Range<u64>>, Vec<Range<u64>>) {
+        let mut local = vec![];
+        let mut region = vec![];
+        for d in 0..idx.len() {
+            let origin = idx[d] * self.chunks[d];
+            let lo = ranges[d].start.max(origin);
+            let hi = ranges[d].end.min(origin + self.chunks[d]).min(self.shape[d]);
+            local.push(lo - origin..hi - origin);
+            region.push(lo - ranges[d].start..hi - ranges[d].start);
+        }
+        (local, region)
+    }
+
+    pub(crate) fn fill_f64(&self) -> f64 {
+        match &self.fill_value {
+            Value::Number(n) => n.as_f64().unwrap_or(0.0),
+            Value::Bool(b) => *b as u8 as f64,
+            Value::String(s) if s == "NaN" => f64::NAN,
+            Value::String(s) if s == "Infinity" => f64::INFINITY,
+            Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+            _ => 0.0,
+        }
+    }
+}
+
+fn codec_name(v: &Value) -> String {
+    let name = v.get("id").or_else(|| v.get("name")).and_then(Value::as_str).unwrap_or("?");
+    let cfg = v.get("configuration").unwrap_or(v);
+    match cfg.get("cname").and_then(Value::as_str) {
+        Some(c) => format!("{name}({c})"),
+        None if name == "sharding_indexed" => {
+            let inner: Vec<String> = cfg["codecs"].as_array().into_iter().flatten().map(codec_name).collect();
+            format!("sharding(chunks {}: {})", cfg["chunk_shape"], inner.join(", "))
+        }
+        None => name.to_string(),
+    }
+}
+
+pub(crate) fn rust_type(d: Dtype) -> &'static str {
+    match d {
+        Dtype::Bool => "bool",
+        Dtype::Int8 => "i8",
+        Dtype::Int16 => "i16",
+        Dtype::Int32 => "i32",
+        Dtype::Int64 => "i64",
+        Dtype::UInt8 => "u8",
+        Dtype::UInt16 => "u16",
+        Dtype::UInt32 => "u32",
+        Dtype::UInt64 => "u64",
+        Dtype::Float32 => "f32",
+        Dtype::Float64 => "f64",
+    }
+}
+
+fn array_err(z: &ZarrArray, what: &str, idx: &[u64], e: impl std::fmt::Display) -> Error {
+    let text = e.to_string();
+    let (kind, hint) = if text.contains("SignatureDoesNotMatch") || text.contains("AccessDenied") || text.contains("InvalidAccessKeyId") || text.contains("403") {
+        (ErrorKind::AccessDenied, "the server refused access; check credentials (S3FileSystem::new()) or the bucket policy")
+    } else if text.contains("onnect") || text.contains("timed out") {
+        (ErrorKind::Connection, "the server could not be reached; retry, or check AWS_ENDPOINT_URL")
+    } else {
+        (ErrorKind::Codec, "the chunk is truncated or not in the format the metadata says; rewrite it, or check who wrote it")
+    };
+    let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
+    let short: String = text.chars().take(200).collect();
+    Error::new(kind, format!("{what} chunk {key} of {} failed ({short}); {hint}", z.url()))
+}
+
+/// Read `ranges` of `z` as `T`: every intersecting chunk fetched and decoded as its own task,
+/// at most `z.concurrency` at once, then copied into place.
+pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+    z.check_dtype(T::DTYPE)?;
+    z.check_ranges(ranges)?;
+    let arr = z.zarrs()?;
+    let shape: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
+    let mut out = ArrayD::<T>::default(IxDyn(&shape));
+    let chunks = z.chunks_in(ranges);
+    let mut progress = Progress::new(format!("read {}", z.url()), chunks.len() as u64);
+    block_on(async {
+        let mut results = stream::iter(chunks)
+            .map(|idx| {
+                let arr = arr.clone();
+                tokio::spawn(async move {
+                    let r = arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await;
+                    (idx, r)
+                })
+            })
+            .buffer_unordered(z.concurrency);
+        while let Some(joined) = results.next().await {
+            let (idx, data) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("read task failed: {e}")))?;
+            let data = data.map_err(|e| array_err(z, "read", &idx, e))?;
+            let (local, region) = z.overlap(&idx, ranges);
+            let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
+            out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
+            progress.tick(src.len() as u64 * T::DTYPE.size() as u64);
+        }
+        Ok::<_, Error>(())
+    })??;
+    progress.finish();
+    Ok(out)
+}
+
+fn to_slice(r: &Range<u64>) -> Slice {
+    Slice::from(r.start as usize..r.end as usize)
+}
+
+/// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
+/// covered chunks are read, merged and rewritten (zarrs does that).
+pub(crate) fn write_region<T: Element>(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, T>, whole: bool) -> Result<()> {
+    z.check_dtype(T::DTYPE)?;
+    let dshape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
+    if offset.len() != z.ndim() || dshape.len() != z.ndim() || (whole && dshape != z.shape) {
+        return Err(Error::invalid(format!(
+            "cannot write data of shape {dshape:?} {}to {} of shape {:?}; shapes must match (use write_slice for a part)",
+            if whole { String::new() } else { format!("at offset {offset:?} ") },
+            z.url(),
+            z.shape
+        )));
+    }
+    let ranges: Vec<Range<u64>> = offset.iter().zip(&dshape).map(|(&o, &n)| o..o + n).collect();
+    if ranges.iter().zip(&z.shape).any(|(r, &s)| r.end > s) {
+        return Err(Error::invalid(format!(
+            "data of shape {dshape:?} at offset {offset:?} does not fit in {} of shape {:?}",
+            z.url(),
+            z.shape
+        )));
+    }
+    let arr = z.zarrs()?;
+    let fill = T::from_f64(z.fill_f64());
+    let chunks = z.chunks_in(&ranges);
+    let mut progress = Progress::new(format!("write {}", z.url()), chunks.len() as u64);
+    block_on(async {
+        let mut results = stream::iter(chunks)
+            .map(|idx| {
+                let (local, region) = z.overlap(&idx, &ranges);
+                let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
+                let bounded: Vec<u64> = (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
+                let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
+                let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
+                let arr = arr.clone();
+                let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
+                tokio::spawn(async move {
+                    let r = if covers {
+                        // Whole chunk: pad edge chunks with the fill value, no read needed.
+                        let full = if part.shape() == chunk_shape.as_slice() {
+                            part
+                        } else {
+                            let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
+                            full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
+                            full
+                        };
+                        arr.async_store_chunk(&idx, full).await
+                    } else {
+                        let subset = ArraySubset::new_with_ranges(&local);
+                        arr.async_store_chunk_subset(&idx, &subset, part).await
+                    };
+                    (idx, r, nbytes)
+                })
+            })
+            .buffer_unordered(z.concurrency);
+        while let Some(joined) = results.next().await {
+            let (idx, r, nbytes) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("write task failed: {e}")))?;
+            r.map_err(|e| array_err(z, "write", &idx, e))?;
+            progress.tick(nbytes);
+        }
+        Ok::<_, Error>(())
+    })??;
+    progress.finish();
+    Ok(())
+}
+
+macro_rules! element_io {
+    ($($t:ty),*) => {$(
+        impl super::dtype::ElementIo for $t {
+            fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<$t>> {
+                read_region::<$t>(z, ranges)
+            }
+            fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, $t>, whole: bool) -> Result<()> {
+                write_region::<$t>(z, offset, data, whole)
+            }
+        }
+    )*};
+}
+element_io!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);

@@ -1,0 +1,136 @@
+//! Where a Zarr node lives: `s3://bucket/prefix` through an [`S3FileSystem`], or a local
+//! directory. Both are served by object_store, so every layer above has one code path.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::fs::{split_path, S3FileSystem};
+use crate::s3::from_object_store;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjPath;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The root of one Zarr array or group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Location {
+    S3 { fs: S3FileSystem, bucket: String, prefix: String },
+    Local(PathBuf),
+}
+
+impl Location {
+    /// `s3://bucket/prefix` (with `fs`, or the default reading file system), else a local path.
+    pub fn parse(url: &str, fs: Option<&S3FileSystem>) -> Result<Location> {
+        if let Some(fs) = fs {
+            let (bucket, prefix) = split_path(url);
+            return Ok(Location::S3 { fs: fs.clone(), bucket, prefix });
+        }
+        if url.starts_with("s3://") {
+            let (bucket, prefix) = split_path(url);
+            return Ok(Location::S3 { fs: S3FileSystem::default_for_reading()?, bucket, prefix });
+        }
+        if url.contains("://") {
+            return Err(Error::invalid(format!("unsupported URL '{url}'; use s3://bucket/path or a local directory")));
+        }
+        let p = PathBuf::from(url);
+        let p = if p.is_absolute() { p } else { std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p) };
+        Ok(Location::Local(p))
+    }
+
+    /// The URL users see: `s3://bucket/prefix` or the local path.
+    pub fn url(&self) -> String {
+        match self {
+            Location::S3 { bucket, prefix, .. } if prefix.is_empty() => format!("s3://{bucket}"),
+            Location::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+            Location::Local(p) => p.display().to_string(),
+        }
+    }
+
+    /// A child node, `name` below this one.
+    pub fn join(&self, name: &str) -> Location {
+        let name = name.trim_matches('/');
+        match self {
+            Location::S3 { fs, bucket, prefix } => Location::S3 {
+                fs: fs.clone(),
+                bucket: bucket.clone(),
+                prefix: if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") },
+            },
+            Location::Local(p) => Location::Local(p.join(name)),
+        }
+    }
+
+    /// An object store rooted at this node (keys like `.zarray`, `0.0`).
+    pub fn store(&self, create: bool) -> Result<Arc<dyn ObjectStore>> {
+        match self {
+            Location::S3 { fs, bucket, prefix } => {
+                let store = fs.store(bucket)?;
+                Ok(if prefix.is_empty() { store } else { Arc::new(PrefixStore::new(store, prefix.as_str())) })
+            }
+            Location::Local(p) => {
+                if create {
+                    std::fs::create_dir_all(p).map_err(|e| Error::io("cannot create directory", p, e))?;
+                } else if !p.is_dir() {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("no directory {}; check the path (relative paths start at the notebook's directory)", p.display()),
+                    ));
+                }
+                let fs = LocalFileSystem::new_with_prefix(p)
+                    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}: {e}", p.display())))?;
+                Ok(Arc::new(fs))
+            }
+        }
+    }
+
+    /// Map a storage error on `key` below this node to one actionable line.
+    pub fn err(&self, e: &object_store::Error, what: &str, key: &str) -> Error {
+        let target = if key.is_empty() { self.url() } else { format!("{}/{key}", self.url()) };
+        match self {
+            Location::S3 { fs, .. } => from_object_store(e, what, &target, fs.config()),
+            Location::Local(_) => Error::new(ErrorKind::Io, format!("{what} {target} failed: {e}")),
+        }
+    }
+
+    /// The bytes at `key`, or `None` when there is no such key.
+    pub async fn get(&self, store: &dyn ObjectStore, key: &str) -> Result<Option<Bytes>> {
+        match store.get(&ObjPath::from(key)).await {
+            Ok(r) => r.bytes().await.map(Some).map_err(|e| self.err(&e, "read", key)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.err(&e, "read", key)),
+        }
+    }
+
+    /// Write `bytes` at `key`.
+    pub async fn put(&self, store: &dyn ObjectStore, key: &str, bytes: Vec<u8>) -> Result<()> {
+        store.put(&ObjPath::from(key), PutPayload::from(bytes)).await.map(|_| ()).map_err(|e| self.err(&e, "write", key))
+    }
+
+    /// Every key below this node (relative), sorted.
+    pub async fn keys(&self, store: &dyn ObjectStore) -> Result<Vec<(String, u64)>> {
+        let metas: Vec<_> = match store.list(None).try_collect().await {
+            Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) => vec![],
+            Err(e) => return Err(self.err(&e, "list", "")),
+        };
+        let mut keys: Vec<(String, u64)> = metas.into_iter().map(|m| (m.location.to_string(), m.size)).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Delete everything below this node (`mode="w"`), with batched deletes.
+    pub async fn clear(&self, store: &Arc<dyn ObjectStore>) -> Result<()> {
+        let locations = store.list(None).map_ok(|m| m.location);
+        let locations = Box::pin(locations);
+        store
+            .delete_stream(locations)
+            .try_collect::<Vec<_>>()
+            .await
+            .map(|_| ())
+            .or_else(|e| match e {
+                object_store::Error::NotFound { .. } => Ok(()),
+                e => Err(self.err(&e, "delete old contents of", "")),
+            })
+    }
+}

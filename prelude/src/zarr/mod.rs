@@ -1,0 +1,71 @@
+//! Zarr arrays and groups, v2 and v3, in S3 or a local directory.
+
+mod array;
+pub(crate) mod dtype;
+mod group;
+mod location;
+mod spec;
+
+pub use array::ZarrArray;
+pub use dtype::{Dtype, Element};
+pub use group::ZarrGroup;
+pub use spec::{py_json, ArraySpec, Compressor, Shape};
+
+use crate::error::Result;
+use crate::fs::S3FileSystem;
+use location::Location;
+
+/// Open an array: `s3://bucket/path` (credentials if configured, else anonymous) or a local path.
+pub fn open_array(url: &str) -> Result<ZarrArray> {
+    ZarrArray::open_at(Location::parse(url, None)?)
+}
+
+/// Create an array from a spec: `s3://bucket/path` (needs credentials) or a local directory.
+pub fn create_array(url: &str, spec: &ArraySpec) -> Result<ZarrArray> {
+    ZarrArray::create_at(Location::parse(url, None)?, spec)
+}
+
+/// Open a group: `s3://bucket/path` or a local path.
+pub fn open_group(url: &str) -> Result<ZarrGroup> {
+    ZarrGroup::open_at(Location::parse(url, None)?)
+}
+
+/// Create a group (Zarr format 2 or 3) at `s3://bucket/path` or a local directory.
+pub fn create_group(url: &str, zarr_format: u8) -> Result<ZarrGroup> {
+    ZarrGroup::create_at(Location::parse(url, None)?, zarr_format, serde_json::json!({}))
+}
+
+/// Write `.zmetadata` (zarr-python 2 consolidated metadata) for the hierarchy at `url`.
+pub fn consolidate_metadata(url: &str) -> Result<usize> {
+    group::consolidate(&Location::parse(url, None)?)
+}
+
+impl S3FileSystem {
+    /// Open the array at `bucket/path`, like `zarr.open(s3fs.S3Map(path, s3=fs))`.
+    pub fn open_array(&self, path: &str) -> Result<ZarrArray> {
+        ZarrArray::open_at(Location::parse(path, Some(self))?)
+    }
+    /// Create an array at `bucket/path` from a spec.
+    pub fn create_array(&self, path: &str, spec: &ArraySpec) -> Result<ZarrArray> {
+        ZarrArray::create_at(Location::parse(path, Some(self))?, spec)
+    }
+    /// Open the group at `bucket/path`.
+    pub fn open_group(&self, path: &str) -> Result<ZarrGroup> {
+        ZarrGroup::open_at(Location::parse(path, Some(self))?)
+    }
+    /// Create a group at `bucket/path` (Zarr format 2 or 3).
+    pub fn create_group(&self, path: &str, zarr_format: u8) -> Result<ZarrGroup> {
+        ZarrGroup::create_at(Location::parse(path, Some(self))?, zarr_format, serde_json::json!({}))
+    }
+    /// Write `.zmetadata` for the hierarchy at `bucket/path`.
+    pub fn consolidate_metadata(&self, path: &str) -> Result<usize> {
+        group::consolidate(&Location::parse(path, Some(self))?)
+    }
+}
+
+impl ZarrArray {
+    /// Write `.zmetadata` for this array (v2), so consolidated readers open it.
+    pub fn consolidate_metadata(&self) -> Result<usize> {
+        group::consolidate(&self.loc)
+    }
+}

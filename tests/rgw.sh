@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# A real Ceph RGW on loopback for tests, benchmarks and the local notebook run.
+#
+#   tests/rgw.sh start   # prints the env to `eval`: AWS_ENDPOINT_URL, two users' keys
+#   tests/rgw.sh stop    # stops every daemon it started and removes its data
+#
+# One monitor, one memstore OSD, cephx off, a zonegroup whose api-name is `RegionOne`
+# (like Jetstream 2), and two users. Everything listens on 127.0.0.1 only.
+set -euo pipefail
+
+DIR=${RGW_DIR:-/tmp/zarr-kernel-rgw}
+RGW_PORT=${RGW_PORT:-18080}
+MON_PORT=${RGW_MON_PORT:-16789}
+MEM_BYTES=${RGW_MEMSTORE_BYTES:-8589934592}
+CONF=$DIR/ceph.conf
+# Fixed test identities: they only ever exist on this loopback server.
+ALICE_KEY=ZKALICE0000000000001
+ALICE_SECRET=alice-secret-for-loopback-tests-only-0001
+BOB_KEY=ZKBOB000000000000002
+BOB_SECRET=bob-secret-for-loopback-tests-only-00002
+
+log() { echo "rgw.sh: $*" >&2; }
+
+need() {
+  local missing=()
+  for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph; do
+    command -v "$b" >/dev/null || missing+=("$b")
+  done
+  if ((${#missing[@]})); then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+      log "installing Ceph from Debian (missing: ${missing[*]})"
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ceph-mon ceph-osd radosgw ceph-common >/dev/null
+    else
+      log "missing ${missing[*]}: install Debian's ceph-mon ceph-osd radosgw ceph-common"; exit 1
+    fi
+  fi
+}
+
+print_env() {
+  cat <<ENV
+export AWS_ENDPOINT_URL=http://127.0.0.1:$RGW_PORT
+export AWS_REGION=RegionOne
+export RGW_ALICE_KEY=$ALICE_KEY
+export RGW_ALICE_SECRET=$ALICE_SECRET
+export RGW_BOB_KEY=$BOB_KEY
+export RGW_BOB_SECRET=$BOB_SECRET
+ENV
+}
+
+stop() {
+  for name in radosgw osd mon; do
+    if [[ -f $DIR/$name.pid ]]; then
+      local pid; pid=$(cat "$DIR/$name.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$DIR"
+}
+
+start() {
+  need
+  [[ -d $DIR ]] && stop
+  mkdir -p "$DIR"/{mon,osd,run,log}
+  local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat >"$CONF" <<CONF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:$MON_PORT
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth supported = none
+ms mon client mode = crc
+ms mon service mode = crc
+ms client mode = crc
+ms service mode = crc
+ms bind ipv6 = false
+run dir = $DIR/run
+admin socket = $DIR/run/\$name.asok
+log file = $DIR/log/\$name.log
+pid file = $DIR/run/\$name.pid
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+mon max pg per osd = 1000
+osd crush chooseleaf type = 0
+osd objectstore = memstore
+memstore device bytes = $MEM_BYTES
+rgw enable usage log = false
+[mon.a]
+mon data = $DIR/mon
+[osd.0]
+osd data = $DIR/osd
+osd journal = $DIR/osd/journal
+[client.rgw.a]
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw zonegroup = RegionOne
+rgw zone = RegionOne-a
+rgw realm = jetstream
+rgw dns name = 127.0.0.1
+CONF
+  monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$fsid" "$DIR/monmap" >/dev/null
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >/dev/null
+  ceph-mon -c "$CONF" -i a -f >"$DIR/log/mon.out" 2>&1 & echo $! >"$DIR/mon.pid"
+  local C="ceph -c $CONF --connect-timeout 10"
+  for _ in $(seq 100); do $C -s >/dev/null 2>&1 && break; sleep 0.2; done
+  local id; id=$($C osd create)
+  ceph-osd -c "$CONF" -i "$id" --mkfs >/dev/null 2>&1
+  ceph-osd -c "$CONF" -i "$id" -f >"$DIR/log/osd.out" 2>&1 & echo $! >"$DIR/osd.pid"
+  for _ in $(seq 150); do $C osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+
+  local A="radosgw-admin -c $CONF"
+  $A realm create --rgw-realm=jetstream --default >/dev/null
+  $A zonegroup create --rgw-zonegroup=RegionOne --rgw-realm=jetstream --master --default \
+     --endpoints="http://127.0.0.1:$RGW_PORT" >/dev/null
+  $A zone create --rgw-zonegroup=RegionOne --rgw-zone=RegionOne-a --master --default \
+     --endpoints="http://127.0.0.1:$RGW_PORT" >/dev/null
+  $A period update --commit --rgw-realm=jetstream >/dev/null
+  $A user create --uid=alice --display-name=Alice --access-key=$ALICE_KEY --secret=$ALICE_SECRET --rgw-realm=jetstream >/dev/null
+  $A user create --uid=bob --display-name=Bob --access-key=$BOB_KEY --secret=$BOB_SECRET --rgw-realm=jetstream >/dev/null
+
+  radosgw -c "$CONF" -n client.rgw.a -f >"$DIR/log/rgw.out" 2>&1 & echo $! >"$DIR/radosgw.pid"
+  for _ in $(seq 300); do
+    curl -fs "http://127.0.0.1:$RGW_PORT/" >/dev/null 2>&1 && { log "ready on 127.0.0.1:$RGW_PORT"; print_env; return 0; }
+    kill -0 "$(cat "$DIR/radosgw.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  log "radosgw did not come up; last log lines:"; tail -20 "$DIR"/log/*.log >&2 || true
+  stop; exit 1
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  env) print_env ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac
