@@ -215,14 +215,13 @@ impl ArraySpec {
         Ok(())
     }
 
-    /// The `.zarray` document (v2).
+    /// The `.zarray` document (v2). Like zarr-python 2, no `dimension_separator` key: "." is the default.
     pub(crate) fn zarray(&self) -> Result<Value> {
         let dtype = self.dtype()?;
         let compressor = self.compressor.clone().unwrap_or_else(Compressor::blosc_lz4);
         Ok(json!({
             "chunks": self.chunks,
             "compressor": compressor.v2_json(dtype)?,
-            "dimension_separator": ".",
             "dtype": dtype.v2(),
             "fill_value": fill_json(dtype, self.fill_value, true),
             "filters": null,

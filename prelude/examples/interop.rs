@@ -1,0 +1,107 @@
+//! Writes and checks the arrays of the zarr-python interop tests (tests/python/test_interop.py).
+//!
+//!   interop mkdir BUCKET
+//!   interop write URL VARIANT     # Rust writes, Python checks
+//!   interop check URL VARIANT     # Python wrote, Rust checks
+//!   interop stats URL             # prints mean/min/max as JSON
+//!   interop group URL             # a v2 group with two arrays, consolidated
+//!
+//! Credentials and endpoint come from the environment, as in a notebook.
+
+use zarr_prelude::prelude::*;
+
+const SHAPE: [u64; 2] = [37, 53];
+const CHUNKS: [u64; 2] = [10, 16];
+
+/// The value every test array holds at (i, j); the Python side computes the same.
+fn value(i: u64, j: u64) -> f64 {
+    ((i * 131 + j * 7) % 1000) as f64
+}
+
+fn spec(variant: &str) -> Result<ArraySpec> {
+    let base = |dtype: &str| ArraySpec::new(SHAPE, CHUNKS, dtype).overwrite(true);
+    Ok(match variant {
+        "v2-none-f4" => base("<f4").compressor(Compressor::None).fill_value(None),
+        "v2-blosc-f8" => base("<f8").compressor(Compressor::blosc_lz4()),
+        "v2-zlib-i2" => base("<i2").compressor(Compressor::Zlib(1)),
+        "v2-zstd-u4" => base("<u4").compressor(Compressor::Zstd(3)),
+        "v3-zstd-f8" => base("float64").v3().compressor(Compressor::Zstd(0)),
+        "v3-shard-u2" => base("uint16").v3().compressor(Compressor::Zstd(1)).shards([20, 32]),
+        "v3-blosc-i8" => base("int64").v3().compressor(Compressor::blosc_lz4()),
+        other => return Err(Error::new(ErrorKind::InvalidInput, format!("unknown variant {other}"))),
+    })
+}
+
+fn expected() -> Array2<f64> {
+    Array2::from_shape_fn((SHAPE[0] as usize, SHAPE[1] as usize), |(i, j)| value(i as u64, j as u64))
+}
+
+fn write(fs: &S3FileSystem, url: &str, variant: &str) -> Result<()> {
+    let z = fs.create_array(url, &spec(variant)?)?;
+    let e = expected();
+    match z.dtype() {
+        Dtype::Float32 => z.write(&e.mapv(|v| v as f32)),
+        Dtype::Float64 => z.write(&e),
+        Dtype::Int16 => z.write(&e.mapv(|v| v as i16)),
+        Dtype::Int64 => z.write(&e.mapv(|v| v as i64)),
+        Dtype::UInt16 => z.write(&e.mapv(|v| v as u16)),
+        Dtype::UInt32 => z.write(&e.mapv(|v| v as u32)),
+        d => Err(Error::new(ErrorKind::InvalidInput, format!("no writer for {d}"))),
+    }
+}
+
+fn check(fs: &S3FileSystem, url: &str) -> Result<()> {
+    let z = fs.open_array(url)?;
+    let got: ArrayD<f64> = match z.dtype() {
+        Dtype::Float32 => z.read::<f32>()?.mapv(|v| v as f64),
+        Dtype::Float64 => z.read::<f64>()?,
+        Dtype::Int16 => z.read::<i16>()?.mapv(|v| v as f64),
+        Dtype::Int64 => z.read::<i64>()?.mapv(|v| v as f64),
+        Dtype::UInt16 => z.read::<u16>()?.mapv(|v| v as f64),
+        Dtype::UInt32 => z.read::<u32>()?.mapv(|v| v as f64),
+        d => return Err(Error::new(ErrorKind::InvalidInput, format!("no checker for {d}"))),
+    };
+    if got != expected().into_dyn() {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("{url}: values differ from the expected pattern")));
+    }
+    let slice = z.read_slice::<f64>(&[5..25, 10..40]).ok();
+    if let Some(s) = slice {
+        let e = expected();
+        if s != e.slice(s![5..25, 10..40]).into_dyn() {
+            return Err(Error::new(ErrorKind::InvalidInput, format!("{url}: slice differs")));
+        }
+    }
+    println!("ok {url} ({}, {})", z.dtype(), z.codecs());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let fs = S3FileSystem::new()?;
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["mkdir", bucket] => fs.mkdir(bucket),
+        ["write", url, variant] => write(&fs, url, variant),
+        ["check", url, _variant] => check(&fs, url),
+        ["stats", url] => {
+            let s = fs.open_array(url)?.stats()?;
+            println!("{}", json!({"mean": s.mean, "min": s.min, "max": s.max, "count": s.count}));
+            Ok(())
+        }
+        ["reference", url] => {
+            // zarr.empty((1000, 1000), chunks=(100, 100), dtype="f4", compression=None) + random store
+            let spec = ArraySpec::new([1000, 1000], [100, 100], "f4").compressor(Compressor::None).fill_value(None).overwrite(true);
+            let z = fs.create_array(url, &spec)?;
+            random([1000, 1000], [100, 100]).seed(7).store(&z)?;
+            println!("{}", json!({"mean": z.mean()?}));
+            Ok(())
+        }
+        ["group", url] => {
+            let g = fs.create_group(url, 2)?;
+            g.create_array("a", &ArraySpec::new([6], [4], "f8").attrs(json!({"units": "m"})))?.write(&Array1::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))?;
+            g.create_array("b", &ArraySpec::new([2, 2], [1, 2], "i4"))?.write(&Array2::from_shape_vec((2, 2), vec![1, 2, 3, 4]).expect("2x2"))?;
+            g.consolidate_metadata()?;
+            Ok(())
+        }
+        _ => Err(Error::new(ErrorKind::InvalidInput, "usage: interop mkdir|write|check|stats|reference|group …")),
+    }
+}
