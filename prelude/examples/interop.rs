@@ -89,7 +89,10 @@ fn main() -> Result<()> {
         }
         ["reference", url] => {
             // zarr.empty((1000, 1000), chunks=(100, 100), dtype="f4", compression=None) + random store
-            let spec = ArraySpec::new([1000, 1000], [100, 100], "f4").compressor(Compressor::None).fill_value(None).overwrite(true);
+            let spec = ArraySpec::new([1000, 1000], [100, 100], "f4")
+                .compressor(Compressor::None)
+                .fill_value(None)
+                .overwrite(true);
             let z = fs.create_array(url, &spec)?;
             random([1000, 1000], [100, 100]).seed(7).store(&z)?;
             println!("{}", json!({"mean": z.mean()?}));
@@ -97,8 +100,10 @@ fn main() -> Result<()> {
         }
         ["group", url] => {
             let g = fs.create_group(url, 2)?;
-            g.create_array("a", &ArraySpec::new([6], [4], "f8").attrs(json!({"units": "m"})))?.write(&Array1::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))?;
-            g.create_array("b", &ArraySpec::new([2, 2], [1, 2], "i4"))?.write(&Array2::from_shape_vec((2, 2), vec![1, 2, 3, 4]).expect("2x2"))?;
+            g.create_array("a", &ArraySpec::new([6], [4], "f8").attrs(json!({"units": "m"})))?
+                .write(&Array1::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))?;
+            g.create_array("b", &ArraySpec::new([2, 2], [1, 2], "i4"))?
+                .write(&Array2::from_shape_vec((2, 2), vec![1, 2, 3, 4]).expect("2x2"))?;
             g.consolidate_metadata()?;
             Ok(())
         }

@@ -70,7 +70,11 @@ pub fn full(value: f64, shape: impl Into<Shape>, chunks: impl Into<Shape>) -> Ge
 }
 
 /// Element values from a function of the global index, like `da.fromfunction`.
-pub fn from_fn(shape: impl Into<Shape>, chunks: impl Into<Shape>, f: impl Fn(&[u64]) -> f64 + Send + Sync + 'static) -> Generator {
+pub fn from_fn(
+    shape: impl Into<Shape>,
+    chunks: impl Into<Shape>,
+    f: impl Fn(&[u64]) -> f64 + Send + Sync + 'static,
+) -> Generator {
     Generator { shape: shape.into().0, chunks: chunks.into().0, kind: Kind::Func(Arc::new(f)), seed: 0 }
 }
 
@@ -159,9 +163,14 @@ impl Generator {
             let idx = unravel(lin, &grid);
             let origin: Vec<u64> = idx.iter().zip(&self.chunks).map(|(i, c)| i * c).collect();
             let cshape: Vec<usize> = self.chunks.iter().map(|&c| c as usize).collect();
-            let vals = ArrayD::from_shape_vec(IxDyn(&cshape), self.chunk_values(lin, &origin, &cshape, 0.0)).expect("chunk shape");
-            let region: Vec<Range<usize>> =
-                origin.iter().zip(&self.shape).zip(&cshape).map(|((&o, &s), &c)| o as usize..(o as usize + c).min(s as usize)).collect();
+            let vals = ArrayD::from_shape_vec(IxDyn(&cshape), self.chunk_values(lin, &origin, &cshape, 0.0))
+                .expect("chunk shape");
+            let region: Vec<Range<usize>> = origin
+                .iter()
+                .zip(&self.shape)
+                .zip(&cshape)
+                .map(|((&o, &s), &c)| o as usize..(o as usize + c).min(s as usize))
+                .collect();
             let src = vals.slice_each_axis(|ax| ndarray::Slice::from(0..region[ax.axis.index()].len()));
             out.slice_each_axis_mut(|ax| ndarray::Slice::from(region[ax.axis.index()].clone())).assign(&src);
         }
@@ -193,7 +202,8 @@ fn store_typed<T: Element>(g: &Generator, z: &ZarrArray) -> Result<u64> {
                 let idx = unravel(lin, &grid);
                 let origin: Vec<u64> = idx.iter().zip(z.chunks()).map(|(i, c)| i * c).collect();
                 tokio::spawn(async move {
-                    let values: Vec<T> = g.chunk_values(lin, &origin, &chunk_shape, pad).into_iter().map(T::from_f64).collect();
+                    let values: Vec<T> =
+                        g.chunk_values(lin, &origin, &chunk_shape, pad).into_iter().map(T::from_f64).collect();
                     let r = arr.async_store_chunk(&idx, values).await;
                     (idx, r)
                 })
@@ -201,7 +211,15 @@ fn store_typed<T: Element>(g: &Generator, z: &ZarrArray) -> Result<u64> {
             .buffer_unordered(z.concurrency());
         while let Some(joined) = results.next().await {
             let (idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("store task failed: {e}")))?;
-            r.map_err(|e| Error::new(ErrorKind::Other, format!("store chunk {idx:?} of {} failed: {e}; retry the store (it rewrites every chunk)", z.url())))?;
+            r.map_err(|e| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!(
+                        "store chunk {idx:?} of {} failed: {e}; retry the store (it rewrites every chunk)",
+                        z.url()
+                    ),
+                )
+            })?;
             progress.tick(nbytes);
         }
         Ok::<_, Error>(())
@@ -299,7 +317,11 @@ impl Stats {
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "count {}, mean {}, std {}, min {}, max {}, sum {}", self.count, self.mean, self.std, self.min, self.max, self.sum)
+        write!(
+            f,
+            "count {}, mean {}, std {}, min {}, max {}, sum {}",
+            self.count, self.mean, self.std, self.min, self.max, self.sum
+        )
     }
 }
 
@@ -355,7 +377,13 @@ fn reduce_typed<T: Element, A: Send + 'static>(
         while let Some(joined) = results.next().await {
             let (idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label} task failed: {e}")))?;
             let part = r.map_err(|e| {
-                Error::new(ErrorKind::Codec, format!("{label}: chunk {idx:?} of {} could not be read ({e}); check the chunk or rewrite it", z.url()))
+                Error::new(
+                    ErrorKind::Codec,
+                    format!(
+                        "{label}: chunk {idx:?} of {} could not be read ({e}); check the chunk or rewrite it",
+                        z.url()
+                    ),
+                )
             })?;
             merge(part);
             progress.tick(chunk_bytes);
@@ -420,7 +448,9 @@ impl ZarrArray {
             }
         };
         if !(lo.is_finite() && hi.is_finite()) || lo > hi {
-            return Err(Error::invalid(format!("histogram range ({lo}, {hi}) is not a finite low <= high; pass Some((low, high))")));
+            return Err(Error::invalid(format!(
+                "histogram range ({lo}, {hi}) is not a finite low <= high; pass Some((low, high))"
+            )));
         }
         let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
         let mut counts = vec![0u64; bins];

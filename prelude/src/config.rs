@@ -79,14 +79,9 @@ impl fmt::Display for S3Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.credentials {
             None => write!(f, "{} (region {}, anonymous)", self.endpoint, self.region),
-            Some(c) => write!(
-                f,
-                "{} (region {}, key {} from {})",
-                self.endpoint,
-                self.region,
-                c.key_id_hint(),
-                self.source
-            ),
+            Some(c) => {
+                write!(f, "{} (region {}, key {} from {})", self.endpoint, self.region, c.key_id_hint(), self.source)
+            }
         }
     }
 }
@@ -284,9 +279,7 @@ fn check_endpoint(url: &str) -> Result<String> {
         }
         _ => Err(Error::new(
             ErrorKind::Config,
-            format!(
-                "invalid endpoint URL '{url}'; use scheme://host[:port] with no path, e.g. {JETSTREAM2_ENDPOINT}"
-            ),
+            format!("invalid endpoint URL '{url}'; use scheme://host[:port] with no path, e.g. {JETSTREAM2_ENDPOINT}"),
         )),
     }
 }

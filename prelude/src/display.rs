@@ -42,7 +42,11 @@ fn chunk_svg(shape: &[u64], chunks: &[u64]) -> String {
     let max = 160.0;
     let scale = max / (w.max(h).max(1) as f64);
     let (pw, ph) = ((w as f64 * scale).max(8.0), (h as f64 * scale).max(8.0));
-    let mut s = format!("<svg width=\"{:.0}\" height=\"{:.0}\" style=\"stroke:rgb(0,0,0);stroke-width:1\">", pw + 4.0, ph + 4.0);
+    let mut s = format!(
+        "<svg width=\"{:.0}\" height=\"{:.0}\" style=\"stroke:rgb(0,0,0);stroke-width:1\">",
+        pw + 4.0,
+        ph + 4.0
+    );
     let _ = write!(s, "<rect x=\"2\" y=\"2\" width=\"{pw:.1}\" height=\"{ph:.1}\" style=\"fill:#ECB172A0\"/>");
     // At most ~40 lines per axis keeps the picture readable for many chunks.
     let lines = |n: u64, c: u64| -> Vec<f64> {
@@ -67,7 +71,12 @@ fn chunk_svg(shape: &[u64], chunks: &[u64]) -> String {
 fn table(rows: &[(&str, String)]) -> String {
     let mut s = String::from("<table>");
     for (k, v) in rows {
-        let _ = write!(s, "<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">{}</td></tr>", esc(k), esc(v));
+        let _ = write!(
+            s,
+            "<tr><th style=\"text-align:left\">{}</th><td style=\"text-align:left\">{}</td></tr>",
+            esc(k),
+            esc(v)
+        );
     }
     s.push_str("</table>");
     s

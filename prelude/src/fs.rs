@@ -110,7 +110,8 @@ pub(crate) fn split_path(path: &str) -> (String, String) {
 /// Bucket names as S3 and RGW accept them; checked before any request so typos fail clearly.
 pub(crate) fn check_bucket(bucket: &str) -> Result<()> {
     let ok_chars = bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    let ok_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric()) && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let ok_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
     if (3..=63).contains(&bucket.len()) && ok_chars && ok_ends && !bucket.contains("..") {
         Ok(())
     } else {
@@ -186,9 +187,12 @@ impl S3FileSystem {
             if let Ok(e) = self.info(path) {
                 entries.push(e);
             } else {
-                return Err(Error::new(ErrorKind::NotFound, format!(
-                    "ls s3://{bucket}/{key} failed: nothing there; fs.ls(\"{bucket}\") shows the top of the bucket"
-                )));
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "ls s3://{bucket}/{key} failed: nothing there; fs.ls(\"{bucket}\") shows the top of the bucket"
+                    ),
+                ));
             }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -213,7 +217,13 @@ impl S3FileSystem {
 
     fn bucket_error(&self, what: &str, target: &str, r: &s3::Reply) -> Error {
         let code = xml_code(&r.body).unwrap_or_else(|| format!("HTTP {}", r.status));
-        let code = if code == "HTTP 404" { "NoSuchBucket".to_string() } else if code == "HTTP 403" { "AccessDenied".into() } else { code };
+        let code = if code == "HTTP 404" {
+            "NoSuchBucket".to_string()
+        } else if code == "HTTP 403" {
+            "AccessDenied".into()
+        } else {
+            code
+        };
         classify(&code, what, target, &self.cfg)
     }
 
@@ -318,7 +328,11 @@ impl S3FileSystem {
         }
         match self.info(path)?.kind {
             EntryKind::File => {}
-            _ => return Err(Error::invalid(format!("rm s3://{bucket}/{key}: it is a directory; use fs.rm_r(\"{bucket}/{key}\")"))),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "rm s3://{bucket}/{key}: it is a directory; use fs.rm_r(\"{bucket}/{key}\")"
+                )))
+            }
         }
         let store = self.store(&bucket)?;
         block_on(async { store.delete(&ObjPath::from(key.as_str())).await })?.map_err(|e| self.err(&e, "rm", path))
@@ -445,7 +459,8 @@ impl S3FileSystem {
             404 if xml_code(&r.body).as_deref() == Some("NoSuchBucketPolicy") => serde_json::json!({}),
             _ => return Err(self.bucket_error("read policy of", &target, &r)),
         };
-        let resource = if key.is_empty() { format!("arn:aws:s3:::{bucket}/*") } else { format!("arn:aws:s3:::{bucket}/{key}/*") };
+        let resource =
+            if key.is_empty() { format!("arn:aws:s3:::{bucket}/*") } else { format!("arn:aws:s3:::{bucket}/{key}/*") };
         let sid = format!("PublicRead{:08x}", fnv(&resource));
         let mut list = serde_json::json!({
             "Sid": format!("{sid}List"), "Effect": "Allow", "Principal": "*",
@@ -485,7 +500,9 @@ impl S3FileSystem {
         check_bucket(&bucket)?;
         let r = block_on(s3::request(&self.cfg, Method::GET, &bucket, "policy", Bytes::new(), false))??;
         match r.status {
-            200 => serde_json::from_slice(&r.body).map(Some).map_err(|e| Error::new(ErrorKind::Other, format!("bucket policy of s3://{bucket} is not JSON: {e}"))),
+            200 => serde_json::from_slice(&r.body)
+                .map(Some)
+                .map_err(|e| Error::new(ErrorKind::Other, format!("bucket policy of s3://{bucket} is not JSON: {e}"))),
             404 if xml_code(&r.body).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
             _ => Err(self.bucket_error("read policy of", &format!("s3://{bucket}"), &r)),
         }

@@ -64,7 +64,15 @@ pub struct PlotOptions {
 
 impl Default for PlotOptions {
     fn default() -> Self {
-        PlotOptions { title: String::new(), width: 640, height: 480, xlabel: String::new(), ylabel: String::new(), vmin: None, vmax: None }
+        PlotOptions {
+            title: String::new(),
+            width: 640,
+            height: 480,
+            xlabel: String::new(),
+            ylabel: String::new(),
+            vmin: None,
+            vmax: None,
+        }
     }
 }
 
@@ -113,8 +121,15 @@ fn render(w: u32, h: u32, draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shif
 /// Viridis, interpolated between 9 anchors (close to matplotlib's default colormap).
 pub(crate) fn viridis(t: f64) -> RGBColor {
     const A: [(u8, u8, u8); 9] = [
-        (68, 1, 84), (71, 44, 122), (59, 81, 139), (44, 113, 142), (33, 144, 141),
-        (39, 173, 129), (92, 200, 99), (170, 220, 50), (253, 231, 37),
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
     ];
     if t.is_nan() {
         return RGBColor(220, 220, 220);
@@ -132,7 +147,10 @@ pub fn imshow<T: Element, S: Data<Elem = T>, D: Dimension>(a: &ArrayBase<S, D>) 
 }
 
 /// [`imshow`] with options.
-pub fn imshow_with<T: Element, S: Data<Elem = T>, D: Dimension>(a: &ArrayBase<S, D>, opts: &PlotOptions) -> Result<Figure> {
+pub fn imshow_with<T: Element, S: Data<Elem = T>, D: Dimension>(
+    a: &ArrayBase<S, D>,
+    opts: &PlotOptions,
+) -> Result<Figure> {
     let a = a.mapv(|v| v.to_f64()).into_dimensionality::<Ix2>().map_err(|_| {
         Error::invalid(format!("imshow needs a 2-D array, got shape {:?}; slice it first, e.g. read_slice(&[0..1, 0..n, 0..m]) then .index_axis(Axis(0), 0)", a.shape()))
     })?;
@@ -147,7 +165,8 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
     let finite = a.iter().copied().filter(|v| v.is_finite());
     let lo = opts.vmin.unwrap_or_else(|| finite.clone().fold(f64::INFINITY, f64::min));
     let hi = opts.vmax.unwrap_or_else(|| finite.fold(f64::NEG_INFINITY, f64::max));
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) };
+    let (lo, hi) =
+        if lo.is_finite() && hi.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) };
     render(opts.width, opts.height, |root| {
         let (main, bar) = root.split_horizontally(opts.width.saturating_sub(90));
         let mut chart = ChartBuilder::on(&main)
@@ -203,11 +222,26 @@ pub fn line(y: &[f64]) -> Result<Figure> {
 /// A line plot of `y` against `x`.
 pub fn line_xy(x: &[f64], y: &[f64], opts: &PlotOptions) -> Result<Figure> {
     if x.len() != y.len() || x.is_empty() {
-        return Err(Error::invalid(format!("line plot needs x and y of the same, non-zero length (got {} and {})", x.len(), y.len())));
+        return Err(Error::invalid(format!(
+            "line plot needs x and y of the same, non-zero length (got {} and {})",
+            x.len(),
+            y.len()
+        )));
     }
     let range = |v: &[f64]| {
-        let (lo, hi) = v.iter().filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-        if lo.is_finite() { if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) } } else { (0.0, 1.0) }
+        let (lo, hi) = v
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        if lo.is_finite() {
+            if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 0.5, hi + 0.5)
+            }
+        } else {
+            (0.0, 1.0)
+        }
     };
     let ((x0, x1), (y0, y1)) = (range(x), range(y));
     render(opts.width, opts.height, |root| {
@@ -220,7 +254,10 @@ pub fn line_xy(x: &[f64], y: &[f64], opts: &PlotOptions) -> Result<Figure> {
             .map_err(plot_err)?;
         chart.configure_mesh().x_desc(opts.xlabel.as_str()).y_desc(opts.ylabel.as_str()).draw().map_err(plot_err)?;
         chart
-            .draw_series(LineSeries::new(x.iter().zip(y).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, *b)), BLUE.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                x.iter().zip(y).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, *b)),
+                BLUE.stroke_width(2),
+            ))
             .map_err(plot_err)?;
         Ok(())
     })

@@ -54,7 +54,12 @@ impl Progress {
     pub fn finish(&self) {
         if self.last.is_some() {
             let secs = self.start.elapsed().as_secs_f64();
-            eprintln!("{}: done, {} chunks in {secs:.1} s ({:.1} MB/s)", self.label, self.done, self.bytes as f64 / secs.max(1e-9) / 1e6);
+            eprintln!(
+                "{}: done, {} chunks in {secs:.1} s ({:.1} MB/s)",
+                self.label,
+                self.done,
+                self.bytes as f64 / secs.max(1e-9) / 1e6
+            );
         }
     }
 }

@@ -54,10 +54,12 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
             }
         }
     };
-    let store: Arc<dyn ObjectStore> = Arc::new(b.build().map_err(|e| Error::new(
-        ErrorKind::Config,
-        format!("cannot configure S3 client for bucket '{bucket}' at {}: {e}", cfg.endpoint),
-    ))?);
+    let store: Arc<dyn ObjectStore> = Arc::new(b.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Config,
+            format!("cannot configure S3 client for bucket '{bucket}' at {}: {e}", cfg.endpoint),
+        )
+    })?);
     cache.insert(key, store.clone());
     Ok(store)
 }
@@ -130,7 +132,9 @@ pub(crate) async fn request(
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
-            Err(e) => return Err(classify(&format!("{e} {:?}", std::error::Error::source(&e)), method.as_str(), &url, cfg)),
+            Err(e) => {
+                return Err(classify(&format!("{e} {:?}", std::error::Error::source(&e)), method.as_str(), &url, cfg))
+            }
         }
     }
 }
@@ -173,7 +177,13 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
     let has = |s: &str| text.contains(s);
     let ep = &cfg.endpoint;
     let (kind, hint) = if has("SignatureDoesNotMatch") {
-        (ErrorKind::Auth, format!("the secret key does not match the key id (SignatureDoesNotMatch); check aws_secret_access_key for {}", cfg.source))
+        (
+            ErrorKind::Auth,
+            format!(
+                "the secret key does not match the key id (SignatureDoesNotMatch); check aws_secret_access_key for {}",
+                cfg.source
+            ),
+        )
     } else if has("InvalidAccessKeyId") {
         (ErrorKind::Auth, format!("the server does not know this access key id (InvalidAccessKeyId); check aws_access_key_id from {} and that {ep} is the right endpoint", cfg.source))
     } else if has("AuthorizationHeaderMalformed") || has("InvalidRegion") {
@@ -181,24 +191,43 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
     } else if has("InvalidLocationConstraint") || has("IllegalLocationConstraint") {
         (ErrorKind::Config, format!("the server rejected region '{}' as the bucket location; set the region to the server's (Jetstream 2: RegionOne)", cfg.region))
     } else if has("NoSuchBucket") {
-        (ErrorKind::NotFound, "no such bucket; fs.ls(\"\") lists your buckets, fs.mkdir(\"name\") creates one".to_string())
+        (
+            ErrorKind::NotFound,
+            "no such bucket; fs.ls(\"\") lists your buckets, fs.mkdir(\"name\") creates one".to_string(),
+        )
     } else if has("NoSuchKey") || has("not found") || has("404") && !has("403") {
         (ErrorKind::NotFound, "no such key; check the path with fs.ls(...)".to_string())
     } else if has("AccessDenied") || has("403") {
-        let who = if cfg.is_anonymous() { "anonymous access is not allowed; use S3FileSystem::new() with credentials, or ask the owner to make it public".to_string() } else { "these credentials are not allowed to do this; check the bucket owner and its policy".to_string() };
+        let who = if cfg.is_anonymous() {
+            "anonymous access is not allowed; use S3FileSystem::new() with credentials, or ask the owner to make it public".to_string()
+        } else {
+            "these credentials are not allowed to do this; check the bucket owner and its policy".to_string()
+        };
         (ErrorKind::AccessDenied, format!("access denied: {who}"))
     } else if has("BucketAlreadyExists") {
-        (ErrorKind::AlreadyExists, "that bucket name is taken by another user; bucket names are global, pick another".to_string())
+        (
+            ErrorKind::AlreadyExists,
+            "that bucket name is taken by another user; bucket names are global, pick another".to_string(),
+        )
     } else if has("BucketAlreadyOwnedByYou") {
         (ErrorKind::AlreadyExists, "you already own this bucket".to_string())
     } else if has("BucketNotEmpty") {
-        (ErrorKind::InvalidInput, "the bucket is not empty; fs.rm_r(\"bucket\") removes it with its contents".to_string())
+        (
+            ErrorKind::InvalidInput,
+            "the bucket is not empty; fs.rm_r(\"bucket\") removes it with its contents".to_string(),
+        )
     } else if has("InvalidBucketName") {
         (ErrorKind::InvalidInput, "invalid bucket name; use 3-63 lowercase letters, digits, '-' and '.'".to_string())
     } else if has("dns error") || has("failed to lookup address") || has("Name or service not known") {
-        (ErrorKind::Connection, format!("cannot resolve the host of {ep}; check the endpoint URL (AWS_ENDPOINT_URL) and your network"))
+        (
+            ErrorKind::Connection,
+            format!("cannot resolve the host of {ep}; check the endpoint URL (AWS_ENDPOINT_URL) and your network"),
+        )
     } else if has("Connection refused") || has("ConnectionRefused") || has("tcp connect error") {
-        (ErrorKind::Connection, format!("connection refused by {ep}; check the endpoint's host and port and that the server is running"))
+        (
+            ErrorKind::Connection,
+            format!("connection refused by {ep}; check the endpoint's host and port and that the server is running"),
+        )
     } else if has("certificate") || has("InvalidCertificate") || has("tls") || has("TLS") {
         (ErrorKind::Tls, format!("TLS failure talking to {ep}; check the URL's scheme and port (https vs http) and the system's CA certificates"))
     } else if has("timed out") || has("timeout") || has("Timeout") {
@@ -220,7 +249,10 @@ pub(crate) fn from_object_store(e: &object_store::Error, what: &str, target: &st
         src = s.source();
     }
     if matches!(e, object_store::Error::NotFound { .. }) && !text.contains("NoSuchBucket") {
-        return Error::new(ErrorKind::NotFound, format!("{what} {target} failed: no such key; check the path with fs.ls(...)"));
+        return Error::new(
+            ErrorKind::NotFound,
+            format!("{what} {target} failed: no such key; check the path with fs.ls(...)"),
+        );
     }
     classify(&text, what, target, cfg)
 }

@@ -9,19 +9,28 @@ use zarr_prelude::prelude::*;
 fn pattern<T: Element>(shape: &[usize]) -> ArrayD<T> {
     ArrayD::from_shape_fn(IxDyn(shape), |ix| {
         let lin: usize = ix.slice().iter().fold(0, |a, &i| a * 31 + i);
-        T::from_f64((lin % 97) as f64 - if T::DTYPE.name().starts_with('u') || T::DTYPE == Dtype::Bool { 0.0 } else { 40.0 })
+        T::from_f64(
+            (lin % 97) as f64 - if T::DTYPE.name().starts_with('u') || T::DTYPE == Dtype::Bool { 0.0 } else { 40.0 },
+        )
     })
 }
 
 fn roundtrip<T: Element + PartialEq>(fs: &S3FileSystem, base: &str, dtype: &str) {
     let shape = [23usize, 17];
     let data = pattern::<T>(&shape);
-    for (fmt, compressor) in [(2u8, Compressor::blosc_lz4()), (2, Compressor::None), (2, Compressor::Zlib(3)), (3, Compressor::Zstd(1)), (3, Compressor::Gzip(2))] {
+    for (fmt, compressor) in [
+        (2u8, Compressor::blosc_lz4()),
+        (2, Compressor::None),
+        (2, Compressor::Zlib(3)),
+        (3, Compressor::Zstd(1)),
+        (3, Compressor::Gzip(2)),
+    ] {
         let mut spec = ArraySpec::new([23, 17], [5, 4], dtype).compressor(compressor.clone());
         if fmt == 3 {
             spec = spec.v3();
         }
-        let path = format!("{base}/{dtype}-{fmt}-{compressor:?}").replace(['(', ')', ' ', '{', '}', ':', ',', '"'], "_");
+        let path =
+            format!("{base}/{dtype}-{fmt}-{compressor:?}").replace(['(', ')', ' ', '{', '}', ':', ',', '"'], "_");
         let z = fs.create_array(&path, &spec).unwrap();
         z.write(&data).unwrap();
         let back = fs.open_array(&path).unwrap();
@@ -75,7 +84,8 @@ fn sharded_v3_and_partial_writes() {
     assert_eq!(z.read::<f64>().unwrap(), expect);
 
     // Unwritten chunks read as the fill value.
-    let z2 = fs.create_array(&format!("{b}/empty.zarr"), &ArraySpec::new([10], [4], "i4").fill_value(Some(-5.0))).unwrap();
+    let z2 =
+        fs.create_array(&format!("{b}/empty.zarr"), &ArraySpec::new([10], [4], "i4").fill_value(Some(-5.0))).unwrap();
     z2.write_slice(&[4], &Array1::from_vec(vec![1, 2, 3, 4])).unwrap();
     assert_eq!(z2.read::<i32>().unwrap().into_raw_vec_and_offset().0, vec![-5, -5, -5, -5, 1, 2, 3, 4, -5, -5]);
     assert_eq!(z2.nchunks_initialized().unwrap(), 1);
@@ -196,7 +206,9 @@ fn bad_input_errors_name_the_fix() {
     let e = fs.open_array(&format!("{b}/codec.zarr")).unwrap_err();
     assert!(e.message().contains("codec"), "{e}");
 
-    let t = fs.create_array(&format!("{b}/t.zarr"), &ArraySpec::new([4], [2], "f8").compressor(Compressor::Zstd(1))).unwrap();
+    let t = fs
+        .create_array(&format!("{b}/t.zarr"), &ArraySpec::new([4], [2], "f8").compressor(Compressor::Zstd(1)))
+        .unwrap();
     t.write(&Array1::from_vec(vec![1.0, 2.0, 3.0, 4.0])).unwrap();
     fs.pipe(&format!("{b}/t.zarr/1"), b"garbage").unwrap();
     let e = t.read::<f64>().unwrap_err();

@@ -64,12 +64,19 @@ impl ZarrArray {
         if let Some(bytes) = v3 {
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, "zarr.json", e))?;
             if doc.get("node_type").and_then(Value::as_str) == Some("group") {
-                return Err(Error::new(ErrorKind::InvalidInput, format!("{url} is a Zarr group, not an array; use open_group(\"{url}\")")));
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("{url} is a Zarr group, not an array; use open_group(\"{url}\")"),
+                ));
             }
             return ZarrArray::from_v3(loc, doc);
         }
         let Some(bytes) = v2 else {
-            let what = if group { "it is a Zarr group; use open_group" } else { "no .zarray or zarr.json there; check the path with fs.ls" };
+            let what = if group {
+                "it is a Zarr group; use open_group"
+            } else {
+                "no .zarray or zarr.json there; check the path with fs.ls"
+            };
             return Err(Error::new(ErrorKind::NotFound, format!("no Zarr array at {url}: {what}")));
         };
         let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, ".zarray", e))?;
@@ -116,7 +123,10 @@ impl ZarrArray {
         let dtype = Dtype::from_stored(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
         let grid = &doc["chunk_grid"];
         if grid["name"] != "regular" {
-            return Err(Error::new(ErrorKind::Metadata, format!("{url}: chunk grid '{}' is not supported (only regular)", grid["name"])));
+            return Err(Error::new(
+                ErrorKind::Metadata,
+                format!("{url}: chunk grid '{}' is not supported (only regular)", grid["name"]),
+            ));
         }
         let chunks: Vec<u64> = serde_json::from_value(grid["configuration"]["chunk_shape"].clone())
             .map_err(|e| corrupt(&url, "zarr.json", e))?;
@@ -186,7 +196,10 @@ impl ZarrArray {
         Array::new_with_metadata(storage, "/", self.meta.clone()).map(Arc::new).map_err(|e| {
             Error::new(
                 ErrorKind::Metadata,
-                format!("cannot use the Zarr array at {}: {e}; it needs a codec or data type this kernel lacks", self.loc.url()),
+                format!(
+                    "cannot use the Zarr array at {}: {e}; it needs a codec or data type this kernel lacks",
+                    self.loc.url()
+                ),
             )
         })
     }
@@ -285,7 +298,15 @@ impl ZarrArray {
     pub fn nchunks_initialized(&self) -> Result<u64> {
         let store = self.loc.store(false)?;
         let keys = block_on(self.loc.keys(&*store))??;
-        Ok(keys.iter().filter(|(k, _)| !k.ends_with(".zarray") && !k.ends_with(".zattrs") && !k.ends_with("zarr.json") && !k.ends_with(".zmetadata")).count() as u64)
+        Ok(keys
+            .iter()
+            .filter(|(k, _)| {
+                !k.ends_with(".zarray")
+                    && !k.ends_with(".zattrs")
+                    && !k.ends_with("zarr.json")
+                    && !k.ends_with(".zmetadata")
+            })
+            .count() as u64)
     }
 
     /// The whole array, like `z[:]`. `T` must match the dtype (`read::<f32>()` for float32).
@@ -330,8 +351,8 @@ impl ZarrArray {
     }
 
     pub(crate) fn check_ranges(&self, ranges: &[Range<u64>]) -> Result<()> {
-        let bad = ranges.len() != self.ndim()
-            || ranges.iter().zip(&self.shape).any(|(r, &s)| r.start > r.end || r.end > s);
+        let bad =
+            ranges.len() != self.ndim() || ranges.iter().zip(&self.shape).any(|(r, &s)| r.start > r.end || r.end > s);
         if bad {
             return Err(Error::invalid(format!(
                 "slice {ranges:?} is out of bounds for {} of shape {:?}; give one start..end per dimension within the shape",
@@ -413,12 +434,22 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
 
 fn array_err(z: &ZarrArray, what: &str, idx: &[u64], e: impl std::fmt::Display) -> Error {
     let text = e.to_string();
-    let (kind, hint) = if text.contains("SignatureDoesNotMatch") || text.contains("AccessDenied") || text.contains("InvalidAccessKeyId") || text.contains("403") {
-        (ErrorKind::AccessDenied, "the server refused access; check credentials (S3FileSystem::new()) or the bucket policy")
+    let (kind, hint) = if text.contains("SignatureDoesNotMatch")
+        || text.contains("AccessDenied")
+        || text.contains("InvalidAccessKeyId")
+        || text.contains("403")
+    {
+        (
+            ErrorKind::AccessDenied,
+            "the server refused access; check credentials (S3FileSystem::new()) or the bucket policy",
+        )
     } else if text.contains("onnect") || text.contains("timed out") {
         (ErrorKind::Connection, "the server could not be reached; retry, or check AWS_ENDPOINT_URL")
     } else {
-        (ErrorKind::Codec, "the chunk is truncated or not in the format the metadata says; rewrite it, or check who wrote it")
+        (
+            ErrorKind::Codec,
+            "the chunk is truncated or not in the format the metadata says; rewrite it, or check who wrote it",
+        )
     };
     let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
     let short: String = text.chars().take(200).collect();
@@ -465,7 +496,12 @@ fn to_slice(r: &Range<u64>) -> Slice {
 
 /// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
 /// covered chunks are read, merged and rewritten (zarrs does that).
-pub(crate) fn write_region<T: Element>(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, T>, whole: bool) -> Result<()> {
+pub(crate) fn write_region<T: Element>(
+    z: &ZarrArray,
+    offset: &[u64],
+    data: ArrayViewD<'_, T>,
+    whole: bool,
+) -> Result<()> {
     z.check_dtype(T::DTYPE)?;
     let dshape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
     if offset.len() != z.ndim() || dshape.len() != z.ndim() || (whole && dshape != z.shape) {
@@ -493,7 +529,8 @@ pub(crate) fn write_region<T: Element>(z: &ZarrArray, offset: &[u64], data: Arra
             .map(|idx| {
                 let (local, region) = z.overlap(&idx, &ranges);
                 let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
-                let bounded: Vec<u64> = (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
+                let bounded: Vec<u64> =
+                    (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
                 let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
                 let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
                 let arr = arr.clone();
@@ -518,7 +555,8 @@ pub(crate) fn write_region<T: Element>(z: &ZarrArray, offset: &[u64], data: Arra
             })
             .buffer_unordered(z.concurrency);
         while let Some(joined) = results.next().await {
-            let (idx, r, nbytes) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("write task failed: {e}")))?;
+            let (idx, r, nbytes) =
+                joined.map_err(|e| Error::new(ErrorKind::Other, format!("write task failed: {e}")))?;
             r.map_err(|e| array_err(z, "write", &idx, e))?;
             progress.tick(nbytes);
         }

@@ -47,7 +47,10 @@ impl Dtype {
         match (found, s.trim().starts_with('>')) {
             (Some(d), false) => Ok(d),
             (Some(d), true) if d.size() == 1 => Ok(d),
-            (Some(_), true) => Err(Error::invalid(format!("big-endian dtype '{s}' is not supported for new arrays; use '<{}'", &s.trim()[1..]))),
+            (Some(_), true) => Err(Error::invalid(format!(
+                "big-endian dtype '{s}' is not supported for new arrays; use '<{}'",
+                &s.trim()[1..]
+            ))),
             (None, _) => Err(Error::invalid(format!(
                 "unknown dtype '{s}'; use one of: {}",
                 ALL.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
@@ -185,17 +188,50 @@ impl Element for bool {
 macro_rules! with_dtype {
     ($dtype:expr, $T:ident => $body:expr) => {
         match $dtype {
-            $crate::zarr::Dtype::Bool => { type $T = bool; $body }
-            $crate::zarr::Dtype::Int8 => { type $T = i8; $body }
-            $crate::zarr::Dtype::Int16 => { type $T = i16; $body }
-            $crate::zarr::Dtype::Int32 => { type $T = i32; $body }
-            $crate::zarr::Dtype::Int64 => { type $T = i64; $body }
-            $crate::zarr::Dtype::UInt8 => { type $T = u8; $body }
-            $crate::zarr::Dtype::UInt16 => { type $T = u16; $body }
-            $crate::zarr::Dtype::UInt32 => { type $T = u32; $body }
-            $crate::zarr::Dtype::UInt64 => { type $T = u64; $body }
-            $crate::zarr::Dtype::Float32 => { type $T = f32; $body }
-            $crate::zarr::Dtype::Float64 => { type $T = f64; $body }
+            $crate::zarr::Dtype::Bool => {
+                type $T = bool;
+                $body
+            }
+            $crate::zarr::Dtype::Int8 => {
+                type $T = i8;
+                $body
+            }
+            $crate::zarr::Dtype::Int16 => {
+                type $T = i16;
+                $body
+            }
+            $crate::zarr::Dtype::Int32 => {
+                type $T = i32;
+                $body
+            }
+            $crate::zarr::Dtype::Int64 => {
+                type $T = i64;
+                $body
+            }
+            $crate::zarr::Dtype::UInt8 => {
+                type $T = u8;
+                $body
+            }
+            $crate::zarr::Dtype::UInt16 => {
+                type $T = u16;
+                $body
+            }
+            $crate::zarr::Dtype::UInt32 => {
+                type $T = u32;
+                $body
+            }
+            $crate::zarr::Dtype::UInt64 => {
+                type $T = u64;
+                $body
+            }
+            $crate::zarr::Dtype::Float32 => {
+                type $T = f32;
+                $body
+            }
+            $crate::zarr::Dtype::Float64 => {
+                type $T = f64;
+                $body
+            }
         }
     };
 }

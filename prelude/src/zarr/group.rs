@@ -34,10 +34,17 @@ impl ZarrGroup {
             return Ok(ZarrGroup { loc, zarr_format: 3, attrs });
         }
         if v2?.is_none() {
-            return Err(Error::new(ErrorKind::NotFound, format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls")));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls"),
+            ));
         }
         let attrs = match attrs? {
-            Some(b) => serde_json::from_slice::<Value>(&b).map_err(|e| bad(".zattrs", &e))?.as_object().cloned().unwrap_or_default(),
+            Some(b) => serde_json::from_slice::<Value>(&b)
+                .map_err(|e| bad(".zattrs", &e))?
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
             None => Map::new(),
         };
         Ok(ZarrGroup { loc, zarr_format: 2, attrs })
@@ -85,7 +92,8 @@ impl ZarrGroup {
                 ".zarray" => arrays.push(child.to_string()),
                 ".zgroup" => groups.push(child.to_string()),
                 "zarr.json" => {
-                    let node = block_on(self.loc.get(&*store, k))??.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+                    let node =
+                        block_on(self.loc.get(&*store, k))??.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
                     match node.as_ref().and_then(|d| d["node_type"].as_str()) {
                         Some("group") => groups.push(child.to_string()),
                         _ => arrays.push(child.to_string()),
@@ -132,13 +140,19 @@ pub(crate) fn consolidate(loc: &Location) -> Result<usize> {
             if [".zarray", ".zgroup", ".zattrs"].contains(&name) {
                 let bytes = loc.get(&*store, &k).await?.unwrap_or_default();
                 let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::new(ErrorKind::Metadata, format!("corrupt Zarr metadata at {url}/{k}: {e}; fix it before consolidating"))
+                    Error::new(
+                        ErrorKind::Metadata,
+                        format!("corrupt Zarr metadata at {url}/{k}: {e}; fix it before consolidating"),
+                    )
                 })?;
                 meta.insert(k, doc);
             }
         }
         if meta.is_empty() {
-            return Err(Error::new(ErrorKind::NotFound, format!("nothing to consolidate at {url}: no Zarr v2 metadata below it")));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("nothing to consolidate at {url}: no Zarr v2 metadata below it"),
+            ));
         }
         let n = meta.len();
         let doc = json!({"metadata": meta, "zarr_consolidated_format": 1});

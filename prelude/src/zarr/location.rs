@@ -74,7 +74,10 @@ impl Location {
                 } else if !p.is_dir() {
                     return Err(Error::new(
                         ErrorKind::NotFound,
-                        format!("no directory {}; check the path (relative paths start at the notebook's directory)", p.display()),
+                        format!(
+                            "no directory {}; check the path (relative paths start at the notebook's directory)",
+                            p.display()
+                        ),
                     ));
                 }
                 let fs = LocalFileSystem::new_with_prefix(p)
@@ -104,7 +107,11 @@ impl Location {
 
     /// Write `bytes` at `key`.
     pub async fn put(&self, store: &dyn ObjectStore, key: &str, bytes: Vec<u8>) -> Result<()> {
-        store.put(&ObjPath::from(key), PutPayload::from(bytes)).await.map(|_| ()).map_err(|e| self.err(&e, "write", key))
+        store
+            .put(&ObjPath::from(key), PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(&e, "write", key))
     }
 
     /// Every key below this node (relative), sorted.
@@ -123,14 +130,9 @@ impl Location {
     pub async fn clear(&self, store: &Arc<dyn ObjectStore>) -> Result<()> {
         let locations = store.list(None).map_ok(|m| m.location);
         let locations = Box::pin(locations);
-        store
-            .delete_stream(locations)
-            .try_collect::<Vec<_>>()
-            .await
-            .map(|_| ())
-            .or_else(|e| match e {
-                object_store::Error::NotFound { .. } => Ok(()),
-                e => Err(self.err(&e, "delete old contents of", "")),
-            })
+        store.delete_stream(locations).try_collect::<Vec<_>>().await.map(|_| ()).or_else(|e| match e {
+            object_store::Error::NotFound { .. } => Ok(()),
+            e => Err(self.err(&e, "delete old contents of", "")),
+        })
     }
 }

@@ -57,10 +57,14 @@ impl Compressor {
                 vec![json!({"name": "blosc", "configuration": {"cname": cname, "clevel": clevel,
                     "shuffle": shuffle, "typesize": dtype.size(), "blocksize": 0}})]
             }
-            Compressor::Zstd(level) => vec![json!({"name": "zstd", "configuration": {"level": level, "checksum": false}})],
+            Compressor::Zstd(level) => {
+                vec![json!({"name": "zstd", "configuration": {"level": level, "checksum": false}})]
+            }
             Compressor::Gzip(level) => vec![json!({"name": "gzip", "configuration": {"level": level}})],
             Compressor::Zlib(_) => {
-                return Err(Error::invalid("zlib is a Zarr v2 compressor; for v3 use Compressor::Gzip or Compressor::Zstd"))
+                return Err(Error::invalid(
+                    "zlib is a Zarr v2 compressor; for v3 use Compressor::Gzip or Compressor::Zstd",
+                ))
             }
         })
     }
@@ -369,7 +373,10 @@ mod tests {
     fn reference_zarray_matches_zarr_python_2() {
         let spec = ArraySpec::new([1000, 1000], [100, 100], "f4").compressor(Compressor::None).fill_value(None);
         let text = py_json(&spec.zarray().unwrap());
-        assert!(text.starts_with("{\n    \"chunks\": [\n        100,\n        100\n    ],\n    \"compressor\": null,"), "{text}");
+        assert!(
+            text.starts_with("{\n    \"chunks\": [\n        100,\n        100\n    ],\n    \"compressor\": null,"),
+            "{text}"
+        );
         assert!(text.contains("\"dtype\": \"<f4\",\n    \"fill_value\": null,"));
         assert!(text.ends_with("\"zarr_format\": 2\n}"));
     }

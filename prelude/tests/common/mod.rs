@@ -15,8 +15,16 @@ pub struct Rgw {
 /// project's test command `ZARR_PRELUDE_REQUIRE_RGW=1` turns a missing server into a failure.
 pub fn rgw() -> Option<Rgw> {
     let get = |k: &str| std::env::var(k).ok();
-    match (get("AWS_ENDPOINT_URL"), get("RGW_ALICE_KEY"), get("RGW_ALICE_SECRET"), get("RGW_BOB_KEY"), get("RGW_BOB_SECRET")) {
-        (Some(endpoint), Some(ak), Some(asec), Some(bk), Some(bsec)) => Some(Rgw { endpoint, alice: (ak, asec), bob: (bk, bsec) }),
+    match (
+        get("AWS_ENDPOINT_URL"),
+        get("RGW_ALICE_KEY"),
+        get("RGW_ALICE_SECRET"),
+        get("RGW_BOB_KEY"),
+        get("RGW_BOB_SECRET"),
+    ) {
+        (Some(endpoint), Some(ak), Some(asec), Some(bk), Some(bsec)) => {
+            Some(Rgw { endpoint, alice: (ak, asec), bob: (bk, bsec) })
+        }
         _ => {
             assert!(get("ZARR_PRELUDE_REQUIRE_RGW").is_none(), "RGW settings missing: run through tests/run.sh");
             eprintln!("skipped: no RGW (run tests/run.sh, which starts one)");
@@ -44,7 +52,13 @@ impl Rgw {
         self.fs(&self.alice)
     }
     pub fn anon(&self) -> S3FileSystem {
-        S3FileSystem::builder().endpoint_url(&self.endpoint).region("RegionOne").anon(true).env(HashMap::new()).build().unwrap()
+        S3FileSystem::builder()
+            .endpoint_url(&self.endpoint)
+            .region("RegionOne")
+            .anon(true)
+            .env(HashMap::new())
+            .build()
+            .unwrap()
     }
 }
 
