@@ -168,7 +168,7 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
     let (lo, hi) =
         if lo.is_finite() && hi.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) };
     render(opts.width, opts.height, |root| {
-        let (main, bar) = root.split_horizontally(opts.width.saturating_sub(90));
+        let (main, bar) = root.split_horizontally(opts.width.saturating_sub(100));
         let mut chart = ChartBuilder::on(&main)
             .caption(&opts.title, ("sans-serif", 18))
             .margin(8)
@@ -181,6 +181,8 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
             .disable_mesh()
             .x_desc(opts.xlabel.as_str())
             .y_desc(opts.ylabel.as_str())
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(plot_err)?;
         let area = chart.plotting_area();
@@ -198,11 +200,19 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
         let mut cb = ChartBuilder::on(&bar)
             .margin_top(if opts.title.is_empty() { 8 } else { 34 })
             .margin_bottom(38)
-            .margin_right(8)
-            .y_label_area_size(60)
+            .margin_right(4)
+            .margin_left(4)
+            .right_y_label_area_size(58)
             .build_cartesian_2d(0f64..1f64, lo..hi)
             .map_err(plot_err)?;
-        cb.configure_mesh().disable_mesh().disable_x_axis().y_labels(6).draw().map_err(plot_err)?;
+        cb.configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(6)
+            .label_style(("sans-serif", 12))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(plot_err)?;
         let steps = 100;
         cb.draw_series((0..steps).map(|i| {
             let (v0, v1) = (lo + (hi - lo) * i as f64 / steps as f64, lo + (hi - lo) * (i + 1) as f64 / steps as f64);
@@ -295,7 +305,14 @@ pub fn hist_counts(h: &Histogram, title: &str) -> Result<Figure> {
             .y_label_area_size(60)
             .build_cartesian_2d(lo..hi, 0f64..top)
             .map_err(plot_err)?;
-        chart.configure_mesh().disable_x_mesh().y_desc("count").draw().map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .y_desc("count")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(plot_err)?;
         chart
             .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
                 Rectangle::new([(h.edges[i], 0.0), (h.edges[i + 1], c as f64)], RGBColor(59, 81, 139).filled())
