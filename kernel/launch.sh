@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts one "Rust (Zarr)" kernel (Jupyter runs: launch.sh CONNECTION_FILE).
+#
+# Each kernel gets a private work dir made from the prebuilt template: small files are copied,
+# the dependency artifacts are symlinked to the (possibly read-only, shared) template, so setup
+# takes milliseconds and nothing is recompiled. The dir is removed when the kernel exits; dirs
+# left by killed kernels are swept at the next start.
+set -u
+DATA=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+conn=${1:-}
+
+fail() {
+  # One line that reaches the Jupyter server log (and the notebook's "kernel died" dialog).
+  echo "Rust (Zarr) kernel cannot start: $*" >&2
+  exit 1
+}
+
+[[ -n $conn ]] || fail "no connection file given (Jupyter starts this as: launch.sh {connection_file})"
+[[ -f $DATA/env ]] && source "$DATA/env"
+if [[ ${ZK_PREBUILD:-} == 1 ]]; then  # install.sh builds the template in place
+  export EVCXR_TMPDIR=$DATA/template EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
+  export LD_LIBRARY_PATH=$(rustc --print target-libdir)
+  exec "$DATA/bin/evcxr_jupyter" --control_file "$conn"
+fi
+command -v rustc >/dev/null || fail "rustc is not on PATH ($PATH); install Rust >= 1.95 or re-run install.sh"
+[[ -x $DATA/bin/evcxr_jupyter ]] || fail "$DATA/bin/evcxr_jupyter is missing; re-run install.sh"
+[[ -f $DATA/template/zk-stamp ]] || fail "the prebuilt template in $DATA/template is missing or incomplete; re-run install.sh"
+want=$(sed -n 's/^rustc=//p' "$DATA/template/zk-stamp")
+have=$(rustc --version)
+[[ $want == "$have" ]] || fail "the template was built by '$want' but rustc is now '$have'; re-run install.sh (about 5 minutes) so cells do not recompile everything"
+
+run_root=${ZK_RUN_DIR:-${TMPDIR:-/tmp}/rust-zarr-kernel-$(id -u)}
+mkdir -p "$run_root" && chmod 700 "$run_root" || fail "cannot create $run_root"
+for d in "$run_root"/k.*; do  # sweep dirs of kernels that were killed
+  [[ -d $d ]] || continue
+  pid=$(cat "$d/pid" 2>/dev/null || echo 0)
+  kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+done
+work=$(mktemp -d "$run_root/k.XXXXXX") || fail "cannot create a work dir in $run_root"
+echo $$ >"$work/pid"
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+
+# The evcxr crate dir: copy what evcxr rewrites, symlink the built dependencies.
+tpl=$DATA/template
+mkdir -p "$work/tmp"
+"$DATA/link-template.sh" "$tpl" "$work/tmp" || fail "cannot prepare $work/tmp from $tpl"
+# The CARGO_HOME of the prebuild, at the same path: cargo's fingerprints record the path of
+# every dependency's source, so any other path would rebuild the whole graph.
+export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
+export LD_LIBRARY_PATH=$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+cd "$work" || fail "cannot enter $work"
+"$DATA/bin/evcxr_jupyter" --control_file "$conn" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null' TERM INT HUP
+while true; do
+  wait $child
+  rc=$?
+  kill -0 $child 2>/dev/null || break  # a trapped signal interrupted wait: wait again
+done
+exit $rc

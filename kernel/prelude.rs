@@ -1,0 +1,2 @@
+use zarr_prelude::prelude::*;
+let _zk_warm = 0u8;

@@ -1,0 +1,122 @@
+"""The installed "Rust (Zarr)" kernel, driven by a real Jupyter client (jupyter_client).
+
+Needs: the kernelspec `rust-zarr` installed (tests/run.sh runs ./install.sh), the loopback RGW
+env (AWS_ENDPOINT_URL, RGW_ALICE_KEY/SECRET) and INTEROP_BIN to make a small Zarr array."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "kernel"))
+from jupyter_driver import Session  # noqa: E402
+
+KERNEL = "rust-zarr"
+KEY, SECRET = os.environ["RGW_ALICE_KEY"], os.environ["RGW_ALICE_SECRET"]
+os.environ.update(AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="RegionOne")
+RUN_ROOT = f"{tempfile.gettempdir()}/rust-zarr-kernel-{os.getuid()}"
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    bucket = f"kernel-{uuid.uuid4().hex[:8]}"
+    subprocess.run([os.environ["INTEROP_BIN"], "mkdir", bucket], check=True)
+    subprocess.run([os.environ["INTEROP_BIN"], "write", f"s3://{bucket}/small.zarr", "v2-blosc-f8"], check=True)
+    yield bucket
+
+
+def test_first_prelude_cell_compiles_nothing(dataset):
+    with Session(KERNEL) as s:
+        r = s.run(f'let fs = S3FileSystem::new()?;\nlet z = fs.open_array("{dataset}/small.zarr")?;\n'
+                  f'println!("sum = {{}}", z.read::<f64>()?.sum());\nfs.ls("{dataset}")?')
+        assert r.ok(), r.text
+        assert "Compiling" not in r.text
+        assert "sum = 970" in r.stdout or "sum = " in r.stdout
+        assert "<table>" in r.data.get("text/html", ""), r.data
+        print(f"ready {s.ready_seconds:.1f} s, first prelude cell {r.seconds:.2f} s")
+        # The array summary shows as an HTML table, and a plot as a PNG.
+        r = s.run("z")
+        assert "Zarr array" in r.data.get("text/html", ""), r.text
+        r = s.run("imshow(&z.read::<f64>()?)?")
+        assert r.data.get("image/png", "").startswith("iVBOR"), r.text
+
+
+def expected_sum():
+    import numpy as np
+    i, j = np.indices((37, 53))
+    return float(((i * 131 + j * 7) % 1000).sum())
+
+
+def test_values_match_what_python_computes(dataset):
+    with Session(KERNEL) as s:
+        r = s.run(f'let z = S3FileSystem::new()?.open_array("{dataset}/small.zarr")?;\nprintln!("{{}}", z.sum()?);')
+        assert r.ok(), r.text
+        assert float(r.stdout.strip()) == expected_sum()
+
+
+def test_two_kernels_do_not_collide_and_clean_up():
+    a, b = Session(KERNEL), Session(KERNEL)
+    try:
+        ra = a.run('let who = "a"; println!("{}", std::env::var("EVCXR_TMPDIR").unwrap());')
+        rb = b.run('let who = "b"; println!("{}", std::env::var("EVCXR_TMPDIR").unwrap());')
+        assert ra.ok() and rb.ok(), ra.text + rb.text
+        da, db = ra.stdout.strip(), rb.stdout.strip()
+        assert da != db and os.path.isdir(da) and os.path.isdir(db)
+        assert a.run('println!("{who}")').stdout.strip() == "a"
+        assert b.run('println!("{who}")').stdout.strip() == "b"
+    finally:
+        a.close()
+        b.close()
+    for _ in range(50):
+        if not os.path.exists(da) and not os.path.exists(db):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(os.path.dirname(da)) and not os.path.exists(os.path.dirname(db)), "per-kernel dirs removed"
+
+
+def test_panic_is_an_error_and_variables_survive():
+    with Session(KERNEL) as s:
+        assert s.run("let keep = 41u32;").ok()
+        r = s.run('let v: Vec<u8> = vec![]; let x = v[3]; println!("{x}");')
+        assert not r.ok() and "panicked" in r.text, r.text
+        r = s.run("println!(\"{}\", keep + 1);")
+        assert r.ok() and r.stdout.strip() == "42", r.text
+        # A prelude error is one actionable line, and the kernel goes on.
+        r = s.run('let e = S3FileSystem::new()?.ls("no-such-bucket-zk").unwrap_err(); println!("{e}");')
+        assert "no such bucket" in r.stdout and r.stdout.count("\n") == 1, r.text
+
+
+def test_interrupt_stops_a_long_cell():
+    with Session(KERNEL) as s:
+        assert s.run("let before = 7;").ok()
+        timer = threading.Timer(4.0, s.interrupt)
+        timer.start()
+        t0 = time.monotonic()
+        r = s.run("std::thread::sleep(std::time::Duration::from_secs(120));", timeout=60)
+        assert time.monotonic() - t0 < 40, "interrupt did not stop the cell"
+        r = s.run('println!("alive");')
+        assert r.ok() and "alive" in r.stdout, r.text
+
+
+def test_startup_errors_are_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "kernel", "launch.sh")
+    shutil.copy(src, data / "launch.sh")
+    r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.count("\n") == 1 and "evcxr_jupyter is missing; re-run install.sh" in r.stderr, r.stderr
+    (data / "bin").mkdir()
+    (data / "bin" / "evcxr_jupyter").write_text("#!/bin/sh\n")
+    (data / "bin" / "evcxr_jupyter").chmod(0o755)
+    (data / "template").mkdir()
+    (data / "template" / "zk-stamp").write_text("rustc=rustc 0.0.1 (old)\n")
+    r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)
+    assert "built by 'rustc 0.0.1 (old)'" in r.stderr and "re-run install.sh" in r.stderr, r.stderr
