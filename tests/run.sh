@@ -24,6 +24,10 @@ tests/python/venvs.sh
 echo "== build"
 cargo build --workspace --all-targets --locked
 
+echo "== install the kernel into a test prefix (builds evcxr and the template once per machine)"
+export ZK_TEST_PREFIX=${ZK_TEST_PREFIX:-/opt/rust-zarr-kernel-test}
+tests/kernel/setup_prefix.sh
+
 echo "== start Ceph RGW on loopback"
 export RGW_DIR=${RGW_DIR:-$(mktemp -d /tmp/zk-rgw.XXXXXX)}
 trap 'tests/rgw.sh stop' EXIT
@@ -43,5 +47,8 @@ for v in zarr2 zarr3; do
   echo "-- $v"
   "$ZK_CACHE/venv-$v/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
 done
+
+echo "== the kernel, through jupyter_client"
+JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1
 
 exit $status
