@@ -20,6 +20,12 @@ BOB_KEY=ZKBOB000000000000002
 BOB_SECRET=bob-secret-for-loopback-tests-only-00002
 
 log() { echo "rgw.sh: $*" >&2; }
+fail() {
+  log "$*; last log lines:"
+  tail -n 5 "$DIR"/log/* >&2 2>/dev/null || true
+  stop
+  exit 1
+}
 
 need() {
   local missing=()
@@ -63,6 +69,11 @@ stop() {
 start() {
   need
   [[ -d $DIR ]] && stop
+  for port in "$MON_PORT" "$RGW_PORT"; do
+    if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "port $port on 127.0.0.1 is in use (another RGW? tests/rgw.sh stop, or set RGW_PORT/RGW_MON_PORT)"; exit 1
+    fi
+  done
   mkdir -p "$DIR"/{mon,osd,run,log}
   local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
   cat >"$CONF" <<CONF
@@ -92,6 +103,8 @@ mon allow pool size one = true
 mon warn on pool no redundancy = false
 mon max pg per osd = 1000
 osd crush chooseleaf type = 0
+osd class update on start = false
+osd crush update on start = false
 osd objectstore = memstore
 memstore device bytes = $MEM_BYTES
 rgw enable usage log = false
@@ -112,12 +125,22 @@ CONF
   ceph-mon -c "$CONF" -i a -f >"$DIR/log/mon.out" 2>&1 & echo $! >"$DIR/mon.pid"
   local C="ceph -c $CONF --connect-timeout 10"
   for _ in $(seq 100); do $C -s >/dev/null 2>&1 && break; sleep 0.2; done
-  local id; id=$($C osd create)
-  ceph-osd -c "$CONF" -i "$id" --mkfs >/dev/null 2>&1
+  # The documented manual deployment: the OSD's uuid is chosen here and registered first, so
+  # the OSD's own registration at boot agrees with the monitor's.
+  local uuid id; uuid=$(cat /proc/sys/kernel/random/uuid)
+  id=$(timeout 30 $C osd new "$uuid") || fail "the monitor did not register the OSD"
+  ceph-osd -c "$CONF" -i "$id" --mkfs --osd-uuid "$uuid" >"$DIR/log/osd-mkfs.out" 2>&1 || fail "ceph-osd --mkfs failed"
+  # Place it in the CRUSH map here instead of letting the OSD do it at boot (a mon command it
+  # may send before it knows the cluster's fsid, which the monitor refuses).
+  timeout 30 $C osd crush add-bucket localhost host >/dev/null 2>&1 || true
+  timeout 30 $C osd crush move localhost root=default >/dev/null 2>&1 || true
+  timeout 30 $C osd crush add "osd.$id" 1.0 host=localhost >/dev/null || fail "cannot add the OSD to the CRUSH map"
   ceph-osd -c "$CONF" -i "$id" -f >"$DIR/log/osd.out" 2>&1 & echo $! >"$DIR/osd.pid"
-  for _ in $(seq 150); do $C osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.2; done
+  local up=0
+  for _ in $(seq 150); do $C osd stat 2>/dev/null | grep -q '1 up' && { up=1; break; }; sleep 0.2; done
+  ((up)) || { [[ -n ${RGW_DEBUG:-} ]] && exit 1; fail "the OSD did not come up"; }
 
-  local A="radosgw-admin -c $CONF"
+  local A="timeout 60 radosgw-admin -c $CONF"
   $A realm create --rgw-realm=jetstream --default >/dev/null
   $A zonegroup create --rgw-zonegroup=RegionOne --rgw-realm=jetstream --master --default \
      --endpoints="http://127.0.0.1:$RGW_PORT" >/dev/null
@@ -133,8 +156,7 @@ CONF
     kill -0 "$(cat "$DIR/radosgw.pid")" 2>/dev/null || break
     sleep 0.2
   done
-  log "radosgw did not come up; last log lines:"; tail -20 "$DIR"/log/*.log >&2 || true
-  stop; exit 1
+  fail "radosgw did not come up"
 }
 
 case ${1:-} in

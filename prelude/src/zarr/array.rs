@@ -48,19 +48,19 @@ impl ZarrArray {
     pub(crate) fn open_at(loc: Location) -> Result<ZarrArray> {
         let store = loc.store(false)?;
         let url = loc.url();
-        let (v3, v2, attrs, group) = block_on(async {
-            let v3 = loc.get(&*store, "zarr.json").await?;
-            if v3.is_some() {
-                return Ok::<_, Error>((v3, None, None, false));
-            }
-            let (v2, attrs) = futures::join!(loc.get(&*store, ".zarray"), loc.get(&*store, ".zattrs"));
-            let group = if v2.as_ref().map(|v| v.is_none()).unwrap_or(false) {
-                loc.get(&*store, ".zgroup").await?.is_some()
-            } else {
-                false
-            };
-            Ok((None, v2?, attrs?, group))
-        })??;
+        // Probe both formats at once. Anonymous readers of a public prefix get 403, not 404, for
+        // keys that do not exist, so a failed probe only counts when nothing else was found.
+        let (v3, v2, attrs) = block_on(async {
+            futures::join!(loc.get(&*store, "zarr.json"), loc.get(&*store, ".zarray"), loc.get(&*store, ".zattrs"))
+        })?;
+        let (v3, v2) = match (v3, v2) {
+            (Ok(Some(b)), _) => (Some(b), None),
+            (_, Ok(Some(b))) => (None, Some(b)),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+            (Ok(None), Ok(None)) => (None, None),
+        };
+        let attrs = attrs.unwrap_or(None);
+        let group = v3.is_none() && v2.is_none() && matches!(block_on(loc.get(&*store, ".zgroup"))?, Ok(Some(_)));
         if let Some(bytes) = v3 {
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, "zarr.json", e))?;
             if doc.get("node_type").and_then(Value::as_str) == Some("group") {

@@ -25,7 +25,14 @@ impl ZarrGroup {
         let bad = |key: &str, e: &dyn std::fmt::Display| {
             Error::new(ErrorKind::Metadata, format!("corrupt Zarr metadata at {url}/{key}: {e}; rewrite the group"))
         };
-        if let Some(b) = v3? {
+        // As for arrays: a 403 on a probe (anonymous, public prefix) only counts if nothing is found.
+        let (v3, v2) = match (v3, v2) {
+            (Ok(Some(b)), _) => (Some(b), None),
+            (_, Ok(Some(b))) => (None, Some(b)),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+            (Ok(None), Ok(None)) => (None, None),
+        };
+        if let Some(b) = v3 {
             let doc: Value = serde_json::from_slice(&b).map_err(|e| bad("zarr.json", &e))?;
             if doc["node_type"] != "group" {
                 return Err(Error::invalid(format!("{url} is a Zarr array, not a group; use open_array(\"{url}\")")));
@@ -33,13 +40,10 @@ impl ZarrGroup {
             let attrs = doc["attributes"].as_object().cloned().unwrap_or_default();
             return Ok(ZarrGroup { loc, zarr_format: 3, attrs });
         }
-        if v2?.is_none() {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls"),
-            ));
+        if v2.is_none() {
+            return Err(Error::new(ErrorKind::NotFound, format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls")));
         }
-        let attrs = match attrs? {
+        let attrs = match attrs.unwrap_or(None) {
             Some(b) => serde_json::from_slice::<Value>(&b)
                 .map_err(|e| bad(".zattrs", &e))?
                 .as_object()

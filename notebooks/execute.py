@@ -1,0 +1,37 @@
+"""Execute notebooks headless through the "Rust (Zarr)" kernel (nbclient) and save them.
+
+    python execute.py OUT_DIR NOTEBOOK...
+
+Fails (exit 1) on any error output or panic, naming the notebook and cell."""
+
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+out_dir, paths = sys.argv[1], sys.argv[2:]
+os.makedirs(out_dir, exist_ok=True)
+failed = False
+for path in paths:
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.monotonic()
+    client = NotebookClient(nb, kernel_name="rust-zarr", timeout=900, startup_timeout=300,
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
+    try:
+        client.execute()
+    except Exception as e:  # nbclient raises on error outputs; say which cell, in one line
+        print(f"execute.py: {os.path.basename(path)}: {str(e).strip().splitlines()[-1]}", file=sys.stderr)
+        failed = True
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            if out.get("output_type") == "error" or "panicked" in text:
+                print(f"execute.py: {os.path.basename(path)} cell {i}: {out.get('ename', '')} {text[:300]}", file=sys.stderr)
+                failed = True
+    nb.metadata.pop("widgets", None)
+    target = os.path.join(out_dir, os.path.basename(path))
+    nbformat.write(nb, target)
+    print(f"execute.py: {os.path.basename(path)} ran in {time.monotonic() - t0:.1f} s -> {target}")
+sys.exit(1 if failed else 0)
