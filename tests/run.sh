@@ -51,4 +51,7 @@ done
 echo "== the kernel, through jupyter_client"
 JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1
 
+echo "== the notebooks, headless through the kernel (nbclient)"
+JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/notebooks || status=1
+
 exit $status

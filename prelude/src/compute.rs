@@ -335,8 +335,8 @@ pub struct Histogram {
 }
 
 /// Visit every chunk of `z` (as f64 values, edge padding cut off) with at most
-/// `z.concurrency()` chunks in memory; `f` maps a chunk to a partial result, merged in order of
-/// arrival by `merge`.
+/// `z.concurrency()` chunks in memory; `map` turns a chunk into a small partial result, and the
+/// partials are merged in chunk order, so floating-point results do not depend on timing.
 fn reduce<A: Send + 'static>(
     z: &ZarrArray,
     label: &str,
@@ -357,9 +357,10 @@ fn reduce_typed<T: Element, A: Send + 'static>(
     let chunks = z.chunks_in(&all);
     let mut progress = Progress::new(format!("{label} {}", z.url()), chunks.len() as u64);
     let chunk_bytes = z.chunks().iter().product::<u64>() * T::DTYPE.size() as u64;
+    let mut partials: Vec<Option<A>> = (0..chunks.len()).map(|_| None).collect();
     block_on(async {
-        let mut results = stream::iter(chunks)
-            .map(|idx| {
+        let mut results = stream::iter(chunks.into_iter().enumerate())
+            .map(|(n, idx)| {
                 let (arr, map) = (arr.clone(), map.clone());
                 let (local, _) = z.overlap(&idx, &all);
                 tokio::spawn(async move {

@@ -41,7 +41,10 @@ impl ZarrGroup {
             return Ok(ZarrGroup { loc, zarr_format: 3, attrs });
         }
         if v2.is_none() {
-            return Err(Error::new(ErrorKind::NotFound, format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls")));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls"),
+            ));
         }
         let attrs = match attrs.unwrap_or(None) {
             Some(b) => serde_json::from_slice::<Value>(&b)
