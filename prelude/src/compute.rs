@@ -371,12 +371,12 @@ fn reduce_typed<T: Element, A: Send + 'static>(
                         });
                         map(&mut part.iter().map(|v| v.to_f64()))
                     });
-                    (idx, r)
+                    (n, idx, r)
                 })
             })
             .buffer_unordered(z.concurrency());
         while let Some(joined) = results.next().await {
-            let (idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label} task failed: {e}")))?;
+            let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label} task failed: {e}")))?;
             let part = r.map_err(|e| {
                 Error::new(
                     ErrorKind::Codec,
@@ -386,12 +386,13 @@ fn reduce_typed<T: Element, A: Send + 'static>(
                     ),
                 )
             })?;
-            merge(part);
+            partials[n] = Some(part);
             progress.tick(chunk_bytes);
         }
         Ok::<_, Error>(())
     })??;
     progress.finish();
+    partials.into_iter().flatten().for_each(merge);
     Ok(())
 }
 
