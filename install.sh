@@ -109,6 +109,15 @@ else
   rm -rf "$DATA/template" && mkdir -p "$DATA/template"
   (cd "$DATA" && "$PY" "$DATA/prebuild.py" "$DATA")
   echo "$stamp" >"$DATA/template/zk-stamp"
+  rm -f "$DATA/template.tar"
+fi
+if [[ ! -f $DATA/template.tar ]]; then
+  # What each kernel unpacks into its private dir: small files as copies, build artifacts as
+  # symlinks into the template. One `tar -x` at kernel start instead of walking the template.
+  stage=$(mktemp -d "$DATA/.stage.XXXXXX")
+  "$DATA/link-template.sh" "$DATA/template" "$stage"
+  tar -cf "$DATA/template.tar" -C "$stage" .
+  rm -rf "$stage"
 fi
 chmod -R a+rX "$DATA"
 

@@ -44,7 +44,11 @@ trap cleanup EXIT
 # The evcxr crate dir: copy what evcxr rewrites, symlink the built dependencies.
 tpl=$DATA/template
 mkdir -p "$work/tmp"
-"$DATA/link-template.sh" "$tpl" "$work/tmp" || fail "cannot prepare $work/tmp from $tpl"
+if [[ -f $DATA/template.tar ]]; then
+  tar -xf "$DATA/template.tar" -C "$work/tmp" || fail "cannot unpack $DATA/template.tar into $work/tmp"
+else
+  "$DATA/link-template.sh" "$tpl" "$work/tmp" || fail "cannot prepare $work/tmp from $tpl"
+fi
 # The CARGO_HOME of the prebuild, at the same path: cargo's fingerprints record the path of
 # every dependency's source, so any other path would rebuild the whole graph.
 export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
