@@ -116,7 +116,8 @@ if [[ ! -f $DATA/template.tar ]]; then
   # symlinks into the template. One `tar -x` at kernel start instead of walking the template.
   stage=$(mktemp -d "$DATA/.stage.XXXXXX")
   "$DATA/link-template.sh" "$DATA/template" "$stage"
-  tar -cf "$DATA/template.tar" -C "$stage" .
+  # posix (pax) keeps nanosecond mtimes: cargo compares them, and whole seconds look stale.
+  tar --format=posix -cf "$DATA/template.tar" -C "$stage" .
   rm -rf "$stage"
 fi
 chmod -R a+rX "$DATA"
