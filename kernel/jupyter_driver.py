@@ -47,7 +47,13 @@ class Session:
         self.km.start_kernel(env={**os.environ, **(env or {})})
         self.kc = self.km.client()
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=ready_timeout)
+        try:
+            self.kc.wait_for_ready(timeout=ready_timeout)
+        except BaseException:
+            # A kernel that never got ready is still a process we started: stop it.
+            self.kc.stop_channels()
+            self.km.shutdown_kernel(now=True)
+            raise
         self.ready_seconds = time.monotonic() - t0
 
     def run(self, code, timeout=600):
