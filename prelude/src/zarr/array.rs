@@ -191,7 +191,7 @@ impl ZarrArray {
 
     /// A zarrs array over this location (built per call: nothing async outlives a call).
     pub(crate) fn zarrs(&self) -> Result<Arc<ZArray>> {
-        let store = self.loc.store(false).or_else(|_| self.loc.store(true))?;
+        let store = self.loc.store(false)?;
         let storage: Arc<dyn Storage> = Arc::new(AsyncObjectStore::new(store));
         Array::new_with_metadata(storage, "/", self.meta.clone()).map(Arc::new).map_err(|e| {
             Error::new(
