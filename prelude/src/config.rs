@@ -70,6 +70,10 @@ impl S3Config {
     pub fn credentials_source(&self) -> &str {
         &self.source
     }
+    /// The directory that stands in for the object store when the endpoint is `file:///dir`.
+    pub fn local_root(&self) -> Option<&Path> {
+        self.endpoint.strip_prefix("file://").map(Path::new)
+    }
     pub(crate) fn allow_http(&self) -> bool {
         self.endpoint.starts_with("http://")
     }
@@ -253,6 +257,13 @@ impl S3ConfigBuilder {
         };
         match credentials {
             Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source }),
+            // A local directory store has nothing to sign.
+            None if endpoint.starts_with("file://") => Ok(S3Config {
+                endpoint,
+                region,
+                credentials: None,
+                source: "none needed (local directory store)".into(),
+            }),
             None => Err(Error::new(
                 ErrorKind::Config,
                 format!(
@@ -272,6 +283,16 @@ fn show(p: Option<&Path>) -> String {
 
 fn check_endpoint(url: &str) -> Result<String> {
     let trimmed = url.trim().trim_end_matches('/');
+    if let Some(dir) = url.trim().strip_prefix("file://") {
+        // A directory standing in for the object store: each subdirectory is a bucket.
+        return match dir.trim_end_matches('/') {
+            d if d.starts_with('/') && d.len() > 1 => Ok(format!("file://{d}")),
+            _ => Err(Error::new(
+                ErrorKind::Config,
+                format!("invalid endpoint URL '{url}'; a local directory store needs an absolute path, e.g. file:///home/me/s3"),
+            )),
+        };
+    }
     let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) && !host.contains('/') => {
@@ -405,6 +426,8 @@ mod tests {
         assert!(check_endpoint("js2.jetstream-cloud.org:8001").is_err());
         assert!(check_endpoint("https://host/path").is_err());
         assert_eq!(check_endpoint("http://127.0.0.1:80/").unwrap(), "http://127.0.0.1:80");
+        assert_eq!(check_endpoint("file:///tmp/s3/").unwrap(), "file:///tmp/s3");
+        assert!(check_endpoint("file://relative/dir").is_err());
     }
 
     #[test]

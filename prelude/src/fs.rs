@@ -3,6 +3,7 @@
 
 use crate::config::{S3Config, S3ConfigBuilder};
 use crate::error::{Error, ErrorKind, Result};
+use crate::local;
 use crate::runtime::block_on;
 use crate::s3::{self, bucket_store, classify, from_object_store, xml_code, xml_values};
 use bytes::Bytes;
@@ -23,6 +24,10 @@ const PART_SIZE: usize = 16 << 20;
 ///
 /// Paths are `bucket/key` or `s3://bucket/key`. Holds only configuration: clone it freely and
 /// keep it across cells.
+///
+/// With the endpoint `file:///dir` (e.g. `AWS_ENDPOINT_URL=file:///home/me/s3`) a local directory
+/// stands in for the server: each subdirectory is a bucket, and every call works the same,
+/// without credentials. Useful offline and where no S3 server can run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3FileSystem {
     cfg: Arc<S3Config>,
@@ -200,6 +205,9 @@ impl S3FileSystem {
     }
 
     fn list_buckets(&self) -> Result<Listing> {
+        if let Some(root) = self.cfg.local_root() {
+            return local::list_buckets(root);
+        }
         let r = block_on(s3::request(&self.cfg, Method::GET, "", "", Bytes::new(), false))??;
         if r.status != 200 {
             return Err(self.bucket_error("list buckets at", &self.cfg.endpoint, &r));
@@ -293,6 +301,9 @@ impl S3FileSystem {
             return Ok(()); // Prefixes need no creating in S3, like s3fs.
         }
         check_bucket(&bucket)?;
+        if let Some(root) = self.cfg.local_root() {
+            return local::mkdir(root, &bucket);
+        }
         let body = if self.cfg.region == "us-east-1" {
             Bytes::new()
         } else {
@@ -313,6 +324,9 @@ impl S3FileSystem {
     pub fn rmdir(&self, bucket: &str) -> Result<()> {
         let (bucket, _) = split_path(bucket);
         check_bucket(&bucket)?;
+        if let Some(root) = self.cfg.local_root() {
+            return local::rmdir(root, &bucket);
+        }
         let r = block_on(s3::request(&self.cfg, Method::DELETE, &bucket, "", Bytes::new(), false))??;
         match r.status {
             200 | 204 => Ok(()),
@@ -449,16 +463,11 @@ impl S3FileSystem {
 
     /// Let anyone read (GET) files under `bucket` or `bucket/prefix`, and list that prefix,
     /// without credentials: adds a statement to the bucket policy (kept: other statements).
+    /// A local directory store only records the policy: file permissions decide who reads.
     pub fn make_public(&self, path: &str) -> Result<()> {
         let (bucket, key) = split_path(path);
         check_bucket(&bucket)?;
-        let target = format!("s3://{bucket}");
-        let r = block_on(s3::request(&self.cfg, Method::GET, &bucket, "policy", Bytes::new(), false))??;
-        let mut policy: serde_json::Value = match r.status {
-            200 => serde_json::from_slice(&r.body).unwrap_or_else(|_| serde_json::json!({})),
-            404 if xml_code(&r.body).as_deref() == Some("NoSuchBucketPolicy") => serde_json::json!({}),
-            _ => return Err(self.bucket_error("read policy of", &target, &r)),
-        };
+        let mut policy = self.policy(&bucket)?.unwrap_or_else(|| serde_json::json!({}));
         let resource =
             if key.is_empty() { format!("arn:aws:s3:::{bucket}/*") } else { format!("arn:aws:s3:::{bucket}/{key}/*") };
         let sid = format!("PublicRead{:08x}", fnv(&resource));
@@ -486,6 +495,9 @@ impl S3FileSystem {
         statements.push(get);
         statements.push(list);
         policy["Statement"] = serde_json::Value::Array(statements);
+        if let Some(root) = self.cfg.local_root() {
+            return local::set_policy(root, &bucket, &policy);
+        }
         let body = Bytes::from(policy.to_string());
         let r = block_on(s3::request(&self.cfg, Method::PUT, &bucket, "policy", body, true))??;
         match r.status {
@@ -498,6 +510,9 @@ impl S3FileSystem {
     pub fn policy(&self, bucket: &str) -> Result<Option<serde_json::Value>> {
         let (bucket, _) = split_path(bucket);
         check_bucket(&bucket)?;
+        if let Some(root) = self.cfg.local_root() {
+            return local::policy(root, &bucket);
+        }
         let r = block_on(s3::request(&self.cfg, Method::GET, &bucket, "policy", Bytes::new(), false))??;
         match r.status {
             200 => serde_json::from_slice(&r.body)

@@ -23,6 +23,7 @@ pub mod config;
 mod display;
 pub mod error;
 pub mod fs;
+mod local;
 pub mod plot;
 mod progress;
 mod runtime;

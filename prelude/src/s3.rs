@@ -29,6 +29,9 @@ fn retry_config() -> RetryConfig {
 
 /// The object_store client for one bucket, cached per configuration (this copy of the prelude).
 pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    if let Some(root) = cfg.local_root() {
+        return local_bucket_store(root, bucket);
+    }
     type Cache = Mutex<HashMap<(S3Config, String), Arc<dyn ObjectStore>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (cfg.clone(), bucket.to_string());
@@ -62,6 +65,25 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
     })?);
     cache.insert(key, store.clone());
     Ok(store)
+}
+
+/// A bucket of a local directory store: the subdirectory `root/bucket`, which must exist
+/// (as an S3 bucket must), so that typos fail like they do against a server.
+fn local_bucket_store(root: &std::path::Path, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    let dir = root.join(bucket);
+    if !dir.is_dir() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!(
+                "bucket '{bucket}' does not exist in the local directory store {}; create it with fs.mkdir(\"{bucket}\")",
+                root.display()
+            ),
+        ));
+    }
+    let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}: {e}", dir.display())))?
+        .with_automatic_cleanup(true);
+    Ok(Arc::new(fs))
 }
 
 fn http_client(cfg: &S3Config) -> Result<HttpClient> {
