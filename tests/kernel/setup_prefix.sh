@@ -2,7 +2,8 @@
 # A system-wide (--prefix) install for the kernel tests, shared by root and a non-root user:
 #   $PREFIX/toolchain  a copy of this Rust toolchain (root's rustup home is not readable by others)
 #   $PREFIX/venv       jupyter_client + pytest on Debian's python3 (readable by every user)
-#   $PREFIX/share/…    ./install.sh --prefix $PREFIX (template reused while its inputs are unchanged)
+#   $PREFIX/share/…    deploy/install-system.sh $PREFIX, as the Dockerfile runs it (template reused
+#                      while its inputs are unchanged)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 PREFIX=${ZK_TEST_PREFIX:-/opt/rust-zarr-kernel-test}
@@ -18,5 +19,6 @@ if [[ ! -x $PREFIX/venv/bin/python ]] || ! "$PREFIX/venv/bin/python" -c 'import 
   /usr/bin/python3 -m venv "$PREFIX/venv"
   "$PREFIX/venv/bin/pip" install -q --disable-pip-version-check -r "$root/kernel/requirements.txt"
 fi
-PATH=$PREFIX/toolchain/bin:$PATH "$root/install.sh" --prefix "$PREFIX" --no-notebooks
-chmod -R a+rX "$PREFIX"
+chmod -R a+rX "$PREFIX/toolchain" "$PREFIX/venv"
+# The same command the Dockerfile runs (deploy/Dockerfile).
+PATH=$PREFIX/toolchain/bin:$PATH "$root/deploy/install-system.sh" "$PREFIX"

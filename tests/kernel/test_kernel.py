@@ -139,12 +139,15 @@ with Session("rust-zarr") as s:
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to create a user")
 def test_non_root_user_shares_a_read_only_prefix_install(dataset, tmp_path):
     prefix = os.environ["ZK_TEST_PREFIX"]
-    subprocess.run(["sh", "-c", "id zkuser >/dev/null 2>&1 || useradd -m zkuser"], check=True)
+    subprocess.run(["sh", "-c", "id zkuser >/dev/null 2>&1 || useradd -M zkuser"], check=True)
+    # A fresh, empty HOME each run, as for a new JupyterHub user.
+    home = tempfile.mkdtemp(prefix="zk-home.", dir="/tmp")
+    shutil.chown(home, "zkuser", "zkuser")
     driver = "/tmp/zk_nonroot_driver.py"
     with open(driver, "w") as f:
         f.write(NONROOT_DRIVER)
     kernel_dir = f"{prefix}/share/rust-zarr-kernel"
-    env = ["env", "-i", "HOME=/home/zkuser", "PATH=/usr/bin:/bin", f"JUPYTER_PATH={prefix}/share/jupyter",
+    env = ["env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", f"JUPYTER_PATH={prefix}/share/jupyter",
            f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}", f"AWS_ACCESS_KEY_ID={KEY}", f"AWS_SECRET_ACCESS_KEY={SECRET}",
            f"ZK_ARRAY={dataset}/small.zarr", f"ZK_TEMPLATE={kernel_dir}/template"]
     r = subprocess.run(["runuser", "-u", "zkuser", "--", *env, f"{prefix}/venv/bin/python", driver, kernel_dir],
@@ -155,3 +158,4 @@ def test_non_root_user_shares_a_read_only_prefix_install(dataset, tmp_path):
     assert "Compiling" not in out["first"] and f"{expected_sum():.0f}" in out["first"], out
     assert out["write"] == "true", "the shared template must not be writable by users"
     assert not os.path.exists(f"{kernel_dir}/template/evil")
+    shutil.rmtree(home)
