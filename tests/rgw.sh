@@ -3,6 +3,7 @@
 #
 #   tests/rgw.sh start   # prints the env to `eval`: AWS_ENDPOINT_URL, two users' keys
 #   tests/rgw.sh stop    # stops every daemon it started and removes its data
+#   tests/rgw.sh kill-rgw | restart-rgw   # crash / relaunch the gateway only (fault tests)
 #
 # One monitor, one memstore OSD, cephx off, a zonegroup whose api-name is `RegionOne`
 # (like Jetstream 2), and two users. Everything listens on 127.0.0.1 only.
@@ -150,18 +151,32 @@ CONF
   $A user create --uid=alice --display-name=Alice --access-key=$ALICE_KEY --secret=$ALICE_SECRET --rgw-realm=jetstream >/dev/null
   $A user create --uid=bob --display-name=Bob --access-key=$BOB_KEY --secret=$BOB_SECRET --rgw-realm=jetstream >/dev/null
 
-  radosgw -c "$CONF" -n client.rgw.a -f >"$DIR/log/rgw.out" 2>&1 & echo $! >"$DIR/radosgw.pid"
+  launch_rgw && print_env
+}
+
+# The gateway alone; the cluster (and the data in its memstore OSD) stays.
+launch_rgw() {
+  radosgw -c "$CONF" -n client.rgw.a -f >>"$DIR/log/rgw.out" 2>&1 & echo $! >"$DIR/radosgw.pid"
   for _ in $(seq 300); do
-    curl -fs "http://127.0.0.1:$RGW_PORT/" >/dev/null 2>&1 && { log "ready on 127.0.0.1:$RGW_PORT"; print_env; return 0; }
+    curl -fs "http://127.0.0.1:$RGW_PORT/" >/dev/null 2>&1 && { log "ready on 127.0.0.1:$RGW_PORT"; return 0; }
     kill -0 "$(cat "$DIR/radosgw.pid")" 2>/dev/null || break
     sleep 0.2
   done
   fail "radosgw did not come up"
 }
 
+# Crash the gateway (SIGKILL: no graceful shutdown), as a fault test's server dying mid-write.
+kill_rgw() {
+  local pid; pid=$(cat "$DIR/radosgw.pid")
+  kill -9 "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+
 case ${1:-} in
   start) start ;;
   stop) stop ;;
   env) print_env ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  kill-rgw) kill_rgw ;;
+  restart-rgw) launch_rgw ;;
+  *) echo "usage: $0 start|stop|env|kill-rgw|restart-rgw" >&2; exit 2 ;;
 esac

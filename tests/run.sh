@@ -36,22 +36,35 @@ export ZARR_PRELUDE_REQUIRE_RGW=1
 # botocore >= 1.36 sends aws-chunked uploads with trailing checksums, which RGW rejects.
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 
+run_tests() {
+  local status=0
+  echo "== Rust tests (unit, RGW integration, faults; figures shown)"
+  cargo test --workspace --locked -- --show-output || status=1
+
+  echo "== interop: zarr-python 2 and 3, dask"
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  export INTEROP_BIN=$target_dir/debug/examples/interop
+  for v in zarr2 zarr3; do
+    echo "-- $v"
+    "$ZK_CACHE/venv-$v/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
+  done
+
+  echo "== the kernel, through jupyter_client"
+  JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1
+
+  echo "== the notebooks, headless through the kernel (nbclient)"
+  JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/notebooks || status=1
+  return $status
+}
+
+# Everything the tests print is kept, then searched for the servers' secrets: none may leak.
+log=$(mktemp /tmp/zk-test-output.XXXXXX)
 status=0
-echo "== Rust tests (unit + RGW integration)"
-cargo test --workspace --locked || status=1
-
-echo "== interop: zarr-python 2 and 3, dask"
-target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-export INTEROP_BIN=$target_dir/debug/examples/interop
-for v in zarr2 zarr3; do
-  echo "-- $v"
-  "$ZK_CACHE/venv-$v/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
-done
-
-echo "== the kernel, through jupyter_client"
-JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1
-
-echo "== the notebooks, headless through the kernel (nbclient)"
-JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/notebooks || status=1
-
+run_tests 2>&1 | tee "$log" || status=1
+echo "== secrets in the test output"
+if grep -F -q -e "$RGW_ALICE_SECRET" -e "$RGW_BOB_SECRET" "$log"; then
+  echo "FAILED: a secret key appears in the test output ($log)"; status=1
+else
+  echo "none ($(wc -l <"$log") lines checked)"; rm -f "$log"
+fi
 exit $status

@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Progress;
 use crate::runtime::block_on;
+use crate::zarr::array::chunk_error;
 use crate::zarr::dtype::{with_dtype, Element};
 use crate::zarr::{Shape, ZarrArray};
 use futures::{stream, StreamExt};
@@ -212,12 +213,10 @@ fn store_typed<T: Element>(g: &Generator, z: &ZarrArray) -> Result<u64> {
         while let Some(joined) = results.next().await {
             let (idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("store task failed: {e}")))?;
             r.map_err(|e| {
+                let e = chunk_error(z, "store", &idx, &e);
                 Error::new(
-                    ErrorKind::Other,
-                    format!(
-                        "store chunk {idx:?} of {} failed: {e}; retry the store (it rewrites every chunk)",
-                        z.url()
-                    ),
+                    e.kind(),
+                    format!("{}; re-running the store rewrites every chunk and completes the array", e.message()),
                 )
             })?;
             progress.tick(nbytes);
@@ -377,15 +376,7 @@ fn reduce_typed<T: Element, A: Send + 'static>(
             .buffer_unordered(z.concurrency());
         while let Some(joined) = results.next().await {
             let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label} task failed: {e}")))?;
-            let part = r.map_err(|e| {
-                Error::new(
-                    ErrorKind::Codec,
-                    format!(
-                        "{label}: chunk {idx:?} of {} could not be read ({e}); check the chunk or rewrite it",
-                        z.url()
-                    ),
-                )
-            })?;
+            let part = r.map_err(|e| chunk_error(z, "read", &idx, &e))?;
             partials[n] = Some(part);
             progress.tick(chunk_bytes);
         }

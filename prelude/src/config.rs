@@ -5,12 +5,14 @@
 //! `default`) in `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`) and `~/.aws/config`
 //! (`AWS_CONFIG_FILE`). Endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's
 //! `endpoint_url`, else Jetstream 2. Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's
-//! `region`, else `RegionOne`. Nothing below this module reads the environment or these files.
+//! `region`, else `RegionOne`. Attempts per request: `AWS_MAX_ATTEMPTS`, the profile's
+//! `max_attempts`, else 7. Nothing below this module reads the environment or these files.
 
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Jetstream 2's object store (Ceph RGW, path-style, SigV4).
 pub const JETSTREAM2_ENDPOINT: &str = "https://js2.jetstream-cloud.org:8001";
@@ -44,6 +46,25 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// How hard each request tries. Retried: 5xx and 429 answers (S3's `SlowDown` is a 503),
+/// refused or reset connections, and timeouts of requests that are safe to repeat; never other
+/// 4xx answers. Waits between attempts grow exponentially with jitter (100 ms to 15 s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included (`AWS_MAX_ATTEMPTS`; default 7).
+    pub max_attempts: u32,
+    /// No new attempt starts after this long since the first (default 60 s).
+    pub retry_timeout: Duration,
+    /// One attempt's limit, from connecting to the last byte (default 120 s).
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 7, retry_timeout: Duration::from_secs(60), timeout: Duration::from_secs(120) }
+    }
+}
+
 /// A resolved object-store configuration: endpoint, region and credentials (`None`: anonymous).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct S3Config {
@@ -51,6 +72,7 @@ pub struct S3Config {
     pub(crate) region: String,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) source: String,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl S3Config {
@@ -69,6 +91,10 @@ impl S3Config {
     /// Where the credentials came from (e.g. `profile default in ~/.aws/credentials`).
     pub fn credentials_source(&self) -> &str {
         &self.source
+    }
+    /// Attempts, retry budget and timeout of each request.
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
     }
     /// The directory that stands in for the object store when the endpoint is `file:///dir`.
     pub fn local_root(&self) -> Option<&Path> {
@@ -106,6 +132,9 @@ pub struct S3ConfigBuilder {
     profile: Option<String>,
     endpoint: Option<String>,
     region: Option<String>,
+    max_attempts: Option<u32>,
+    retry_timeout: Option<Duration>,
+    timeout: Option<Duration>,
     env: Option<HashMap<String, String>>,
 }
 
@@ -154,6 +183,21 @@ impl S3ConfigBuilder {
     /// Use this region (Jetstream 2: `RegionOne`).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+    /// Attempts per request, the first included (1: never retry).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = Some(n.max(1));
+        self
+    }
+    /// Stop retrying a request this long after its first attempt.
+    pub fn retry_timeout(mut self, d: Duration) -> Self {
+        self.retry_timeout = Some(d);
+        self
+    }
+    /// Give up on one attempt after this long.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
         self
     }
     /// Resolve against this environment instead of the process's (tests, reproducible setups).
@@ -221,8 +265,28 @@ impl S3ConfigBuilder {
             .or_else(|| conf_section.and_then(|s| s.get("region")).cloned())
             .unwrap_or_else(|| JETSTREAM2_REGION.to_string());
 
+        let attempts_text =
+            get("AWS_MAX_ATTEMPTS").or_else(|| conf_section.and_then(|s| s.get("max_attempts")).cloned());
+        let max_attempts = match (self.max_attempts, attempts_text) {
+            (Some(n), _) => n,
+            (None, Some(t)) => match t.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("max_attempts '{t}' (AWS_MAX_ATTEMPTS or the profile's max_attempts) is not a whole number >= 1; set e.g. 5"),
+                    ))
+                }
+            },
+            (None, None) => RetryPolicy::default().max_attempts,
+        };
+        let retry = RetryPolicy {
+            max_attempts,
+            retry_timeout: self.retry_timeout.unwrap_or(RetryPolicy::default().retry_timeout),
+            timeout: self.timeout.unwrap_or(RetryPolicy::default().timeout),
+        };
         if self.anon {
-            return Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into() });
+            return Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into(), retry });
         }
         let (credentials, source) = if let (Some(k), Some(s)) = (&self.key_id, &self.secret) {
             (Some(Credentials::new(k, s, self.token.clone())), "arguments".to_string())
@@ -256,13 +320,14 @@ impl S3ConfigBuilder {
             }
         };
         match credentials {
-            Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source }),
+            Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source, retry }),
             // A local directory store has nothing to sign.
             None if endpoint.starts_with("file://") => Ok(S3Config {
                 endpoint,
                 region,
                 credentials: None,
                 source: "none needed (local directory store)".into(),
+                retry,
             }),
             None => Err(Error::new(
                 ErrorKind::Config,
@@ -419,6 +484,22 @@ mod tests {
     fn malformed_line_names_file_and_line() {
         let e = IniFile::parse("[default]\naws_access_key_id\n", Path::new("/h/.aws/credentials")).unwrap_err();
         assert!(e.message().contains("/h/.aws/credentials line 2"), "{e}");
+    }
+
+    #[test]
+    fn attempts_from_env_then_profile_then_default() {
+        let home = std::env::temp_dir().join(format!("zk-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        std::fs::write(home.join(".aws/config"), "[default]\nmax_attempts = 3\n").unwrap();
+        let h = home.display().to_string();
+        let c = S3ConfigBuilder::new().anon(true).env(env(&[("HOME", &h)])).build().unwrap();
+        assert_eq!(c.retry().max_attempts, 3);
+        let c = S3ConfigBuilder::new().anon(true).env(env(&[("HOME", &h), ("AWS_MAX_ATTEMPTS", "5")])).build().unwrap();
+        assert_eq!(c.retry().max_attempts, 5);
+        let c = S3ConfigBuilder::new().anon(true).max_attempts(1).env(env(&[("HOME", &h)])).build().unwrap();
+        assert_eq!(c.retry().max_attempts, 1);
+        assert_eq!(S3ConfigBuilder::new().anon(true).env(env(&[])).build().unwrap().retry(), RetryPolicy::default());
+        std::fs::remove_dir_all(home).unwrap();
     }
 
     #[test]

@@ -566,6 +566,18 @@ impl S3FileSystemBuilder {
     pub fn region(self, region: impl Into<String>) -> Self {
         Self(self.0.region(region))
     }
+    /// Attempts per request, the first included (default 7, or `AWS_MAX_ATTEMPTS`; 1: never retry).
+    pub fn max_attempts(self, n: u32) -> Self {
+        Self(self.0.max_attempts(n))
+    }
+    /// Stop retrying a request this long after its first attempt (default 60 s).
+    pub fn retry_timeout(self, d: std::time::Duration) -> Self {
+        Self(self.0.retry_timeout(d))
+    }
+    /// Give up on one attempt after this long (default 120 s).
+    pub fn timeout(self, d: std::time::Duration) -> Self {
+        Self(self.0.timeout(d))
+    }
     /// Resolve against these variables instead of the process environment.
     pub fn env(self, vars: std::collections::HashMap<String, String>) -> Self {
         Self(self.0.env(vars))

@@ -33,7 +33,7 @@ pub mod zarr;
 /// Everything a notebook needs: `use zarr_prelude::prelude::*;`.
 pub mod prelude {
     pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
-    pub use crate::config::{S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
+    pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
     pub use crate::display::human_bytes;
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};

@@ -18,13 +18,28 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 fn client_options(cfg: &S3Config) -> ClientOptions {
     ClientOptions::new()
         .with_allow_http(cfg.allow_http())
-        .with_connect_timeout(Duration::from_secs(10))
-        .with_timeout(Duration::from_secs(120))
+        .with_connect_timeout(cfg.retry.timeout.min(Duration::from_secs(10)))
+        .with_timeout(cfg.retry.timeout)
         .with_pool_max_idle_per_host(64)
 }
 
-fn retry_config() -> RetryConfig {
-    RetryConfig { max_retries: 6, retry_timeout: Duration::from_secs(60), ..Default::default() }
+/// object_store's retry loop (exponential backoff with decorrelated jitter, 100 ms to 15 s),
+/// bounded by the configured attempts and time.
+fn retry_config(cfg: &S3Config) -> RetryConfig {
+    RetryConfig {
+        max_retries: cfg.retry.max_attempts.saturating_sub(1) as usize,
+        retry_timeout: cfg.retry.retry_timeout,
+        ..Default::default()
+    }
+}
+
+/// The same policy for the bucket-level requests sent here: the wait before retry `attempt`.
+fn backoff(attempt: u32) -> Duration {
+    use rand::{RngExt, SeedableRng};
+    let cap = 100u64 << attempt.min(7);
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let ms = rand::rngs::SmallRng::seed_from_u64(seed).random_range(cap / 2..=cap);
+    Duration::from_millis(ms.min(15_000))
 }
 
 /// The object_store client for one bucket, cached per configuration (this copy of the prelude).
@@ -45,7 +60,7 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
         .with_bucket_name(bucket)
         .with_virtual_hosted_style_request(false)
         .with_client_options(client_options(cfg))
-        .with_retry(retry_config());
+        .with_retry(retry_config(cfg));
     b = match &cfg.credentials {
         // Never fall through to instance-metadata lookups: anonymous means unsigned.
         None => b.with_skip_signature(true),
@@ -136,28 +151,38 @@ pub(crate) async fn request(
             .map_err(|e| Error::new(ErrorKind::Auth, format!("cannot sign request for {url}: {e}")))?;
     }
     let client = http_client(cfg)?;
-    let mut attempt = 0;
+    // Bucket-level calls (list, create, delete, policy) are all safe to repeat.
+    let start = std::time::Instant::now();
+    let mut attempt = 1;
     loop {
-        let r = client.execute(clone_request(&req)).await;
-        match r {
-            Ok(resp) => {
+        let may_retry = attempt < cfg.retry.max_attempts && start.elapsed() < cfg.retry.retry_timeout;
+        let r = tokio::time::timeout(cfg.retry.timeout, client.execute(clone_request(&req))).await;
+        let failure = match r {
+            Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
-                let body = resp.into_body().bytes().await.unwrap_or_default();
-                if (status == 503 || status == 500) && attempt < 4 {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                    continue;
+                let body = resp.into_body().bytes().await;
+                match body {
+                    Ok(body) if !(status >= 500 || status == 429) || !may_retry => return Ok(Reply { status, body }),
+                    Ok(_) => format!("HTTP {status}"),
+                    Err(e) => format!("{e}"),
                 }
-                return Ok(Reply { status, body });
             }
-            Err(e) if attempt < 2 && e.kind() == object_store::client::HttpErrorKind::Interrupted => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            Ok(Err(e)) => {
+                use object_store::client::HttpErrorKind as K;
+                let text = format!("{e} {:?}", std::error::Error::source(&e));
+                if !matches!(e.kind(), K::Connect | K::Request | K::Interrupted | K::Timeout) {
+                    return Err(classify(&text, method.as_str(), &url, cfg));
+                }
+                text
             }
-            Err(e) => {
-                return Err(classify(&format!("{e} {:?}", std::error::Error::source(&e)), method.as_str(), &url, cfg))
-            }
+            Err(_) => "timeout".to_string(),
+        };
+        if !may_retry {
+            let tries = format!("{failure} (after {attempt} attempts)");
+            return Err(classify(&tries, method.as_str(), &url, cfg));
         }
+        tokio::time::sleep(backoff(attempt)).await;
+        attempt += 1;
     }
 }
 
@@ -196,8 +221,14 @@ fn unescape(s: &str) -> String {
 /// Turn any S3 failure text (an S3 error code, a status, a transport error) into one
 /// actionable line. `what` is the operation, `target` the URL or `s3://` path it was on.
 pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> Error {
+    // object_store's retry summary names its "retry_timeout" setting: not a timeout itself.
+    let text = &text.replace("retry_timeout", "retry budget");
     let has = |s: &str| text.contains(s);
     let ep = &cfg.endpoint;
+    let server_failing =
+        ["HTTP 5", "SlowDown", "500 Internal", "502 Bad", "503 Service", "504 Gateway", "HTTP 429", "429 Too"]
+            .iter()
+            .any(|p| has(p));
     let (kind, hint) = if has("SignatureDoesNotMatch") {
         (
             ErrorKind::Auth,
@@ -250,8 +281,24 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
             ErrorKind::Connection,
             format!("connection refused by {ep}; check the endpoint's host and port and that the server is running"),
         )
-    } else if has("certificate") || has("InvalidCertificate") || has("tls") || has("TLS") {
+    } else if ["certificate", "tls", "TLS", "InvalidContentType", "InvalidMessage", "HandshakeFailure", "AlertReceived"]
+        .iter()
+        .any(|p| has(p))
+    {
         (ErrorKind::Tls, format!("TLS failure talking to {ep}; check the URL's scheme and port (https vs http) and the system's CA certificates"))
+    } else if ["error sending request", "connection closed", "Connection reset", "onnection aborted", "Broken pipe"]
+        .iter()
+        .any(|p| has(p))
+    {
+        (
+            ErrorKind::Connection,
+            format!("the connection to {ep} broke through every retry (server down or restarting?); check that it is running, then retry"),
+        )
+    } else if server_failing {
+        (
+            ErrorKind::Connection,
+            format!("{ep} kept answering with server errors (busy or failing) through every retry; retry later, or allow more attempts with AWS_MAX_ATTEMPTS"),
+        )
     } else if has("timed out") || has("timeout") || has("Timeout") {
         (ErrorKind::Connection, format!("{ep} did not answer in time; retry, or check the network and endpoint"))
     } else {

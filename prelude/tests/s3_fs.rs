@@ -229,4 +229,32 @@ fn errors_are_one_actionable_line() {
         .unwrap_err();
     assert!(e.message().contains("invalid endpoint URL"), "{e}");
     assert!(!e.to_string().contains('\n'), "one line");
+
+    let one_try = |endpoint: &str| {
+        S3FileSystem::builder().endpoint_url(endpoint).anon(true).max_attempts(1).env(HashMap::new()).build().unwrap()
+    };
+    let e = one_try("http://no-such-host.invalid:8080").ls("").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert!(e.message().contains("cannot resolve the host") && e.message().contains("AWS_ENDPOINT_URL"), "{e}");
+    // TLS spoken to a plain-HTTP port.
+    let tls = rgw.endpoint.replace("http://", "https://");
+    let e = one_try(&tls).ls("").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+    assert!(e.message().contains("https vs http"), "{e}");
+
+    let b = bucket("errs");
+    fs.mkdir(&b).unwrap();
+    let e = fs.cat(&format!("{b}/no-such-key")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.message().contains(&format!("s3://{b}/no-such-key")) && e.message().contains("fs.ls"), "{e}");
+    let e = fs.rm(&format!("{b}/no-such-key")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = S3FileSystem::builder()
+        .endpoint_url(&rgw.endpoint)
+        .env(HashMap::from([("AWS_MAX_ATTEMPTS".to_string(), "lots".to_string())]))
+        .anon(true)
+        .build()
+        .unwrap_err();
+    assert!(e.message().contains("max_attempts 'lots'"), "{e}");
+    fs.rm_r(&b).unwrap();
 }

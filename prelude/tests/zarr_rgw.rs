@@ -206,6 +206,11 @@ fn bad_input_errors_name_the_fix() {
     assert_eq!(e.kind(), ErrorKind::Metadata);
     assert!(e.message().contains(&format!("corrupt Zarr metadata at s3://{b}/corrupt.zarr/.zarray")), "{e}");
 
+    fs.pipe(&format!("{b}/corrupt3.zarr/zarr.json"), b"{\"zarr_format\": 3, \"node_type\": \"array\"").unwrap();
+    let e = fs.open_array(&format!("{b}/corrupt3.zarr")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Metadata, "{e}");
+    assert!(e.message().contains(&format!("s3://{b}/corrupt3.zarr/zarr.json")), "{e}");
+
     fs.pipe(&format!("{b}/codec.zarr/.zarray"), br#"{"chunks":[2],"compressor":{"id":"lzma"},"dtype":"<f4","fill_value":0,"filters":null,"order":"C","shape":[4],"zarr_format":2}"#).unwrap();
     let e = fs.open_array(&format!("{b}/codec.zarr")).unwrap_err();
     assert!(e.message().contains("codec"), "{e}");
@@ -218,7 +223,8 @@ fn bad_input_errors_name_the_fix() {
     let e = t.read::<f64>().unwrap_err();
     assert!(e.message().contains("chunk 1 of") && e.message().contains("truncated"), "{e}");
     let e = t.mean().unwrap_err();
-    assert!(e.message().contains("could not be read"), "{e}");
+    assert!(e.message().contains("chunk 1 of") && e.message().contains("truncated"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Codec);
 
     let e = fs.open_array(&format!("{b}/nothing.zarr")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");

@@ -432,28 +432,38 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
     }
 }
 
-fn array_err(z: &ZarrArray, what: &str, idx: &[u64], e: impl std::fmt::Display) -> Error {
-    let text = e.to_string();
-    let (kind, hint) = if text.contains("SignatureDoesNotMatch")
-        || text.contains("AccessDenied")
-        || text.contains("InvalidAccessKeyId")
-        || text.contains("403")
-    {
-        (
-            ErrorKind::AccessDenied,
-            "the server refused access; check credentials (S3FileSystem::new()) or the bucket policy",
-        )
-    } else if text.contains("onnect") || text.contains("timed out") {
-        (ErrorKind::Connection, "the server could not be reached; retry, or check AWS_ENDPOINT_URL")
-    } else {
-        (
-            ErrorKind::Codec,
-            "the chunk is truncated or not in the format the metadata says; rewrite it, or check who wrote it",
-        )
-    };
+/// One line for a failed chunk request: server and network failures classified like every
+/// other S3 call (with the chunk's URL), anything else reported as an undecodable chunk.
+pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &(dyn std::error::Error + 'static)) -> Error {
+    let mut text = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        text.push_str(" | ");
+        text.push_str(&s.to_string());
+        src = s.source();
+    }
     let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
+    let from_storage =
+        ["Generic S3 error", "Error performing", "HTTP error", "error sending request", "onnect", "timed out"]
+            .iter()
+            .chain(&["SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId", "403 Forbidden", "NoSuchBucket"])
+            .any(|p| text.contains(p));
     let short: String = text.chars().take(200).collect();
-    Error::new(kind, format!("{what} chunk {key} of {} failed ({short}); {hint}", z.url()))
+    match &z.loc {
+        Location::S3 { fs, .. } if from_storage => {
+            crate::s3::classify(&text, &format!("{what} chunk"), &format!("{}/{key}", z.url()), fs.config())
+        }
+        Location::Local(_) if from_storage => {
+            Error::new(ErrorKind::Io, format!("{what} chunk {key} of {} failed ({short}); check the directory", z.url()))
+        }
+        _ => Error::new(
+            ErrorKind::Codec,
+            format!(
+                "{what} chunk {key} of {} failed ({short}); the chunk is truncated or not in the format the metadata says: rewrite it, or check who wrote it",
+                z.url()
+            ),
+        ),
+    }
 }
 
 /// Read `ranges` of `z` as `T`: every intersecting chunk fetched and decoded as its own task,
@@ -478,7 +488,7 @@ pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> R
             .buffer_unordered(z.concurrency);
         while let Some(joined) = results.next().await {
             let (idx, data) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("read task failed: {e}")))?;
-            let data = data.map_err(|e| array_err(z, "read", &idx, e))?;
+            let data = data.map_err(|e| chunk_error(z, "read", &idx, &e))?;
             let (local, region) = z.overlap(&idx, ranges);
             let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
             out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
@@ -557,7 +567,7 @@ pub(crate) fn write_region<T: Element>(
         while let Some(joined) = results.next().await {
             let (idx, r, nbytes) =
                 joined.map_err(|e| Error::new(ErrorKind::Other, format!("write task failed: {e}")))?;
-            r.map_err(|e| array_err(z, "write", &idx, e))?;
+            r.map_err(|e| chunk_error(z, "write", &idx, &e))?;
             progress.tick(nbytes);
         }
         Ok::<_, Error>(())

@@ -1,6 +1,6 @@
 //! Zarr arrays and groups, v2 and v3, in S3 or a local directory.
 
-mod array;
+pub(crate) mod array;
 pub(crate) mod dtype;
 mod group;
 mod location;

@@ -1,6 +1,8 @@
 //! Shared setup for the RGW-backed tests: the loopback server that `tests/rgw.sh start` runs.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use zarr_prelude::prelude::*;
