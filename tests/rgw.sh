@@ -115,7 +115,7 @@ mon data = $DIR/mon
 osd data = $DIR/osd
 osd journal = $DIR/osd/journal
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw zonegroup = RegionOne
 rgw zone = RegionOne-a
 rgw realm = jetstream

@@ -276,20 +276,47 @@ impl Stats {
         Stats { count: 0, sum: 0.0, mean: 0.0, std: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
     }
 
-    fn of(values: impl Iterator<Item = f64> + Clone) -> Stats {
-        let mut s = Stats::empty();
+    /// One chunk's statistics. Four independent lanes let the compiler vectorize the loops;
+    /// their order is fixed, so results stay bit-for-bit reproducible.
+    fn of(values: &[f64]) -> Stats {
+        const L: usize = 4;
+        let (mut sum, mut min, mut max) = ([0.0; L], [f64::INFINITY; L], [f64::NEG_INFINITY; L]);
         let mut nan = false;
-        for v in values.clone() {
-            s.count += 1;
-            s.sum += v;
-            nan |= v.is_nan();
-            s.min = s.min.min(v);
-            s.max = s.max.max(v);
+        let lanes = values.chunks_exact(L);
+        let rest = lanes.remainder();
+        for c in lanes {
+            for k in 0..L {
+                sum[k] += c[k];
+                min[k] = min[k].min(c[k]);
+                max[k] = max[k].max(c[k]);
+                nan |= c[k].is_nan();
+            }
         }
+        for (k, &v) in rest.iter().enumerate() {
+            sum[k] += v;
+            min[k] = min[k].min(v);
+            max[k] = max[k].max(v);
+            nan |= v.is_nan();
+        }
+        let mut s = Stats::empty();
+        s.count = values.len() as u64;
+        s.sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        s.min = min.iter().copied().fold(f64::INFINITY, f64::min);
+        s.max = max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if s.count > 0 {
             s.mean = s.sum / s.count as f64;
-            let m2: f64 = values.map(|v| (v - s.mean) * (v - s.mean)).sum();
-            s.std = m2; // M2 until finished
+            let mut m2 = [0.0; L];
+            let lanes = values.chunks_exact(L);
+            let rest = lanes.remainder();
+            for c in lanes {
+                for k in 0..L {
+                    m2[k] += (c[k] - s.mean) * (c[k] - s.mean);
+                }
+            }
+            for (k, &v) in rest.iter().enumerate() {
+                m2[k] += (v - s.mean) * (v - s.mean);
+            }
+            s.std = (m2[0] + m2[1]) + (m2[2] + m2[3]); // M2 until finished
         }
         if nan {
             (s.min, s.max, s.mean) = (f64::NAN, f64::NAN, f64::NAN);
@@ -333,13 +360,13 @@ pub struct Histogram {
     pub counts: Vec<u64>,
 }
 
-/// Visit every chunk of `z` (as f64 values, edge padding cut off) with at most
+/// Visit every chunk of `z` (as f64 values in C order, edge padding cut off) with at most
 /// `z.concurrency()` chunks in memory; `map` turns a chunk into a small partial result, and the
 /// partials are merged in chunk order, so floating-point results do not depend on timing.
 fn reduce<A: Send + 'static>(
     z: &ZarrArray,
     label: &str,
-    map: impl Fn(&mut dyn Iterator<Item = f64>) -> A + Send + Sync + Clone + 'static,
+    map: impl Fn(&[f64]) -> A + Send + Sync + Clone + 'static,
     mut merge: impl FnMut(A),
 ) -> Result<()> {
     with_dtype!(z.dtype(), T => reduce_typed::<T, A>(z, label, map, &mut merge))
@@ -348,7 +375,7 @@ fn reduce<A: Send + 'static>(
 fn reduce_typed<T: Element, A: Send + 'static>(
     z: &ZarrArray,
     label: &str,
-    map: impl Fn(&mut dyn Iterator<Item = f64>) -> A + Send + Sync + Clone + 'static,
+    map: impl Fn(&[f64]) -> A + Send + Sync + Clone + 'static,
     merge: &mut dyn FnMut(A),
 ) -> Result<()> {
     let arr = z.zarrs()?;
@@ -368,7 +395,12 @@ fn reduce_typed<T: Element, A: Send + 'static>(
                             let r = &local[ax.axis.index()];
                             ndarray::Slice::from(r.start as usize..r.end as usize)
                         });
-                        map(&mut part.iter().map(|v| v.to_f64()))
+                        // One conversion pass over contiguous memory when the chunk is whole.
+                        let values: Vec<f64> = match part.as_slice() {
+                            Some(s) => s.iter().map(|v| v.to_f64()).collect(),
+                            None => part.iter().map(|v| v.to_f64()).collect(),
+                        };
+                        map(&values)
                     });
                     (n, idx, r)
                 })
@@ -391,15 +423,7 @@ impl ZarrArray {
     /// Count, sum, mean, std, min and max in one streaming pass over the chunks.
     pub fn stats(&self) -> Result<Stats> {
         let mut total = Stats::empty();
-        reduce(
-            self,
-            "stats",
-            |vals| {
-                let v: Vec<f64> = vals.collect();
-                Stats::of(v.iter().copied())
-            },
-            |s| total.merge(&s),
-        )?;
+        reduce(self, "stats", Stats::of, |s| total.merge(&s))?;
         if total.count > 0 {
             total.std = (total.std / total.count as f64).sqrt();
         } else {
@@ -409,11 +433,37 @@ impl ZarrArray {
     }
     /// Mean of all elements, like `z.mean()` / `da.from_zarr(z).mean().compute()`.
     pub fn mean(&self) -> Result<f64> {
-        self.stats().map(|s| s.mean)
+        let (sum, count) = self.sum_count()?;
+        Ok(if count == 0 { f64::NAN } else { sum / count as f64 })
     }
     /// Sum of all elements.
     pub fn sum(&self) -> Result<f64> {
-        self.stats().map(|s| s.sum)
+        self.sum_count().map(|(s, _)| s)
+    }
+    /// One pass, sums only: what `mean` and `sum` need (`stats` makes a second pass for std).
+    fn sum_count(&self) -> Result<(f64, u64)> {
+        let (mut sum, mut count) = (0.0, 0u64);
+        reduce(
+            self,
+            "mean",
+            |v| {
+                let mut lanes = [0.0; 4];
+                let chunks = v.chunks_exact(4);
+                let rest = chunks.remainder();
+                for c in chunks {
+                    for k in 0..4 {
+                        lanes[k] += c[k];
+                    }
+                }
+                rest.iter().zip(&mut lanes).for_each(|(x, l)| *l += x);
+                ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]), v.len() as u64)
+            },
+            |(s, n)| {
+                sum += s;
+                count += n;
+            },
+        )?;
+        Ok((sum, count))
     }
     /// Smallest element (NaN if any is NaN).
     pub fn min(&self) -> Result<f64> {
@@ -452,7 +502,7 @@ impl ZarrArray {
             "histogram",
             move |vals| {
                 let mut c = vec![0u64; bins];
-                for v in vals {
+                for &v in vals {
                     if v >= lo && v <= hi {
                         let i = (((v - lo) / width) as usize).min(bins - 1);
                         c[i] += 1;

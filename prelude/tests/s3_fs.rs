@@ -212,8 +212,10 @@ fn errors_are_one_actionable_line() {
         .env(HashMap::new())
         .build()
         .unwrap();
-    let e = wrong_region.mkdir(&bucket("region")).unwrap_err();
+    let region_bucket = bucket("region");
+    let e = wrong_region.mkdir(&region_bucket).unwrap_err();
     assert!(e.message().contains("region"), "{e}");
+    assert!(!fs.ls("").unwrap().names().contains(&region_bucket), "no bucket made in the wrong region");
 
     let refused =
         S3FileSystem::builder().endpoint_url("http://127.0.0.1:9").anon(true).env(HashMap::new()).build().unwrap();

@@ -193,6 +193,7 @@ fn bad_input_errors_name_the_fix() {
     assert!(e.message().contains("shapes must match"), "{e}");
     let e = z.write_slice(&[8, 8], &Array2::<f32>::zeros((3, 3))).unwrap_err();
     assert!(e.message().contains("does not fit"), "{e}");
+    assert_eq!(fs.find(&format!("{b}/a.zarr")).unwrap().len(), 1, "rejected writes wrote no chunk");
     let e = fs.create_array(&format!("{b}/a.zarr"), &ArraySpec::new([1], [1], "f4")).unwrap_err();
     assert!(e.message().contains("overwrite(true)"), "{e}");
     assert!(fs.create_array(&format!("{b}/a.zarr"), &ArraySpec::new([1], [1], "f4").overwrite(true)).is_ok());

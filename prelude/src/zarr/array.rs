@@ -179,7 +179,7 @@ impl ZarrArray {
                         format!("{url} already holds {} objects; pass .overwrite(true) to replace them, or pick another path", existing.len()),
                     ));
                 }
-                loc.clear(&store).await?;
+                loc.clear(&store, &existing).await?;
             }
             for (key, text) in files {
                 loc.put(&*store, key, text.into_bytes()).await?;

@@ -5,13 +5,17 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{split_path, S3FileSystem};
 use crate::s3::from_object_store;
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Keys per delete request, and requests at once, when clearing an array for `overwrite(true)`.
+const CLEAR_BATCH: usize = 25;
+const CLEAR_PARALLEL: usize = 8;
 
 /// The root of one Zarr array or group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,13 +130,25 @@ impl Location {
         Ok(keys)
     }
 
-    /// Delete everything below this node (`mode="w"`), with batched deletes.
-    pub async fn clear(&self, store: &Arc<dyn ObjectStore>) -> Result<()> {
-        let locations = store.list(None).map_ok(|m| m.location);
-        let locations = Box::pin(locations);
-        store.delete_stream(locations).try_collect::<Vec<_>>().await.map(|_| ()).or_else(|e| match e {
-            object_store::Error::NotFound { .. } => Ok(()),
-            e => Err(self.err(&e, "delete old contents of", "")),
-        })
+    /// Delete everything below this node (`mode="w"`): batched deletes, several batches at
+    /// once (RGW works through one batch key by key, so batches in parallel finish sooner).
+    /// `keys` as [`Location::keys`] listed them.
+    pub async fn clear(&self, store: &Arc<dyn ObjectStore>, keys: &[(String, u64)]) -> Result<()> {
+        let keys: Vec<ObjPath> = keys.iter().map(|(k, _)| ObjPath::from(k.as_str())).collect();
+        let batches = keys.chunks(CLEAR_BATCH).map(|b| {
+            let (store, batch) = (store.clone(), b.to_vec());
+            async move {
+                let locations = futures::stream::iter(batch.into_iter().map(Ok)).boxed();
+                store.delete_stream(locations).try_collect::<Vec<_>>().await
+            }
+        });
+        let mut done = futures::stream::iter(batches).buffer_unordered(CLEAR_PARALLEL);
+        while let Some(r) = done.next().await {
+            match r {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.err(&e, "delete old contents of", "")),
+            }
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,140 @@
+//! The Rust side of the benchmarks (benches/run.sh): the same public calls a notebook cell
+//! makes, timed inside the process, one JSON line per run. Build with `--release`.
+//!
+//!   bench mkdir BUCKET
+//!   bench write URL SHAPE CHUNKS DTYPE CODEC   # create + random fill + store; CODEC: none|v2-blosc-lz4|v3-zstd
+//!   bench mean URL                             # open + streaming mean
+//!   bench slice URL R0 R1 C0 C1                # open + read_slice [R0..R1, C0..C1]
+//!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT   # object_store alone: N PUTs of BYTES
+//!   bench raw-get BUCKET PREFIX N INFLIGHT         # ... and the GETs back
+//!
+//! SHAPE and CHUNKS are like 1000x1000. Endpoint and credentials come from the environment.
+//! Every line also reports the process's peak RSS (VmHWM).
+
+use futures::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::{ObjectStore, ObjectStoreExt};
+use std::time::Instant;
+use zarr_prelude::prelude::*;
+
+fn dims(s: &str) -> Result<Vec<u64>> {
+    s.split('x')
+        .map(|d| d.parse().map_err(|_| Error::new(ErrorKind::InvalidInput, format!("bad dims '{s}'"))))
+        .collect()
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn report(seconds: f64, extra: serde_json::Value) {
+    let mut v = json!({"seconds": seconds, "peak_rss_mib": peak_rss_mib()});
+    if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    println!("{v}");
+}
+
+/// object_store with nothing of ours in between: the server's ceiling for these bytes.
+fn raw_store(bucket: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
+    let fs = S3FileSystem::new()?;
+    let cfg = fs.config();
+    let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default();
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default();
+    let s = AmazonS3Builder::new()
+        .with_endpoint(cfg.endpoint())
+        .with_region(cfg.region())
+        .with_bucket_name(bucket)
+        .with_virtual_hosted_style_request(false)
+        .with_access_key_id(key)
+        .with_secret_access_key(secret)
+        .with_client_options(object_store::ClientOptions::new().with_allow_http(true).with_pool_max_idle_per_host(64))
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Config, e.to_string()))?;
+    Ok(std::sync::Arc::new(s))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["mkdir", bucket] => S3FileSystem::new()?.mkdir(bucket)?,
+        ["write", url, shape, chunks, dtype, codec] => {
+            let (shape, chunks) = (dims(shape)?, dims(chunks)?);
+            let t = Instant::now();
+            let fs = S3FileSystem::new()?;
+            let spec = ArraySpec::new(shape.clone(), chunks.clone(), dtype).overwrite(true);
+            let spec = match *codec {
+                "none" => spec.compressor(Compressor::None).fill_value(None),
+                "v2-blosc-lz4" => spec.compressor(Compressor::blosc_lz4()),
+                "v3-zstd" => spec.v3().compressor(Compressor::Zstd(1)),
+                other => return Err(Error::new(ErrorKind::InvalidInput, format!("unknown codec {other}"))),
+            };
+            let z = fs.create_array(url, &spec)?;
+            let r = random(shape, chunks).store(&z)?;
+            report(t.elapsed().as_secs_f64(), json!({"chunks": r.chunks, "bytes": r.bytes}));
+        }
+        ["mean", url] => {
+            let t = Instant::now();
+            let m = S3FileSystem::new()?.open_array(url)?.mean()?;
+            report(t.elapsed().as_secs_f64(), json!({"mean": m}));
+        }
+        ["slice", url, r0, r1, c0, c1] => {
+            let n =
+                |s: &str| s.parse::<u64>().map_err(|_| Error::new(ErrorKind::InvalidInput, format!("bad bound {s}")));
+            let t = Instant::now();
+            let z = S3FileSystem::new()?.open_array(url)?;
+            let a = z.read_slice::<f64>(&[n(r0)?..n(r1)?, n(c0)?..n(c1)?])?;
+            report(t.elapsed().as_secs_f64(), json!({"sum": a.sum()}));
+        }
+        ["raw-put", bucket, prefix, n, bytes, inflight] => {
+            let (n, bytes, inflight): (usize, usize, usize) =
+                (n.parse().unwrap(), bytes.parse().unwrap(), inflight.parse().unwrap());
+            let store = raw_store(bucket)?;
+            let payload = bytes::Bytes::from((0..bytes).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>());
+            let t = Instant::now();
+            let rt = tokio::runtime::Runtime::new().map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            rt.block_on(async {
+                let puts = futures::stream::iter(0..n).map(|i| {
+                    let (store, payload) = (store.clone(), payload.clone());
+                    let key = object_store::path::Path::from(format!("{prefix}/{i}"));
+                    tokio::spawn(async move { store.put(&key, payload.into()).await })
+                });
+                let mut s = puts.buffer_unordered(inflight);
+                while let Some(r) = s.next().await {
+                    r.expect("task").map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+                }
+                Ok::<_, Error>(())
+            })?;
+            report(t.elapsed().as_secs_f64(), json!({"bytes": n * bytes}));
+        }
+        ["raw-get", bucket, prefix, n, inflight] => {
+            let (n, inflight): (usize, usize) = (n.parse().unwrap(), inflight.parse().unwrap());
+            let store = raw_store(bucket)?;
+            let t = Instant::now();
+            let rt = tokio::runtime::Runtime::new().map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+            let total = rt.block_on(async {
+                let gets = futures::stream::iter(0..n).map(|i| {
+                    let store = store.clone();
+                    let key = object_store::path::Path::from(format!("{prefix}/{i}"));
+                    tokio::spawn(async move { store.get(&key).await?.bytes().await })
+                });
+                let mut s = gets.buffer_unordered(inflight);
+                let mut total = 0;
+                while let Some(r) = s.next().await {
+                    total += r.expect("task").map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?.len();
+                }
+                Ok::<_, Error>(total)
+            })?;
+            report(t.elapsed().as_secs_f64(), json!({"bytes": total}));
+        }
+        _ => return Err(Error::new(ErrorKind::InvalidInput, "usage: see the header of prelude/examples/bench.rs")),
+    }
+    Ok(())
+}
