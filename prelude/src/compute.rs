@@ -1,13 +1,10 @@
 //! The dask part: fill an array chunk by chunk from a generator, and streaming reductions that
 //! hold at most `concurrency` chunks in memory.
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::progress::Progress;
-use crate::runtime::block_on;
-use crate::zarr::array::chunk_error;
+use crate::error::{Error, Result};
+use crate::zarr::array::for_each_chunk;
 use crate::zarr::dtype::{with_dtype, Element};
 use crate::zarr::{Shape, ZarrArray};
-use futures::{stream, StreamExt};
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use std::fmt;
@@ -195,35 +192,27 @@ fn store_typed<T: Element>(g: &Generator, z: &ZarrArray) -> Result<u64> {
     let chunk_shape: Vec<usize> = z.chunks().iter().map(|&c| c as usize).collect();
     let pad = z.fill_f64();
     let nbytes = chunk_shape.iter().product::<usize>() as u64 * T::DTYPE.size() as u64;
-    let mut progress = Progress::new(format!("store {}", z.url()), total);
-    block_on(async {
-        let mut results = stream::iter(0..total)
-            .map(|lin| {
-                let (arr, g, chunk_shape) = (arr.clone(), g.clone(), chunk_shape.clone());
-                let idx = unravel(lin, &grid);
-                let origin: Vec<u64> = idx.iter().zip(z.chunks()).map(|(i, c)| i * c).collect();
-                tokio::spawn(async move {
-                    let values: Vec<T> =
-                        g.chunk_values(lin, &origin, &chunk_shape, pad).into_iter().map(T::from_f64).collect();
-                    let r = arr.async_store_chunk(&idx, values).await;
-                    (idx, r)
-                })
-            })
-            .buffer_unordered(z.concurrency());
-        while let Some(joined) = results.next().await {
-            let (idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("store task failed: {e}")))?;
-            r.map_err(|e| {
-                let e = chunk_error(z, "store", &idx, &e);
-                Error::new(
-                    e.kind(),
-                    format!("{}; re-running the store rewrites every chunk and completes the array", e.message()),
-                )
-            })?;
-            progress.tick(nbytes);
-        }
-        Ok::<_, Error>(())
-    })??;
-    progress.finish();
+    // Chunks in C order, so the n-th is the one with linear index n (the generator's seed).
+    let chunks: Vec<Vec<u64>> = (0..total).map(|lin| unravel(lin, &grid)).collect();
+    for_each_chunk(
+        z,
+        "store",
+        chunks,
+        |n, idx| {
+            let (arr, g, chunk_shape) = (arr.clone(), g.clone(), chunk_shape.clone());
+            let origin: Vec<u64> = idx.iter().zip(z.chunks()).map(|(i, c)| i * c).collect();
+            async move {
+                let values: Vec<T> =
+                    g.chunk_values(n as u64, &origin, &chunk_shape, pad).into_iter().map(T::from_f64).collect();
+                arr.async_store_chunk(&idx, values).await
+            }
+        },
+        |_, _, ()| nbytes,
+    )
+    .map_err(|e| {
+        let hint = "re-running the store rewrites every chunk and completes the array";
+        Error::new(e.kind(), format!("{}; {hint}", e.message()))
+    })?;
     Ok(total)
 }
 
@@ -381,40 +370,34 @@ fn reduce_typed<T: Element, A: Send + 'static>(
     let arr = z.zarrs()?;
     let all: Vec<Range<u64>> = z.shape().iter().map(|&s| 0..s).collect();
     let chunks = z.chunks_in(&all);
-    let mut progress = Progress::new(format!("{label} {}", z.url()), chunks.len() as u64);
     let chunk_bytes = z.chunks().iter().product::<u64>() * T::DTYPE.size() as u64;
     let mut partials: Vec<Option<A>> = (0..chunks.len()).map(|_| None).collect();
-    block_on(async {
-        let mut results = stream::iter(chunks.into_iter().enumerate())
-            .map(|(n, idx)| {
-                let (arr, map) = (arr.clone(), map.clone());
-                let (local, _) = z.overlap(&idx, &all);
-                tokio::spawn(async move {
-                    let r = arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await.map(|data| {
-                        let part = data.slice_each_axis(|ax| {
-                            let r = &local[ax.axis.index()];
-                            ndarray::Slice::from(r.start as usize..r.end as usize)
-                        });
-                        // One conversion pass over contiguous memory when the chunk is whole.
-                        let values: Vec<f64> = match part.as_slice() {
-                            Some(s) => s.iter().map(|v| v.to_f64()).collect(),
-                            None => part.iter().map(|v| v.to_f64()).collect(),
-                        };
-                        map(&values)
-                    });
-                    (n, idx, r)
-                })
-            })
-            .buffer_unordered(z.concurrency());
-        while let Some(joined) = results.next().await {
-            let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label} task failed: {e}")))?;
-            let part = r.map_err(|e| chunk_error(z, "read", &idx, &e))?;
+    for_each_chunk(
+        z,
+        label,
+        chunks,
+        |_, idx| {
+            let (arr, map) = (arr.clone(), map.clone());
+            let (local, _) = z.overlap(&idx, &all);
+            async move {
+                let data = arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await?;
+                let part = data.slice_each_axis(|ax| {
+                    let r = &local[ax.axis.index()];
+                    ndarray::Slice::from(r.start as usize..r.end as usize)
+                });
+                // One conversion pass over contiguous memory when the chunk is whole.
+                let values: Vec<f64> = match part.as_slice() {
+                    Some(s) => s.iter().map(|v| v.to_f64()).collect(),
+                    None => part.iter().map(|v| v.to_f64()).collect(),
+                };
+                Ok(map(&values))
+            }
+        },
+        |n, _, part| {
             partials[n] = Some(part);
-            progress.tick(chunk_bytes);
-        }
-        Ok::<_, Error>(())
-    })??;
-    progress.finish();
+            chunk_bytes
+        },
+    )?;
     partials.into_iter().flatten().for_each(merge);
     Ok(())
 }
@@ -426,6 +409,10 @@ impl ZarrArray {
         reduce(self, "stats", Stats::of, |s| total.merge(&s))?;
         if total.count > 0 {
             total.std = (total.std / total.count as f64).sqrt();
+            // The same number `mean()` gives (sum / count), bit for bit, not the merged running mean.
+            if !total.mean.is_nan() {
+                total.mean = total.sum / total.count as f64;
+            }
         } else {
             (total.min, total.max, total.mean) = (f64::NAN, f64::NAN, f64::NAN);
         }

@@ -116,6 +116,8 @@ fn reference_notebook_array_and_reductions_match_ndarray() {
     let std = (a.mapv(|v| (v - mean).powi(2)).sum() / n).sqrt();
     assert_eq!(stats.count, 1_000_000);
     assert!((stats.mean - mean).abs() < 1e-12, "{} vs {mean}", stats.mean);
+    assert_eq!(z.mean().unwrap(), stats.mean, "mean() and stats().mean are the same number");
+    assert_eq!(z.sum().unwrap(), stats.sum);
     assert!((stats.std - std).abs() < 1e-9);
     assert_eq!(stats.min, a.iter().copied().fold(f64::INFINITY, f64::min));
     assert_eq!(stats.max, a.iter().copied().fold(f64::NEG_INFINITY, f64::max));

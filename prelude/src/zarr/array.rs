@@ -466,6 +466,40 @@ pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &(dyn std::
     }
 }
 
+/// The loop under every chunk-parallel call: `task(n, idx)` for the n-th chunk runs as its own
+/// tokio task, at most `z.concurrency()` at once; `done` sees each result as it completes and
+/// returns the bytes it accounts for (progress). A failure stops the run with one line naming
+/// the chunk (`what` is the verb: read, write, store, stats...).
+pub(crate) fn for_each_chunk<X, F>(
+    z: &ZarrArray,
+    what: &str,
+    chunks: Vec<Vec<u64>>,
+    task: impl Fn(usize, Vec<u64>) -> F,
+    mut done: impl FnMut(usize, &[u64], X) -> u64,
+) -> Result<()>
+where
+    X: Send + 'static,
+    F: std::future::Future<Output = std::result::Result<X, zarrs::array::ArrayError>> + Send + 'static,
+{
+    let mut progress = Progress::new(format!("{what} {}", z.url()), chunks.len() as u64);
+    block_on(async {
+        let mut results = stream::iter(chunks.into_iter().enumerate())
+            .map(|(n, idx)| {
+                let fut = task(n, idx.clone());
+                tokio::spawn(async move { (n, idx, fut.await) })
+            })
+            .buffer_unordered(z.concurrency);
+        while let Some(joined) = results.next().await {
+            let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{what} task failed: {e}")))?;
+            let x = r.map_err(|e| chunk_error(z, what, &idx, &e))?;
+            progress.tick(done(n, &idx, x));
+        }
+        Ok::<_, Error>(())
+    })??;
+    progress.finish();
+    Ok(())
+}
+
 /// Read `ranges` of `z` as `T`: every intersecting chunk fetched and decoded as its own task,
 /// at most `z.concurrency` at once, then copied into place.
 pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
@@ -475,28 +509,21 @@ pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> R
     let shape: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
     let mut out = ArrayD::<T>::default(IxDyn(&shape));
     let chunks = z.chunks_in(ranges);
-    let mut progress = Progress::new(format!("read {}", z.url()), chunks.len() as u64);
-    block_on(async {
-        let mut results = stream::iter(chunks)
-            .map(|idx| {
-                let arr = arr.clone();
-                tokio::spawn(async move {
-                    let r = arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await;
-                    (idx, r)
-                })
-            })
-            .buffer_unordered(z.concurrency);
-        while let Some(joined) = results.next().await {
-            let (idx, data) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("read task failed: {e}")))?;
-            let data = data.map_err(|e| chunk_error(z, "read", &idx, &e))?;
-            let (local, region) = z.overlap(&idx, ranges);
+    for_each_chunk(
+        z,
+        "read",
+        chunks,
+        |_, idx| {
+            let arr = arr.clone();
+            async move { arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await }
+        },
+        |_, idx, data| {
+            let (local, region) = z.overlap(idx, ranges);
             let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
             out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
-            progress.tick(src.len() as u64 * T::DTYPE.size() as u64);
-        }
-        Ok::<_, Error>(())
-    })??;
-    progress.finish();
+            src.len() as u64 * T::DTYPE.size() as u64
+        },
+    )?;
     Ok(out)
 }
 
@@ -533,47 +560,39 @@ pub(crate) fn write_region<T: Element>(
     let arr = z.zarrs()?;
     let fill = T::from_f64(z.fill_f64());
     let chunks = z.chunks_in(&ranges);
-    let mut progress = Progress::new(format!("write {}", z.url()), chunks.len() as u64);
-    block_on(async {
-        let mut results = stream::iter(chunks)
-            .map(|idx| {
-                let (local, region) = z.overlap(&idx, &ranges);
-                let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
-                let bounded: Vec<u64> =
-                    (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
-                let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
-                let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
-                let arr = arr.clone();
-                let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
-                tokio::spawn(async move {
-                    let r = if covers {
-                        // Whole chunk: pad edge chunks with the fill value, no read needed.
-                        let full = if part.shape() == chunk_shape.as_slice() {
-                            part
-                        } else {
-                            let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
-                            full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
-                            full
-                        };
-                        arr.async_store_chunk(&idx, full).await
+    let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
+    for_each_chunk(
+        z,
+        "write",
+        chunks,
+        |_, idx| {
+            let (local, region) = z.overlap(&idx, &ranges);
+            let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
+            let bounded: Vec<u64> =
+                (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
+            let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
+            let (arr, chunk_shape) = (arr.clone(), chunk_shape.clone());
+            let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
+            async move {
+                if covers {
+                    // Whole chunk: pad edge chunks with the fill value, no read needed.
+                    let full = if part.shape() == chunk_shape.as_slice() {
+                        part
                     } else {
-                        let subset = ArraySubset::new_with_ranges(&local);
-                        arr.async_store_chunk_subset(&idx, &subset, part).await
+                        let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
+                        full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
+                        full
                     };
-                    (idx, r, nbytes)
-                })
-            })
-            .buffer_unordered(z.concurrency);
-        while let Some(joined) = results.next().await {
-            let (idx, r, nbytes) =
-                joined.map_err(|e| Error::new(ErrorKind::Other, format!("write task failed: {e}")))?;
-            r.map_err(|e| chunk_error(z, "write", &idx, &e))?;
-            progress.tick(nbytes);
-        }
-        Ok::<_, Error>(())
-    })??;
-    progress.finish();
-    Ok(())
+                    arr.async_store_chunk(&idx, full).await?;
+                } else {
+                    let subset = ArraySubset::new_with_ranges(&local);
+                    arr.async_store_chunk_subset(&idx, &subset, part).await?;
+                }
+                Ok(nbytes)
+            }
+        },
+        |_, _, nbytes| nbytes,
+    )
 }
 
 macro_rules! element_io {
