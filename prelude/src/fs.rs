@@ -242,12 +242,17 @@ impl S3FileSystem {
             return Err(Error::invalid("info needs a path: 'bucket' or 'bucket/key'"));
         }
         if key.is_empty() {
-            let store = self.store(&bucket)?;
-            let r = block_on(async { store.list_with_delimiter(None).await })?;
-            return match r {
-                Ok(_) => Ok(Entry { name: bucket, size: 0, kind: EntryKind::Bucket, modified: None }),
-                Err(e) => Err(self.err(&e, "info", path)),
-            };
+            // HEAD bucket: one empty answer, where listing would send up to 1,000 keys.
+            if self.cfg.local_root().is_some() {
+                self.store(&bucket)?;
+            } else {
+                check_bucket(&bucket)?;
+                let r = block_on(s3::request(&self.cfg, Method::HEAD, &bucket, "", Bytes::new(), false))??;
+                if r.status != 200 {
+                    return Err(self.bucket_error("info", &format!("s3://{bucket}"), &r));
+                }
+            }
+            return Ok(Entry { name: bucket, size: 0, kind: EntryKind::Bucket, modified: None });
         }
         let store = self.store(&bucket)?;
         let loc = ObjPath::from(key.as_str());

@@ -14,6 +14,8 @@ fn bucket_lifecycle_like_s3fs() {
     assert!(fs.ls("").unwrap().names().contains(&b), "new bucket listed");
     assert!(fs.exists(&b).unwrap());
     assert_eq!(fs.info(&b).unwrap().kind, EntryKind::Bucket);
+    assert!(!fs.exists("no-such-bucket-zk-life").unwrap());
+    assert_eq!(fs.info("no-such-bucket-zk-life").unwrap_err().kind(), ErrorKind::NotFound);
 
     fs.pipe(&format!("{b}/dir/a.txt"), b"hello").unwrap();
     fs.pipe(&format!("{b}/dir/sub/b.bin"), vec![7u8; 1000]).unwrap();
@@ -101,6 +103,10 @@ fn anonymous_reads_only_what_is_public() {
     assert_eq!(anon.cat(&format!("{b}/public/data.bin")).unwrap(), b"open");
     assert_eq!(anon.ls(&format!("{b}/public")).unwrap().len(), 1);
     assert_eq!(anon.cat(&format!("{b}/private/data.bin")).unwrap_err().kind(), ErrorKind::AccessDenied);
+    // A prefix grant does not open the bucket itself; a whole-bucket grant does.
+    assert_eq!(anon.exists(&b).unwrap_err().kind(), ErrorKind::AccessDenied);
+    fs.make_public(&b).unwrap();
+    assert!(anon.exists(&b).unwrap());
 
     // Stray (invalid) env credentials must not be sent in anonymous mode.
     let env = HashMap::from([
