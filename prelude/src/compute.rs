@@ -294,18 +294,7 @@ impl Stats {
         s.max = max.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if s.count > 0 {
             s.mean = s.sum / s.count as f64;
-            let mut m2 = [0.0; L];
-            let lanes = values.chunks_exact(L);
-            let rest = lanes.remainder();
-            for c in lanes {
-                for k in 0..L {
-                    m2[k] += (c[k] - s.mean) * (c[k] - s.mean);
-                }
-            }
-            for (k, &v) in rest.iter().enumerate() {
-                m2[k] += (v - s.mean) * (v - s.mean);
-            }
-            s.std = (m2[0] + m2[1]) + (m2[2] + m2[3]); // M2 until finished
+            s.std = lane_sum(values, |v| (v - s.mean) * (v - s.mean)); // M2 until finished
         }
         if nan {
             (s.min, s.max, s.mean) = (f64::NAN, f64::NAN, f64::NAN);
@@ -338,6 +327,22 @@ impl fmt::Display for Stats {
             self.count, self.mean, self.std, self.min, self.max, self.sum
         )
     }
+}
+
+/// `f` summed over `values` in 4 interleaved lanes, combined as (0+1)+(2+3): the summation
+/// order of [`Stats::of`], so `mean()` and `stats().mean` agree bit for bit; independent lanes
+/// also let the compiler vectorise.
+fn lane_sum(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0; 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            lanes[k] += f(c[k]);
+        }
+    }
+    rest.iter().zip(&mut lanes).for_each(|(&x, l)| *l += f(x));
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// A histogram: `counts[i]` elements fell in `[edges[i], edges[i+1])` (last bin closed).
@@ -433,18 +438,7 @@ impl ZarrArray {
         reduce(
             self,
             "mean",
-            |v| {
-                let mut lanes = [0.0; 4];
-                let chunks = v.chunks_exact(4);
-                let rest = chunks.remainder();
-                for c in chunks {
-                    for k in 0..4 {
-                        lanes[k] += c[k];
-                    }
-                }
-                rest.iter().zip(&mut lanes).for_each(|(x, l)| *l += x);
-                ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]), v.len() as u64)
-            },
+            |v| (lane_sum(v, |x| x), v.len() as u64),
             |(s, n)| {
                 sum += s;
                 count += n;

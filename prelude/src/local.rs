@@ -6,7 +6,10 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{Entry, EntryKind, Listing};
+use object_store::local::LocalFileSystem;
+use object_store::ObjectStore;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const POLICIES: &str = ".bucket-policies";
 
@@ -14,14 +17,29 @@ fn bucket_dir(root: &Path, bucket: &str) -> PathBuf {
     root.join(bucket)
 }
 
-fn no_bucket(root: &Path, bucket: &str) -> Error {
-    Error::new(
+/// `root/bucket`, or the error S3 would give for a missing bucket.
+fn existing_bucket(root: &Path, bucket: &str) -> Result<PathBuf> {
+    let dir = bucket_dir(root, bucket);
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    Err(Error::new(
         ErrorKind::NotFound,
         format!(
             "bucket '{bucket}' does not exist in the local directory store {}; create it with fs.mkdir(\"{bucket}\")",
             root.display()
         ),
-    )
+    ))
+}
+
+/// The object store of one bucket: the subdirectory `root/bucket`, which must exist (as an S3
+/// bucket must), so that typos fail as they do against a server.
+pub(crate) fn bucket_store(root: &Path, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    let dir = existing_bucket(root, bucket)?;
+    let fs = LocalFileSystem::new_with_prefix(&dir)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}: {e}", dir.display())))?
+        .with_automatic_cleanup(true);
+    Ok(Arc::new(fs))
 }
 
 /// Subdirectories with valid bucket names, sorted (the policy directory is not a bucket).
@@ -60,10 +78,7 @@ pub(crate) fn mkdir(root: &Path, bucket: &str) -> Result<()> {
 
 /// Delete an empty bucket (empty subdirectories left by deleted objects do not count).
 pub(crate) fn rmdir(root: &Path, bucket: &str) -> Result<()> {
-    let dir = bucket_dir(root, bucket);
-    if !dir.is_dir() {
-        return Err(no_bucket(root, bucket));
-    }
+    let dir = existing_bucket(root, bucket)?;
     if has_files(&dir) {
         return Err(Error::new(
             ErrorKind::InvalidInput,
@@ -87,9 +102,7 @@ fn policy_path(root: &Path, bucket: &str) -> PathBuf {
 
 /// The stored bucket policy, if any.
 pub(crate) fn policy(root: &Path, bucket: &str) -> Result<Option<serde_json::Value>> {
-    if !bucket_dir(root, bucket).is_dir() {
-        return Err(no_bucket(root, bucket));
-    }
+    existing_bucket(root, bucket)?;
     let p = policy_path(root, bucket);
     match std::fs::read(&p) {
         Ok(b) => serde_json::from_slice(&b)
@@ -102,9 +115,7 @@ pub(crate) fn policy(root: &Path, bucket: &str) -> Result<Option<serde_json::Val
 
 /// Store a bucket policy.
 pub(crate) fn set_policy(root: &Path, bucket: &str, policy: &serde_json::Value) -> Result<()> {
-    if !bucket_dir(root, bucket).is_dir() {
-        return Err(no_bucket(root, bucket));
-    }
+    existing_bucket(root, bucket)?;
     let p = policy_path(root, bucket);
     std::fs::create_dir_all(root.join(POLICIES)).map_err(|e| Error::io("cannot create", &root.join(POLICIES), e))?;
     std::fs::write(&p, policy.to_string()).map_err(|e| Error::io("cannot write bucket policy", &p, e))

@@ -45,7 +45,7 @@ fn backoff(attempt: u32) -> Duration {
 /// The object_store client for one bucket, cached per configuration (this copy of the prelude).
 pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
     if let Some(root) = cfg.local_root() {
-        return local_bucket_store(root, bucket);
+        return crate::local::bucket_store(root, bucket);
     }
     type Cache = Mutex<HashMap<(S3Config, String), Arc<dyn ObjectStore>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -80,25 +80,6 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
     })?);
     cache.insert(key, store.clone());
     Ok(store)
-}
-
-/// A bucket of a local directory store: the subdirectory `root/bucket`, which must exist
-/// (as an S3 bucket must), so that typos fail like they do against a server.
-fn local_bucket_store(root: &std::path::Path, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    let dir = root.join(bucket);
-    if !dir.is_dir() {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!(
-                "bucket '{bucket}' does not exist in the local directory store {}; create it with fs.mkdir(\"{bucket}\")",
-                root.display()
-            ),
-        ));
-    }
-    let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}: {e}", dir.display())))?
-        .with_automatic_cleanup(true);
-    Ok(Arc::new(fs))
 }
 
 fn http_client(cfg: &S3Config) -> Result<HttpClient> {
@@ -308,15 +289,22 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
     Error::new(kind, format!("{what} {target} failed: {hint}"))
 }
 
-/// Map an object_store error on `target` to one actionable line.
-pub(crate) fn from_object_store(e: &object_store::Error, what: &str, target: &str, cfg: &S3Config) -> Error {
+/// An error and all its sources, `" | "`-separated: the causes (refused, reset, TLS alert) are
+/// often only in the sources, and [`classify`] needs to see them.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
-    let mut src = std::error::Error::source(e);
+    let mut src = e.source();
     while let Some(s) = src {
         text.push_str(" | ");
         text.push_str(&s.to_string());
         src = s.source();
     }
+    text
+}
+
+/// Map an object_store error on `target` to one actionable line.
+pub(crate) fn from_object_store(e: &object_store::Error, what: &str, target: &str, cfg: &S3Config) -> Error {
+    let text = error_chain(e);
     if matches!(e, object_store::Error::NotFound { .. }) && !text.contains("NoSuchBucket") {
         return Error::new(
             ErrorKind::NotFound,

@@ -48,18 +48,7 @@ impl ZarrArray {
     pub(crate) fn open_at(loc: Location) -> Result<ZarrArray> {
         let store = loc.store(false)?;
         let url = loc.url();
-        // Probe both formats at once. Anonymous readers of a public prefix get 403, not 404, for
-        // keys that do not exist, so a failed probe only counts when nothing else was found.
-        let (v3, v2, attrs) = block_on(async {
-            futures::join!(loc.get(&*store, "zarr.json"), loc.get(&*store, ".zarray"), loc.get(&*store, ".zattrs"))
-        })?;
-        let (v3, v2) = match (v3, v2) {
-            (Ok(Some(b)), _) => (Some(b), None),
-            (_, Ok(Some(b))) => (None, Some(b)),
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-            (Ok(None), Ok(None)) => (None, None),
-        };
-        let attrs = attrs.unwrap_or(None);
+        let (v3, v2, attrs) = block_on(loc.probe(&*store, ".zarray"))??;
         let group = v3.is_none() && v2.is_none() && matches!(block_on(loc.get(&*store, ".zgroup"))?, Ok(Some(_)));
         if let Some(bytes) = v3 {
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, "zarr.json", e))?;
@@ -435,13 +424,7 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
 /// One line for a failed chunk request: server and network failures classified like every
 /// other S3 call (with the chunk's URL), anything else reported as an undecodable chunk.
 pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &(dyn std::error::Error + 'static)) -> Error {
-    let mut text = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        text.push_str(" | ");
-        text.push_str(&s.to_string());
-        src = s.source();
-    }
+    let text = crate::s3::error_chain(e);
     let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
     let from_storage =
         ["Generic S3 error", "Error performing", "HTTP error", "error sending request", "onnect", "timed out"]

@@ -19,18 +19,9 @@ impl ZarrGroup {
     pub(crate) fn open_at(loc: Location) -> Result<ZarrGroup> {
         let store = loc.store(false)?;
         let url = loc.url();
-        let (v3, v2, attrs) = block_on(async {
-            futures::join!(loc.get(&*store, "zarr.json"), loc.get(&*store, ".zgroup"), loc.get(&*store, ".zattrs"))
-        })?;
+        let (v3, v2, attrs) = block_on(loc.probe(&*store, ".zgroup"))??;
         let bad = |key: &str, e: &dyn std::fmt::Display| {
             Error::new(ErrorKind::Metadata, format!("corrupt Zarr metadata at {url}/{key}: {e}; rewrite the group"))
-        };
-        // As for arrays: a 403 on a probe (anonymous, public prefix) only counts if nothing is found.
-        let (v3, v2) = match (v3, v2) {
-            (Ok(Some(b)), _) => (Some(b), None),
-            (_, Ok(Some(b))) => (None, Some(b)),
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-            (Ok(None), Ok(None)) => (None, None),
         };
         if let Some(b) = v3 {
             let doc: Value = serde_json::from_slice(&b).map_err(|e| bad("zarr.json", &e))?;
@@ -46,7 +37,7 @@ impl ZarrGroup {
                 format!("no Zarr group at {url} (no .zgroup or zarr.json); check the path with fs.ls"),
             ));
         }
-        let attrs = match attrs.unwrap_or(None) {
+        let attrs = match attrs {
             Some(b) => serde_json::from_slice::<Value>(&b)
                 .map_err(|e| bad(".zattrs", &e))?
                 .as_object()

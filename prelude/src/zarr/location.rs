@@ -109,6 +109,26 @@ impl Location {
         }
     }
 
+    /// A node's metadata in either format, fetched at once: `zarr.json`, the v2 key (`.zarray`
+    /// or `.zgroup`) and `.zattrs`; at most one of the first two is returned. Anonymous readers
+    /// of a public prefix get 403, not 404, for keys that do not exist, so a failed probe only
+    /// counts when neither format was found.
+    pub async fn probe(
+        &self,
+        store: &dyn ObjectStore,
+        v2_key: &str,
+    ) -> Result<(Option<Bytes>, Option<Bytes>, Option<Bytes>)> {
+        let (v3, v2, attrs) =
+            futures::join!(self.get(store, "zarr.json"), self.get(store, v2_key), self.get(store, ".zattrs"));
+        let (v3, v2) = match (v3, v2) {
+            (Ok(Some(b)), _) => (Some(b), None),
+            (_, Ok(Some(b))) => (None, Some(b)),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+            (Ok(None), Ok(None)) => (None, None),
+        };
+        Ok((v3, v2, attrs.unwrap_or(None)))
+    }
+
     /// Write `bytes` at `key`.
     pub async fn put(&self, store: &dyn ObjectStore, key: &str, bytes: Vec<u8>) -> Result<()> {
         store
