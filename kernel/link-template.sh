@@ -8,9 +8,12 @@
 set -euo pipefail
 tpl=$1 dst=$2
 cd "$tpl"
-find . -type d \( -name 'ctx-*' -o -name 'incremental' \) -prune -o -type d -print | (cd "$dst" && xargs mkdir -p)
-find . \( -name 'ctx-*' -o -name 'incremental' \) -prune -o -type f \( -name 'libctx*' -o -name 'code_*' -o -name 'libcode_*' -o -name '.cargo-lock' -o -name 'zk-stamp' \) -prune -o -type f -size +64k -path './target/*' -print0 |
+# Left out everywhere: the cells' build dirs; then, for files, the cells' own artifacts.
+skip=(\( -name 'ctx-*' -o -name 'incremental' \) -prune -o)
+cells=(-type f \( -name 'libctx*' -o -name 'code_*' -o -name 'libcode_*' -o -name '.cargo-lock' -o -name 'zk-stamp' \) -prune -o)
+find . "${skip[@]}" -type d -print | (cd "$dst" && xargs mkdir -p)
+find . "${skip[@]}" "${cells[@]}" -type f -size +64k -path './target/*' -print0 |
   xargs -0 -r -I{} ln -s "$tpl/{}" "$dst/{}"
-find . \( -name 'ctx-*' -o -name 'incremental' \) -prune -o -type f \( -name 'libctx*' -o -name 'code_*' -o -name 'libcode_*' -o -name '.cargo-lock' -o -name 'zk-stamp' \) -prune -o -type f \( -size -65k -o -not -path './target/*' \) -print0 |
+find . "${skip[@]}" "${cells[@]}" -type f \( -size -65k -o -not -path './target/*' \) -print0 |
   xargs -0 -r cp -a --parents -t "$dst"
 chmod -R u+w "$dst"

@@ -60,6 +60,25 @@ fn raw_store(bucket: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
     Ok(std::sync::Arc::new(s))
 }
 
+/// `op(i)` for i in 0..n, `inflight` at once, each a tokio task: object_store alone. Timed from
+/// the first request to the last answer; returns the seconds and the bytes moved.
+fn raw_parallel<F>(n: usize, inflight: usize, op: impl Fn(usize) -> F) -> Result<(f64, usize)>
+where
+    F: std::future::Future<Output = object_store::Result<usize>> + Send + 'static,
+{
+    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+    let t = Instant::now();
+    let total = rt.block_on(async {
+        let mut s = futures::stream::iter(0..n).map(|i| tokio::spawn(op(i))).buffer_unordered(inflight);
+        let mut total = 0;
+        while let Some(r) = s.next().await {
+            total += r.expect("task").map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
+        }
+        Ok::<_, Error>(total)
+    })?;
+    Ok((t.elapsed().as_secs_f64(), total))
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -94,45 +113,24 @@ fn main() -> Result<()> {
             report(t.elapsed().as_secs_f64(), json!({"sum": a.sum()}));
         }
         ["raw-put", bucket, prefix, n, bytes, inflight] => {
-            let (n, bytes, inflight): (usize, usize, usize) =
-                (n.parse().unwrap(), bytes.parse().unwrap(), inflight.parse().unwrap());
             let store = raw_store(bucket)?;
+            let bytes: usize = bytes.parse().unwrap();
             let payload = bytes::Bytes::from((0..bytes).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>());
-            let t = Instant::now();
-            let rt = tokio::runtime::Runtime::new().map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-            rt.block_on(async {
-                let puts = futures::stream::iter(0..n).map(|i| {
-                    let (store, payload) = (store.clone(), payload.clone());
-                    let key = object_store::path::Path::from(format!("{prefix}/{i}"));
-                    tokio::spawn(async move { store.put(&key, payload.into()).await })
-                });
-                let mut s = puts.buffer_unordered(inflight);
-                while let Some(r) = s.next().await {
-                    r.expect("task").map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-                }
-                Ok::<_, Error>(())
+            let (seconds, total) = raw_parallel(n.parse().unwrap(), inflight.parse().unwrap(), |i| {
+                let (store, payload) = (store.clone(), payload.clone());
+                let key = object_store::path::Path::from(format!("{prefix}/{i}"));
+                async move { store.put(&key, payload.into()).await.map(|_| bytes) }
             })?;
-            report(t.elapsed().as_secs_f64(), json!({"bytes": n * bytes}));
+            report(seconds, json!({"bytes": total}));
         }
         ["raw-get", bucket, prefix, n, inflight] => {
-            let (n, inflight): (usize, usize) = (n.parse().unwrap(), inflight.parse().unwrap());
             let store = raw_store(bucket)?;
-            let t = Instant::now();
-            let rt = tokio::runtime::Runtime::new().map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?;
-            let total = rt.block_on(async {
-                let gets = futures::stream::iter(0..n).map(|i| {
-                    let store = store.clone();
-                    let key = object_store::path::Path::from(format!("{prefix}/{i}"));
-                    tokio::spawn(async move { store.get(&key).await?.bytes().await })
-                });
-                let mut s = gets.buffer_unordered(inflight);
-                let mut total = 0;
-                while let Some(r) = s.next().await {
-                    total += r.expect("task").map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?.len();
-                }
-                Ok::<_, Error>(total)
+            let (seconds, total) = raw_parallel(n.parse().unwrap(), inflight.parse().unwrap(), |i| {
+                let store = store.clone();
+                let key = object_store::path::Path::from(format!("{prefix}/{i}"));
+                async move { Ok(store.get(&key).await?.bytes().await?.len()) }
             })?;
-            report(t.elapsed().as_secs_f64(), json!({"bytes": total}));
+            report(seconds, json!({"bytes": total}));
         }
         _ => return Err(Error::new(ErrorKind::InvalidInput, "usage: see the header of prelude/examples/bench.rs")),
     }

@@ -33,8 +33,7 @@ fn expected(shape: (usize, usize)) -> ArrayD<f64> {
 fn chunk_parallel_write_and_read_survive_faults() {
     let Some(rgw) = rgw() else { return };
     let direct = rgw.alice();
-    let b = bucket("faults");
-    direct.mkdir(&b).unwrap();
+    let b = new_bucket(&direct, "faults");
     let proxy = Proxy::start(&rgw.endpoint, proxy::mixed);
     // More attempts than the default 7: a fifth of all requests fail here, by design.
     let fs = through(&proxy, Some(&rgw.alice), 10);
@@ -74,8 +73,7 @@ fn chunk_parallel_write_and_read_survive_faults() {
 fn anonymous_requests_carry_no_signature() {
     let Some(rgw) = rgw() else { return };
     let direct = rgw.alice();
-    let b = bucket("unsigned");
-    direct.mkdir(&b).unwrap();
+    let b = new_bucket(&direct, "unsigned");
     let z = direct.create_array(&format!("{b}/a.zarr"), &ArraySpec::new([20, 20], [10, 10], "f8")).unwrap();
     z.write(&expected((20, 20))).unwrap();
     direct.make_public(&b).unwrap();
@@ -130,8 +128,7 @@ fn rss_kib() -> u64 {
 fn thousands_of_chunk_requests_stay_within_bounded_resources() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("load");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "load");
     let url = format!("{b}/many.zarr");
     let z = fs.create_array(&url, &ArraySpec::new([1200, 100], [1, 100], "f4")).unwrap();
     let (fds0, rss0) = (open_fds(), rss_kib());

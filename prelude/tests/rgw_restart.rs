@@ -30,8 +30,7 @@ fn killed_server_mid_write_then_rerun_completes_the_array() {
         .retry_timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    let b = bucket("crash");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "crash");
     let url = format!("{b}/big.zarr");
     let spec = ArraySpec::new([4000, 4000], [250, 250], "f8").compressor(Compressor::None);
     let z = fs.create_array(&url, &spec).unwrap();

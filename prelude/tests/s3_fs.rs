@@ -9,8 +9,7 @@ use zarr_prelude::prelude::*;
 fn bucket_lifecycle_like_s3fs() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("life");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "life");
     assert!(fs.ls("").unwrap().names().contains(&b), "new bucket listed");
     assert!(fs.exists(&b).unwrap());
     assert_eq!(fs.info(&b).unwrap().kind, EntryKind::Bucket);
@@ -50,8 +49,7 @@ fn bucket_lifecycle_like_s3fs() {
 fn put_and_get_large_file_in_parts() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("big");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "big");
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("big.bin");
     let data: Vec<u8> = (0..40u32 << 20).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
@@ -71,8 +69,7 @@ fn put_and_get_large_file_in_parts() {
 fn rm_r_batches_more_than_1000_keys() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("many");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "many");
     // 1100 one-element chunks: 1100 objects, written concurrently.
     let z = fs
         .create_array(&format!("{b}/many.zarr"), &ArraySpec::new([1100], [1], "uint8").compressor(Compressor::None))
@@ -88,8 +85,7 @@ fn rm_r_batches_more_than_1000_keys() {
 fn anonymous_reads_only_what_is_public() {
     let Some(rgw) = rgw() else { return };
     let (fs, anon) = (rgw.alice(), rgw.anon());
-    let b = bucket("pub");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "pub");
     fs.pipe(&format!("{b}/public/data.bin"), b"open").unwrap();
     fs.pipe(&format!("{b}/private/data.bin"), b"closed").unwrap();
     let denied = anon.cat(&format!("{b}/public/data.bin")).unwrap_err();
@@ -126,8 +122,7 @@ fn anonymous_reads_only_what_is_public() {
 #[test]
 fn other_users_bucket_is_denied() {
     let Some(rgw) = rgw() else { return };
-    let b = bucket("own");
-    rgw.alice().mkdir(&b).unwrap();
+    let b = new_bucket(&rgw.alice(), "own");
     rgw.alice().pipe(&format!("{b}/k"), b"v").unwrap();
     let e = rgw.fs(&rgw.bob).cat(&format!("{b}/k")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AccessDenied, "{e}");
@@ -162,8 +157,7 @@ fn credentials_from_aws_files_and_profiles() {
     let fs = S3FileSystem::builder().env(env.clone()).build().unwrap();
     assert_eq!(fs.config().endpoint(), rgw.endpoint, "endpoint_url from ~/.aws/config");
     assert!(fs.config().credentials_source().contains("profile default"), "{}", fs.config());
-    let b = bucket("prof");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "prof");
 
     let mut bob_env = env.clone();
     bob_env.insert("AWS_PROFILE".into(), "bob".into());
@@ -250,8 +244,7 @@ fn errors_are_one_actionable_line() {
     assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
     assert!(e.message().contains("https vs http"), "{e}");
 
-    let b = bucket("errs");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "errs");
     let e = fs.cat(&format!("{b}/no-such-key")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(e.message().contains(&format!("s3://{b}/no-such-key")) && e.message().contains("fs.ls"), "{e}");

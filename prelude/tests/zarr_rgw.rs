@@ -46,8 +46,7 @@ fn roundtrip<T: Element + PartialEq>(fs: &S3FileSystem, base: &str, dtype: &str)
 fn every_dtype_round_trips_v2_and_v3_on_s3() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("dtypes");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "dtypes");
     roundtrip::<bool>(&fs, &b, "bool");
     roundtrip::<i8>(&fs, &b, "int8");
     roundtrip::<i16>(&fs, &b, "int16");
@@ -66,8 +65,7 @@ fn every_dtype_round_trips_v2_and_v3_on_s3() {
 fn sharded_v3_and_partial_writes() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("shard");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "shard");
     let spec = ArraySpec::new([40, 30], [5, 5], "f8").v3().compressor(Compressor::Zstd(3)).shards([10, 15]);
     let z = fs.create_array(&format!("{b}/s.zarr"), &spec).unwrap();
     assert!(z.codecs().contains("sharding"), "{}", z.codecs());
@@ -96,8 +94,7 @@ fn sharded_v3_and_partial_writes() {
 fn reference_notebook_array_and_reductions_match_ndarray() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("ref");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "ref");
     // zarr.empty((1000, 1000), chunks=(100, 100), dtype="f4", compression=None)
     let spec = ArraySpec::new([1000, 1000], [100, 100], "f4").compressor(Compressor::None).fill_value(None);
     let z = fs.create_array(&format!("{b}/test.zarr"), &spec).unwrap();
@@ -151,8 +148,7 @@ fn reference_notebook_array_and_reductions_match_ndarray() {
 fn groups_attributes_and_consolidated_metadata() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("grp");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "grp");
     let g = fs.create_group(&format!("{b}/g.zarr"), 2).unwrap();
     let mut t = g.create_array("temp", &ArraySpec::new([4, 4], [2, 2], "f4").attrs(json!({"units": "K"}))).unwrap();
     g.create_array("mask", &ArraySpec::new([4], [4], "bool")).unwrap();
@@ -183,8 +179,7 @@ fn groups_attributes_and_consolidated_metadata() {
 fn bad_input_errors_name_the_fix() {
     let Some(rgw) = rgw() else { return };
     let fs = rgw.alice();
-    let b = bucket("bad");
-    fs.mkdir(&b).unwrap();
+    let b = new_bucket(&fs, "bad");
     let z = fs.create_array(&format!("{b}/a.zarr"), &ArraySpec::new([10, 10], [5, 5], "f4")).unwrap();
 
     let e = z.read::<f64>().unwrap_err();

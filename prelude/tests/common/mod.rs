@@ -64,6 +64,13 @@ impl Rgw {
     }
 }
 
+/// A new bucket, made by `fs`, with a name no other test uses.
+pub fn new_bucket(fs: &S3FileSystem, tag: &str) -> String {
+    let b = bucket(tag);
+    fs.mkdir(&b).unwrap();
+    b
+}
+
 /// A bucket name no other test uses.
 pub fn bucket(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
