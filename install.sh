@@ -6,7 +6,7 @@
 #   ./install.sh --sys-prefix    # into the prefix of the Python environment that runs Jupyter
 #   ./install.sh --uninstall     # (with the same location flag) remove what was installed
 #
-# Steps: check Rust; install the pinned evcxr_jupyter; make sure Jupyter is there (a project
+# Steps: check Rust; build the kernel server (kernel/server, on the pinned evcxr); make sure Jupyter is there (a project
 # venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch its exact dependency graph
 # into a private CARGO_HOME; prebuild the kernel's template (so the first cell compiles nothing);
 # register the kernelspec `rust-zarr`.
@@ -64,23 +64,28 @@ command -v cargo >/dev/null && command -v rustc >/dev/null || die "cargo/rustc n
 rust_v=$(rustc --version | awk '{print $2}')
 [[ $(printf '%s\n%s\n' "$rust_v" "$MIN_RUST" | sort -V | head -1) == "$MIN_RUST" ]] || die "rustc $rust_v is too old; need >= $MIN_RUST (rustup update)"
 
-# --- evcxr_jupyter, pinned (built once per machine into the cache: ~8 minutes on 2 cores)
-evcxr_root=$ZK_CACHE/evcxr-$EVCXR_VERSION
-if [[ ! -x $evcxr_root/bin/evcxr_jupyter ]]; then
-  say "building evcxr_jupyter $EVCXR_VERSION (takes several minutes, once)"
-  cargo install --quiet --locked evcxr_jupyter --version "$EVCXR_VERSION" --root "$evcxr_root"
-fi
+# --- the kernel server: evcxr's engine + the Jupyter protocol with live displays (kernel/server).
+# Its build dir is cached: ~8 minutes on 2 cores the first time, seconds after.
+server_target=$ZK_CACHE/server-target
+[[ -x $server_target/release/zarr-kernel ]] || say "building the kernel server (several minutes, once)"
+CARGO_TARGET_DIR=$server_target cargo build --quiet --release --locked --manifest-path "$ROOT/kernel/server/Cargo.toml" ||
+  die "the kernel server did not build (see above)"
 
 # --- the data dir: launcher, config, prelude source, private CARGO_HOME, template
 say "installing into $DATA"
 mkdir -p "$DATA"/{bin,config,cargo-home}
-install -m 755 "$evcxr_root/bin/evcxr_jupyter" "$DATA/bin/evcxr_jupyter"
+rm -f "$DATA/bin/evcxr_jupyter"  # the server before live displays
+install -m 755 "$server_target/release/zarr-kernel" "$DATA/bin/zarr-kernel"
 install -m 755 "$ROOT/kernel/launch.sh" "$ROOT/kernel/link-template.sh" "$DATA/"
 install -m 644 "$ROOT/kernel/jupyter_driver.py" "$ROOT/kernel/prebuild.py" "$DATA/"
 rm -rf "$DATA/prelude" && mkdir -p "$DATA/prelude"
 cp -r "$ROOT/prelude/src" "$DATA/prelude/"
 cp "$ROOT/Cargo.lock" "$DATA/prelude/Cargo.lock"
 "$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" >"$DATA/prelude/Cargo.toml"
+# One fixed mtime for the copy: cargo rebuilds a path dependency whose sources look newer than
+# its build, so a re-install with unchanged sources would otherwise recompile the prelude at every
+# kernel start. Changed sources change the stamp below, which rebuilds the template.
+find "$DATA/prelude" -exec touch -h -d '2000-01-01 00:00:00 UTC' {} +
 sed "s|@PRELUDE@|$DATA/prelude|" "$ROOT/kernel/init.evcxr" >"$DATA/config/init.evcxr"
 cp "$ROOT/kernel/prelude.rs" "$DATA/config/prelude.rs"
 cat >"$DATA/env" <<ENV

@@ -20,10 +20,10 @@ fail() {
 if [[ ${ZK_PREBUILD:-} == 1 ]]; then  # install.sh builds the template in place
   export EVCXR_TMPDIR=$DATA/template EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
   export LD_LIBRARY_PATH=$(rustc --print target-libdir)
-  exec "$DATA/bin/evcxr_jupyter" --control_file "$conn"
+  exec "$DATA/bin/zarr-kernel" --control_file "$conn"
 fi
 command -v rustc >/dev/null || fail "rustc is not on PATH ($PATH); install Rust >= 1.95 or re-run install.sh"
-[[ -x $DATA/bin/evcxr_jupyter ]] || fail "$DATA/bin/evcxr_jupyter is missing; re-run install.sh"
+[[ -x $DATA/bin/zarr-kernel ]] || fail "$DATA/bin/zarr-kernel is missing; re-run install.sh"
 [[ -f $DATA/template/zk-stamp ]] || fail "the prebuilt template in $DATA/template is missing or incomplete; re-run install.sh"
 want=$(sed -n 's/^rustc=//p' "$DATA/template/zk-stamp")
 have=$(rustc --version)
@@ -54,7 +54,8 @@ fi
 export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
 export LD_LIBRARY_PATH=$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 cd "$work" || fail "cannot enter $work"
-"$DATA/bin/evcxr_jupyter" --control_file "$conn" &
+# ZK_SERVER_BIN: another server on the same template (benches/kernel_bench.py times evcxr_jupyter).
+"${ZK_SERVER_BIN:-$DATA/bin/zarr-kernel}" --control_file "$conn" &
 child=$!
 trap 'kill -TERM $child 2>/dev/null' TERM INT HUP
 while true; do

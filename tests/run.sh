@@ -40,6 +40,8 @@ run_tests() {
   local status=0
   echo "== Rust tests (unit, RGW integration, faults; figures shown)"
   cargo test --workspace --locked -- --show-output || status=1
+  echo "== kernel server unit tests (display markers, offsets)"
+  CARGO_TARGET_DIR=$ZK_CACHE/server-target cargo test --release --locked --manifest-path kernel/server/Cargo.toml || status=1
 
   echo "== interop: zarr-python 2 and 3, dask"
   target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

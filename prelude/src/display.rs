@@ -1,16 +1,25 @@
-//! Rich output: evcxr calls `evcxr_display` on a cell's final value. HTML tables for arrays,
-//! groups and listings (with a text/plain twin for consoles and tests), like dask's reprs.
+//! Rich forms of the prelude's values: HTML tables for arrays, groups and listings (with a
+//! text/plain twin for consoles and tests), like dask's reprs. [`Rich`] gives them to
+//! `display(x)`; evcxr calls `evcxr_display` on a cell's final value.
 
 use crate::compute::{Histogram, Stats, StoreReport};
 use crate::fs::{EntryKind, Listing};
+use crate::live::{emit_result, Bundle, Rich};
 use crate::zarr::{ZarrArray, ZarrGroup};
 use std::fmt::{self, Write};
 
-/// Print an evcxr rich-output bundle: text/plain and text/html.
-pub(crate) fn emit(plain: &str, html: &str) {
-    println!("EVCXR_BEGIN_CONTENT text/plain\n{plain}\nEVCXR_END_CONTENT");
-    println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+/// `evcxr_display` for each type with a rich form: evcxr finds the method by name.
+macro_rules! evcxr_display {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Rich display of a cell's final value in Jupyter.
+            pub fn evcxr_display(&self) {
+                emit_result(&self.bundle());
+            }
+        }
+    )*};
 }
+evcxr_display!(ZarrArray, ZarrGroup, Listing, Stats, StoreReport, Histogram, crate::plot::Figure);
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -97,15 +106,17 @@ impl ZarrArray {
             ("Size", human_bytes(self.nbytes())),
         ]
     }
+}
 
-    /// Rich display in Jupyter: a property table and a chunk-grid picture.
-    pub fn evcxr_display(&self) {
+/// A property table and a chunk-grid picture.
+impl Rich for ZarrArray {
+    fn bundle(&self) -> Bundle {
         let html = format!(
             "<div style=\"display:flex;gap:2em;align-items:center\"><div><b>Zarr array</b>{}</div>{}</div>",
             table(&self.rows()),
             chunk_svg(&self.shape, &self.chunks)
         );
-        emit(&self.to_string(), &html);
+        Bundle::text(self.to_string()).html(html)
     }
 }
 
@@ -119,10 +130,11 @@ impl fmt::Display for ZarrArray {
     }
 }
 
-impl ZarrGroup {
-    /// Rich display in Jupyter: the group's members.
-    pub fn evcxr_display(&self) {
-        emit(&self.to_string(), &format!("<pre>{}</pre>", esc(&self.to_string())));
+/// The group's members.
+impl Rich for ZarrGroup {
+    fn bundle(&self) -> Bundle {
+        let text = self.to_string();
+        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
     }
 }
 
@@ -144,9 +156,9 @@ impl fmt::Display for ZarrGroup {
     }
 }
 
-impl Listing {
-    /// Rich display in Jupyter: a table of names, kinds, sizes and times.
-    pub fn evcxr_display(&self) {
+/// A table of names, kinds, sizes and times.
+impl Rich for Listing {
+    fn bundle(&self) -> Bundle {
         let mut html = format!("<table><caption style=\"text-align:left\">{} ({} entries)</caption><tr><th>name</th><th>type</th><th>size</th><th>modified</th></tr>", esc(if self.path.is_empty() { "buckets" } else { &self.path }), self.len());
         for e in &self.entries {
             let size = if e.kind == EntryKind::File { human_bytes(e.size) } else { String::new() };
@@ -160,7 +172,7 @@ impl Listing {
             );
         }
         html.push_str("</table>");
-        emit(&self.to_string(), &html);
+        Bundle::text(self.to_string()).html(html)
     }
 }
 
@@ -176,9 +188,9 @@ impl fmt::Display for Listing {
     }
 }
 
-impl Stats {
-    /// Rich display in Jupyter: a one-row table.
-    pub fn evcxr_display(&self) {
+/// A one-row table.
+impl Rich for Stats {
+    fn bundle(&self) -> Bundle {
         let rows = [
             ("count", self.count.to_string()),
             ("mean", self.mean.to_string()),
@@ -187,23 +199,23 @@ impl Stats {
             ("max", self.max.to_string()),
             ("sum", self.sum.to_string()),
         ];
-        emit(&self.to_string(), &table(&rows));
+        Bundle::text(self.to_string()).html(table(&rows))
     }
 }
 
-impl StoreReport {
-    /// Rich display in Jupyter (plain text).
-    pub fn evcxr_display(&self) {
-        emit(&self.to_string(), &format!("<pre>{}</pre>", esc(&self.to_string())));
+impl Rich for StoreReport {
+    fn bundle(&self) -> Bundle {
+        let text = self.to_string();
+        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
     }
 }
 
-impl Histogram {
-    /// Rich display in Jupyter: the histogram as a bar chart.
-    pub fn evcxr_display(&self) {
+/// The histogram as a bar chart.
+impl Rich for Histogram {
+    fn bundle(&self) -> Bundle {
         match crate::plot::hist_counts(self, "histogram") {
-            Ok(fig) => fig.evcxr_display(),
-            Err(e) => println!("{e}"),
+            Ok(fig) => fig.bundle(),
+            Err(e) => Bundle::text(e.to_string()),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::config::{S3Config, S3ConfigBuilder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::local;
+use crate::progress::{ProgressBar, Show};
 use crate::runtime::block_on;
 use crate::s3::{self, bucket_store, classify, from_object_store, xml_code, xml_values};
 use bytes::Bytes;
@@ -364,10 +365,15 @@ impl S3FileSystem {
         let store = self.store(&bucket)?;
         // object_store lists "a/b" as the prefix "a/b/", so "a/bc" is never taken along.
         let prefix = (!key.is_empty()).then(|| ObjPath::from(key.as_str()));
+        let mut bar = ProgressBar::with(format!("rm -r {path}"), 0, "objects", Show::IfSlow);
         let n = block_on(async {
             let locations = store.list(prefix.as_ref()).map_ok(|m| m.location).boxed();
-            let deleted: Vec<_> = store.delete_stream(locations).try_collect().await?;
-            let mut n = deleted.len();
+            let mut deleted = store.delete_stream(locations);
+            while let Some(r) = deleted.next().await {
+                r?;
+                bar.inc(1);
+            }
+            let mut n = bar.position() as usize;
             // `rm_r("b/x")` where x is a file: list() only sees "x/…", so take "x" itself too.
             if let Some(p) = &prefix {
                 if store.head(p).await.is_ok() {
@@ -378,6 +384,7 @@ impl S3FileSystem {
             Ok::<_, object_store::Error>(n)
         })?
         .map_err(|e| self.err(&e, "rm_r", path))?;
+        bar.finish();
         if key.is_empty() {
             self.rmdir(&bucket)?;
         }

@@ -23,9 +23,10 @@ pub mod config;
 mod display;
 pub mod error;
 pub mod fs;
+pub mod live;
 mod local;
 pub mod plot;
-mod progress;
+pub mod progress;
 mod runtime;
 mod s3;
 pub mod zarr;
@@ -37,7 +38,9 @@ pub mod prelude {
     pub use crate::display::human_bytes;
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
+    pub use crate::live::{clear_output, display, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
+    pub use crate::progress::{set_progress, ProgressBar};
     pub use crate::zarr::{
         consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, Dtype,
         Element, ZarrArray, ZarrGroup,

@@ -35,11 +35,14 @@ impl Figure {
         let path = path.as_ref();
         std::fs::write(path, &self.png).map_err(|e| Error::io("cannot write", path, e))
     }
-    /// Rich display in Jupyter: `image/png`.
-    pub fn evcxr_display(&self) {
+}
+
+/// `image/png` (and a one-line text form for consoles).
+impl crate::live::Rich for Figure {
+    fn bundle(&self) -> crate::live::Bundle {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&self.png);
-        println!("EVCXR_BEGIN_CONTENT image/png\n{b64}\nEVCXR_END_CONTENT");
+        crate::live::Bundle::text(format!("Figure {}x{} (PNG)", self.width, self.height)).with("image/png", b64)
     }
 }
 

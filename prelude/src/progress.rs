@@ -1,65 +1,321 @@
-//! Progress lines on stderr for long chunk operations: silent for the first 2 s, then at most
-//! one line a second (chunks done/total, MB/s, ETA), and a final line if any was shown.
+//! Progress bars for long operations, like dask's `ProgressBar` and tqdm in notebooks.
+//!
+//! In the "Rust (Zarr)" kernel a bar is one output updated in place (an HTML bar with a text
+//! twin), at most 10 times a second, and always left in its final state: done, stopped (the
+//! operation failed or the bar was dropped early) or interrupted (the kernel draws that one,
+//! because an interrupt ends the process). Elsewhere (plain evcxr, scripts, tests) it is text on
+//! stderr: nothing for the first 2 s, then at most one line a second, and a final line.
+//!
+//! Which operations show one is set by [`set_progress`] (or `ZARR_PROGRESS`): `auto` (default:
+//! writes always, reads, reductions and deletes once they run past half a second), `always` or
+//! `never`.
 
+use crate::display::{esc, human_bytes};
+use crate::error::{Error, Result};
+use crate::live::{in_kernel, new_display_id, Bundle, DisplayHandle};
 use std::time::{Duration, Instant};
 
-const QUIET: Duration = Duration::from_secs(2);
-const EVERY: Duration = Duration::from_secs(1);
+/// Which operations show a progress bar from now on, in this kernel: `"auto"` (the default:
+/// writes always, other operations once they pass half a second), `"always"` or `"never"`.
+/// Sets `ZARR_PROGRESS`, which is also read from the kernel's environment.
+pub fn set_progress(mode: &str) -> Result<()> {
+    match mode {
+        "auto" | "always" | "never" => {
+            // Edition 2021: set_var is safe here; the prelude reads it only when a bar starts.
+            std::env::set_var(MODE_VAR, mode);
+            Ok(())
+        }
+        other => Err(Error::invalid(format!(
+            "set_progress(\"{other}\"): unknown mode; use \"auto\", \"always\" or \"never\""
+        ))),
+    }
+}
 
-/// Counts chunks and bytes of one operation and reports on stderr when it runs long.
+const MODE_VAR: &str = "ZARR_PROGRESS";
+
+/// At most this often in a notebook…
+const FRAME: Duration = Duration::from_millis(100);
+/// …and in text: quiet at first, then one line a second.
+const TEXT_QUIET: Duration = Duration::from_secs(2);
+const TEXT_EVERY: Duration = Duration::from_secs(1);
+/// `auto` shows reads and reductions once they take this long.
+const AUTO_DELAY: Duration = Duration::from_millis(500);
+
+/// When a bar appears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Show {
+    /// From the start (writes, and every bar a user makes).
+    Now,
+    /// Once the operation runs past [`AUTO_DELAY`].
+    IfSlow,
+}
+
+/// How the bar is shown, decided once at creation.
 #[derive(Debug)]
-pub(crate) struct Progress {
+enum Sink {
+    Notebook(DisplayHandle),
+    Text,
+    Off,
+}
+
+/// Final states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    Done,
+    Stopped,
+    Interrupted,
+}
+
+/// A progress bar: `total` steps (0 if unknown), advanced with [`ProgressBar::inc`].
+///
+/// ```no_run
+/// use zarr_prelude::prelude::*;
+/// let mut bar = ProgressBar::new("simulate", 50);
+/// for _ in 0..50 {
+///     std::thread::sleep(std::time::Duration::from_millis(20));
+///     bar.inc(1);
+/// }
+/// bar.finish();
+/// ```
+#[derive(Debug)]
+pub struct ProgressBar {
     label: String,
+    unit: &'static str,
     total: u64,
     done: u64,
     bytes: u64,
     start: Instant,
     last: Option<Instant>,
+    show: Show,
+    sink: Sink,
+    shown: bool,
+    finished: bool,
 }
 
-impl Progress {
-    pub fn new(label: String, total: u64) -> Self {
-        Progress { label, total, done: 0, bytes: 0, start: Instant::now(), last: None }
+impl ProgressBar {
+    /// A bar over `total` steps (0: unknown), shown from the start.
+    pub fn new(label: impl Into<String>, total: u64) -> ProgressBar {
+        ProgressBar::with(label.into(), total, "steps", Show::Now)
     }
 
-    /// One more chunk of `bytes` is done.
-    pub fn tick(&mut self, bytes: u64) {
-        self.done += 1;
-        self.bytes += bytes;
-        let now = Instant::now();
-        let due = match self.last {
-            None => now - self.start >= QUIET,
-            Some(t) => now - t >= EVERY,
+    /// A bar for a prelude operation over `total` chunks (or objects).
+    pub(crate) fn with(label: String, total: u64, unit: &'static str, show: Show) -> ProgressBar {
+        let mode = std::env::var(MODE_VAR).unwrap_or_default();
+        let show = match mode.as_str() {
+            "always" => Show::Now,
+            _ => show,
         };
-        if due && self.done < self.total {
-            self.last = Some(now);
-            eprintln!("{}", self.line());
+        let sink = match mode.as_str() {
+            "never" => Sink::Off,
+            _ if in_kernel() => Sink::Notebook(DisplayHandle::new(new_display_id())),
+            _ => Sink::Text,
+        };
+        let mut bar = ProgressBar {
+            label,
+            unit,
+            total,
+            done: 0,
+            bytes: 0,
+            start: Instant::now(),
+            last: None,
+            show,
+            sink,
+            shown: false,
+            finished: false,
+        };
+        bar.maybe_draw();
+        bar
+    }
+
+    /// `n` more steps done.
+    pub fn inc(&mut self, n: u64) {
+        self.done += n;
+        self.maybe_draw();
+    }
+
+    /// One more step done, of `bytes` bytes (shown as size and rate).
+    pub(crate) fn tick(&mut self, bytes: u64) {
+        self.bytes += bytes;
+        self.inc(1);
+    }
+
+    /// Steps done so far.
+    pub fn position(&self) -> u64 {
+        self.done
+    }
+
+    /// Show the final, completed state.
+    pub fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            self.end(State::Done);
         }
     }
 
-    fn line(&self) -> String {
-        let secs = self.start.elapsed().as_secs_f64().max(1e-9);
-        let rate = self.bytes as f64 / secs / 1e6;
-        let eta = if self.done > 0 { secs * (self.total - self.done) as f64 / self.done as f64 } else { 0.0 };
-        format!(
-            "{}: {}/{} chunks ({:.0}%), {rate:.1} MB/s, ETA {eta:.0} s",
-            self.label,
-            self.done,
-            self.total,
-            100.0 * self.done as f64 / self.total.max(1) as f64
-        )
+    fn end(&mut self, state: State) {
+        // A quick operation under `auto` never appeared: leave no trace.
+        if self.shown || self.show == Show::Now {
+            self.draw(state);
+        }
     }
 
-    /// Print the final state if progress was shown.
-    pub fn finish(&self) {
-        if self.last.is_some() {
-            let secs = self.start.elapsed().as_secs_f64();
-            eprintln!(
-                "{}: done, {} chunks in {secs:.1} s ({:.1} MB/s)",
-                self.label,
-                self.done,
-                self.bytes as f64 / secs.max(1e-9) / 1e6
-            );
+    fn maybe_draw(&mut self) {
+        let now = Instant::now();
+        let due = match (&self.sink, self.last) {
+            (Sink::Off, _) => false,
+            (Sink::Notebook(_), None) => self.show == Show::Now || now - self.start >= AUTO_DELAY,
+            (Sink::Notebook(_), Some(t)) => now - t >= FRAME,
+            (Sink::Text, None) => now - self.start >= TEXT_QUIET,
+            (Sink::Text, Some(t)) => now - t >= TEXT_EVERY,
+        };
+        if due && (self.total == 0 || self.done < self.total) {
+            self.draw(State::Running);
         }
+    }
+
+    fn draw(&mut self, state: State) {
+        self.last = Some(Instant::now());
+        match &self.sink {
+            Sink::Off => {}
+            Sink::Text => {
+                // Text stays quiet for quick work: a final line only if a running one was shown.
+                if state == State::Running || self.shown {
+                    eprintln!("{}", self.text(state));
+                }
+            }
+            Sink::Notebook(h) => {
+                let b = self.bundle(state);
+                let on_interrupt = (state == State::Running).then(|| self.bundle(State::Interrupted));
+                if self.shown {
+                    h.replace(&b, on_interrupt.as_ref());
+                } else {
+                    h.show(&b, on_interrupt.as_ref());
+                }
+            }
+        }
+        self.shown = true;
+    }
+
+    fn figures(&self, state: State) -> String {
+        let secs = self.start.elapsed().as_secs_f64();
+        let mut s = if self.total > 0 {
+            format!("{}/{} {}", self.done, self.total, self.unit)
+        } else {
+            format!("{} {}", self.done, self.unit)
+        };
+        if self.bytes > 0 {
+            s += &format!(" · {} · {:.1} MB/s", human_bytes(self.bytes), self.bytes as f64 / secs.max(1e-9) / 1e6);
+        }
+        s += &format!(" · {secs:.1} s");
+        if state == State::Running && self.total > 0 && self.done > 0 {
+            s += &format!(" · ETA {:.0} s", secs * (self.total - self.done) as f64 / self.done as f64);
+        }
+        match state {
+            State::Stopped => s += " · stopped",
+            State::Interrupted => s += " · interrupted",
+            _ => {}
+        }
+        s
+    }
+
+    fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            (self.done as f64 / self.total as f64).min(1.0)
+        }
+    }
+
+    fn text(&self, state: State) -> String {
+        let width = 24;
+        let filled = (self.fraction() * width as f64).round() as usize;
+        let bar =
+            if self.total == 0 { "·".repeat(width) } else { "█".repeat(filled) + &"░".repeat(width - filled) };
+        format!("{} [{bar}] {}", self.label, self.figures(state))
+    }
+
+    fn bundle(&self, state: State) -> Bundle {
+        let color = match state {
+            State::Running => "#1f77b4",
+            State::Done => "#2ca02c",
+            State::Stopped | State::Interrupted => "#d62728",
+        };
+        let pct = if self.total == 0 && state == State::Running { 100.0 } else { 100.0 * self.fraction() };
+        let html = format!(
+            "<div style=\"display:flex;align-items:center;gap:0.6em;font-family:monospace;font-size:12px\">\
+             <span>{}</span>\
+             <div style=\"width:16em;height:0.9em;background:#e5e5e5;border-radius:3px;overflow:hidden\">\
+             <div style=\"width:{pct:.1}%;height:100%;background:{color}\"></div></div>\
+             <span>{}</span></div>",
+            esc(&self.label),
+            esc(&self.figures(state))
+        );
+        Bundle::text(self.text(state)).html(html)
+    }
+}
+
+impl Drop for ProgressBar {
+    /// Dropped before [`ProgressBar::finish`] (an error or a panic cut the work short): show
+    /// where it stopped rather than a bar that seems to run forever.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            if self.shown {
+                self.draw(State::Stopped);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(total: u64) -> ProgressBar {
+        ProgressBar {
+            label: "write s3://b/a.zarr".into(),
+            unit: "chunks",
+            total,
+            done: 0,
+            bytes: 0,
+            start: Instant::now(),
+            last: None,
+            show: Show::Now,
+            sink: Sink::Off,
+            shown: false,
+            finished: true,
+        }
+    }
+
+    #[test]
+    fn text_and_html_show_the_same_figures() {
+        let mut b = bar(4);
+        b.done = 1;
+        b.bytes = 2048;
+        let t = b.text(State::Running);
+        assert!(t.starts_with("write s3://b/a.zarr [██████░░░░"), "{t}");
+        assert!(t.contains("1/4 chunks · 2.00 KiB") && t.contains("ETA"), "{t}");
+        let h = b.bundle(State::Interrupted);
+        assert!(h.plain().ends_with("· interrupted"), "{}", h.plain());
+        let html = h.get("text/html").unwrap().as_str().unwrap();
+        assert!(html.contains("width:25.0%") && html.contains("#d62728") && html.contains("interrupted"), "{html}");
+    }
+
+    #[test]
+    fn unknown_totals_count_only() {
+        let mut b = bar(0);
+        b.done = 7;
+        b.unit = "objects";
+        assert!(b.text(State::Done).contains("7 objects"));
+        assert!(!b.text(State::Running).contains("ETA"));
+    }
+
+    #[test]
+    fn labels_are_escaped_in_html() {
+        let mut b = bar(1);
+        b.label = "<script>".into();
+        let html = b.bundle(State::Done).get("text/html").unwrap().as_str().unwrap().to_string();
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
     }
 }

@@ -41,6 +41,11 @@ def test_first_prelude_cell_compiles_nothing(dataset):
         assert "Compiling" not in r.text
         assert f"sum = {expected_sum():.0f}" in r.stdout, r.stdout
         print(f"ready {s.ready_seconds:.1f} s, first prelude cell {r.seconds:.2f} s")
+        # Nor did the kernel's start: the prelude's build is still the template's (a rebuild
+        # replaces the symlink with a file). Re-running install.sh must not make it stale.
+        work = s.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap());').stdout.strip()
+        rlibs = glob.glob(f"{work}/target/*/debug/deps/libzarr_prelude.rlib")
+        assert rlibs and all(os.path.islink(p) for p in rlibs), rlibs
         # A listing shows as an HTML table. (evcxr falls back to Debug text when the same cell
         # also has an untyped `let x = …?;`, so the listing gets a cell of its own.)
         r = s.run(f'fs.ls("{dataset}")?')
@@ -114,10 +119,10 @@ def test_startup_errors_are_one_clear_line(tmp_path):
     shutil.copy(src, data / "launch.sh")
     r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
-    assert r.stderr.count("\n") == 1 and "evcxr_jupyter is missing; re-run install.sh" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and "zarr-kernel is missing; re-run install.sh" in r.stderr, r.stderr
     (data / "bin").mkdir()
-    (data / "bin" / "evcxr_jupyter").write_text("#!/bin/sh\n")
-    (data / "bin" / "evcxr_jupyter").chmod(0o755)
+    (data / "bin" / "zarr-kernel").write_text("#!/bin/sh\n")
+    (data / "bin" / "zarr-kernel").chmod(0o755)
     (data / "template").mkdir()
     (data / "template" / "zk-stamp").write_text("rustc=rustc 0.0.1 (old)\n")
     r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)

@@ -52,6 +52,19 @@ def test_notebooks_run_clean_and_01_reads_what_02_wrote(executed):
     assert len(pngs) >= 2, "imshow and histogram render as PNG"
     tables = [o for c in nb2.cells for o in c.get("outputs", []) if "<table>" in o.get("data", {}).get("text/html", "")]
     assert len(tables) >= 2, "listing and array summary render as HTML tables"
+    # The store showed a live progress bar; the saved notebook keeps its final state (nbclient
+    # applies update_display_data to the output with the same display id).
+    bars = [o for c in nb2.cells for o in c.get("outputs", [])
+            if o.get("output_type") == "display_data" and " chunks" in o.get("data", {}).get("text/plain", "")]
+    assert len(bars) == 1, bars
+    assert bars[0]["data"]["text/plain"].startswith("store s3://") and "100/100 chunks" in bars[0]["data"]["text/plain"]
+    assert "#2ca02c" in bars[0]["data"]["text/html"] and "width:100.0%" in bars[0]["data"]["text/html"]
+    # The tutorial's running-mean figure was redrawn in place: one output, the final figure.
+    nb3 = nbformat.read(out / "03-tutorial-zarr-on-object-storage.ipynb", 4)
+    live = [c for c in nb3.cells if c.cell_type == "code" and c.source.startswith('let fig = display("running mean')]
+    assert len(live) == 1
+    shown = [o for o in live[0].outputs if o.get("output_type") == "display_data"]
+    assert len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBOR"), live[0].outputs
 
 
 @pytest.mark.parametrize("stack", ["zarr2", "zarr3"])

@@ -4,7 +4,7 @@ use super::dtype::{Dtype, Element};
 use super::location::Location;
 use super::spec::{py_json, ArraySpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::progress::Progress;
+use crate::progress::{ProgressBar, Show};
 use crate::runtime::block_on;
 use crate::s3::DEFAULT_CONCURRENCY;
 use futures::{stream, StreamExt};
@@ -464,7 +464,10 @@ where
     X: Send + 'static,
     F: std::future::Future<Output = std::result::Result<X, zarrs::array::ArrayError>> + Send + 'static,
 {
-    let mut progress = Progress::new(format!("{what} {}", z.url()), chunks.len() as u64);
+    // Writes show a bar from the start (users want to see them land); reads and reductions
+    // only once they run long.
+    let show = if matches!(what, "write" | "store") { Show::Now } else { Show::IfSlow };
+    let mut progress = ProgressBar::with(format!("{what} {}", z.url()), chunks.len() as u64, "chunks", show);
     block_on(async {
         let mut results = stream::iter(chunks.into_iter().enumerate())
             .map(|(n, idx)| {

@@ -1,0 +1,48 @@
+//! `zarr-kernel`: the Jupyter kernel server of "Rust (Zarr)".
+//!
+//! evcxr is the engine (it compiles and runs cells in a child process); this binary speaks the
+//! Jupyter protocol around it and adds what evcxr_jupyter lacks: `display_data`,
+//! `update_display_data` and `clear_output` at any point of a cell, through one-line markers on
+//! the cell's stdout/stderr ([`markers`]), so progress bars and plots update in place.
+//!
+//! Usage (what the kernelspec runs): `zarr-kernel --control_file CONNECTION_FILE`.
+
+mod complete;
+mod errors;
+mod markers;
+mod output;
+mod server;
+
+use anyhow::{bail, Context, Result};
+use jupyter_protocol::ConnectionInfo;
+
+fn main() {
+    // The same binary is evcxr's child process that runs cells: it must branch off first.
+    evcxr::runtime_hook();
+    if let Err(e) = run() {
+        eprintln!("zarr-kernel: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let file = match args.as_slice() {
+        [flag, file] if flag == "--control_file" || flag == "-f" => file,
+        [file] if !file.starts_with('-') => file,
+        _ => bail!("usage: zarr-kernel --control_file CONNECTION_FILE (Jupyter passes it)"),
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read the connection file {file}"))?;
+    let info: ConnectionInfo =
+        serde_json::from_str(&text).with_context(|| format!("{file} is not a Jupyter connection file"))?;
+    // Inherited by the engine's child: cells may print display markers.
+    std::env::set_var(markers::ENV_VAR, "1");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(server::run(info))?;
+    // Shut down: do not wait for a cell that may still be running on a blocking thread.
+    std::process::exit(0)
+}

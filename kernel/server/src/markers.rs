@@ -1,0 +1,135 @@
+//! The display marker protocol: how code running in a cell asks for Jupyter display messages.
+//!
+//! A cell's process cannot reach the kernel's sockets; it only has stdout and stderr, which the
+//! engine hands us line by line. So a display request is one line of either stream:
+//!
+//! ```text
+//! ZARR_KERNEL_DISPLAY {"op":"display","data":{"text/plain":"…","text/html":"…"},"display_id":"p1"}
+//! ZARR_KERNEL_DISPLAY {"op":"update","display_id":"p1","data":{…},"on_interrupt":{…}}
+//! ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}
+//! ```
+//!
+//! `display` becomes `display_data` (with `transient.display_id` when given), `update` becomes
+//! `update_display_data`, `clear` becomes `clear_output`. `on_interrupt` is a mime bundle the
+//! kernel shows in place of that display if the cell is interrupted (or its process dies) while
+//! the display is live: a killed process cannot draw its own final state. The latest message for
+//! a display id decides: one without `on_interrupt` (e.g. a finished progress bar) retires it.
+//!
+//! The kernel sets [`ENV_VAR`] in the engine's environment so code knows it may use markers;
+//! elsewhere (plain evcxr, scripts) it should print text instead.
+
+use serde_json::{Map, Value};
+
+/// Prefix of a marker line (followed by one space and a JSON object).
+pub const PREFIX: &str = "ZARR_KERNEL_DISPLAY ";
+/// Set (to the protocol version, "1") in the environment of the process that runs cells.
+pub const ENV_VAR: &str = "ZARR_KERNEL_DISPLAY";
+
+/// One parsed display request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Marker {
+    Display {
+        data: Map<String, Value>,
+        metadata: Map<String, Value>,
+        display_id: Option<String>,
+        on_interrupt: Option<Map<String, Value>>,
+    },
+    Update {
+        data: Map<String, Value>,
+        metadata: Map<String, Value>,
+        display_id: String,
+        on_interrupt: Option<Map<String, Value>>,
+    },
+    Clear {
+        wait: bool,
+    },
+}
+
+impl Marker {
+    /// `None` for ordinary output; `Some(Err(why))` for a marker line that is malformed (the
+    /// caller shows the line as text and says why, rather than losing it).
+    pub fn parse(line: &str) -> Option<Result<Marker, String>> {
+        let json = line.strip_prefix(PREFIX)?;
+        Some(Self::from_json(json))
+    }
+
+    fn from_json(json: &str) -> Result<Marker, String> {
+        let v: Value = serde_json::from_str(json).map_err(|e| format!("not JSON ({e})"))?;
+        let obj = v.as_object().ok_or("not a JSON object")?;
+        let bundle = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Object(m)) => Ok(Some(m.clone())),
+                Some(_) => Err(format!("\"{key}\" must be an object")),
+            }
+        };
+        let data = || bundle("data")?.ok_or_else(|| "\"data\" is missing".to_string());
+        let metadata = bundle("metadata")?.unwrap_or_default();
+        let display_id = match obj.get("display_id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => return Err("\"display_id\" must be a non-empty string".into()),
+        };
+        match obj.get("op").and_then(Value::as_str) {
+            Some("display") => {
+                Ok(Marker::Display { data: data()?, metadata, display_id, on_interrupt: bundle("on_interrupt")? })
+            }
+            Some("update") => Ok(Marker::Update {
+                data: data()?,
+                metadata,
+                display_id: display_id.ok_or("\"update\" needs a \"display_id\"")?,
+                on_interrupt: bundle("on_interrupt")?,
+            }),
+            Some("clear") => Ok(Marker::Clear { wait: obj.get("wait").and_then(Value::as_bool).unwrap_or(false) }),
+            Some(op) => Err(format!("unknown op \"{op}\" (display, update or clear)")),
+            None => Err("\"op\" is missing".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn ordinary_lines_are_not_markers() {
+        assert_eq!(Marker::parse("hello"), None);
+        assert_eq!(Marker::parse("ZARR_KERNEL_DISPLAY"), None);
+    }
+
+    #[test]
+    fn display_update_and_clear() {
+        let m = Marker::parse(
+            r#"ZARR_KERNEL_DISPLAY {"op":"display","data":{"text/plain":"a"},"display_id":"p1","on_interrupt":{"text/plain":"stopped"}}"#,
+        );
+        assert_eq!(
+            m,
+            Some(Ok(Marker::Display {
+                data: obj(json!({"text/plain": "a"})),
+                metadata: Map::new(),
+                display_id: Some("p1".into()),
+                on_interrupt: Some(obj(json!({"text/plain": "stopped"}))),
+            }))
+        );
+        let m = Marker::parse(r#"ZARR_KERNEL_DISPLAY {"op":"update","display_id":"p1","data":{"image/png":"iVBOR"}}"#);
+        assert!(matches!(m, Some(Ok(Marker::Update { on_interrupt: None, .. }))));
+        let m = Marker::parse(r#"ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}"#);
+        assert_eq!(m, Some(Ok(Marker::Clear { wait: true })));
+    }
+
+    #[test]
+    fn malformed_markers_say_why() {
+        let why = |s: &str| Marker::parse(&format!("{PREFIX}{s}")).unwrap().unwrap_err();
+        assert!(why("{").contains("not JSON"));
+        assert!(why("[]").contains("object"));
+        assert!(why(r#"{"op":"update","data":{}}"#).contains("display_id"));
+        assert!(why(r#"{"op":"display"}"#).contains("\"data\" is missing"));
+        assert!(why(r#"{"op":"blink","data":{}}"#).contains("unknown op"));
+        assert!(why(r#"{"op":"display","data":1}"#).contains("must be an object"));
+    }
+}

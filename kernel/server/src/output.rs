@@ -1,0 +1,254 @@
+//! From a cell's stdout/stderr lines to iopub messages, in order.
+//!
+//! One tokio task owns the iopub socket ([`Iopub`]); everything that publishes goes through its
+//! queue, so messages leave in the order they were queued. One thread ([`Outputs`]) reads the
+//! engine's line channels: plain lines become `stream` messages (consecutive lines batched),
+//! marker lines ([`crate::markers`]) become display messages at once. [`Outputs::flush`] is the
+//! barrier the execute path waits on before it replies: every line the cell printed is published.
+
+use crate::markers::Marker;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
+use jupyter_protocol::{
+    ClearOutput, DisplayData, JupyterMessage, JupyterMessageContent, Media, Stdio, StreamContent, Transient,
+    UpdateDisplayData,
+};
+use jupyter_zmq_client::KernelIoPubConnection;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+enum Cmd {
+    Send(Box<JupyterMessage>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The iopub queue (cheap to clone).
+#[derive(Clone)]
+pub struct Iopub(mpsc::UnboundedSender<Cmd>);
+
+impl Iopub {
+    /// Start the task that owns the socket.
+    pub fn spawn(mut conn: KernelIoPubConnection) -> Iopub {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(cmd) = rx.recv().await {
+                match cmd {
+                    Cmd::Send(msg) => {
+                        if let Err(e) = conn.send(*msg).await {
+                            eprintln!("zarr-kernel: iopub send failed: {e}");
+                        }
+                    }
+                    Cmd::Flush(ack) => {
+                        let _ = ack.send(());
+                    }
+                }
+            }
+        });
+        Iopub(tx)
+    }
+
+    pub fn send(&self, msg: JupyterMessage) {
+        let _ = self.0.send(Cmd::Send(Box::new(msg)));
+    }
+
+    /// Resolves once everything queued before it has been written to the socket.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.0.send(Cmd::Flush(ack)).is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+/// The message that output belongs to: the running (or latest) execute request.
+pub type Parent = Arc<Mutex<Option<JupyterMessage>>>;
+
+/// Displays that are still changing (progress bars): display id -> what to show if the cell's
+/// process dies before it finishes them.
+type Live = Arc<Mutex<HashMap<String, Map<String, Value>>>>;
+
+/// Handle on the output thread.
+#[derive(Clone)]
+pub struct Outputs {
+    flush_tx: Sender<oneshot::Sender<()>>,
+    live: Live,
+    iopub: Iopub,
+    parent: Parent,
+}
+
+/// A batch of stream text ends after this much quiet, size or age: few messages for chatty
+/// cells, and text still shows within a tenth of a second.
+const QUIET: Duration = Duration::from_millis(1);
+const MAX_BATCH: usize = 64 * 1024;
+const MAX_AGE: Duration = Duration::from_millis(100);
+
+impl Outputs {
+    pub fn spawn(stdout: Receiver<String>, stderr: Receiver<String>, iopub: Iopub, parent: Parent) -> Outputs {
+        let (flush_tx, flush_rx) = crossbeam_channel::unbounded::<oneshot::Sender<()>>();
+        let live = Live::default();
+        let mut w = Writer {
+            iopub: iopub.clone(),
+            parent: parent.clone(),
+            live: live.clone(),
+            text: String::new(),
+            stream: Stdio::Stdout,
+        };
+        std::thread::Builder::new()
+            .name("zk-output".into())
+            .spawn(move || {
+                let streams = [(&stdout, Stdio::Stdout), (&stderr, Stdio::Stderr)];
+                let mut sel = Select::new();
+                for (rx, _) in &streams {
+                    sel.recv(rx);
+                }
+                let flush_index = sel.recv(&flush_rx);
+                loop {
+                    let op = sel.select();
+                    let i = op.index();
+                    if i == flush_index {
+                        let Ok(ack) = op.recv(&flush_rx) else { return };
+                        for (rx, name) in &streams {
+                            while let Ok(line) = rx.try_recv() {
+                                w.line(name, line);
+                            }
+                        }
+                        w.end_text();
+                        w.iopub.0.send(Cmd::Flush(ack)).ok();
+                        continue;
+                    }
+                    let (rx, name) = &streams[i];
+                    let Ok(line) = op.recv(rx) else { return }; // the engine is gone
+                    w.line(name, line);
+                    let start = Instant::now();
+                    while w.text.len() < MAX_BATCH && start.elapsed() < MAX_AGE {
+                        match rx.recv_timeout(QUIET) {
+                            Ok(line) => w.line(name, line),
+                            Err(RecvTimeoutError::Timeout) => break,
+                            Err(RecvTimeoutError::Disconnected) => {
+                                w.end_text();
+                                return;
+                            }
+                        }
+                    }
+                    w.end_text();
+                }
+            })
+            .expect("spawn the output thread");
+        Outputs { flush_tx, live, iopub, parent }
+    }
+
+    /// Wait until every line the engine has handed over so far is on the wire.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.flush_tx.send(ack).is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    /// The cell's process died (interrupt or crash): no display it left live will ever be
+    /// finished by it, so show the state each asked for. Call after [`Outputs::flush`].
+    pub fn finish_live_displays(&self) {
+        let live: Vec<_> = self.live.lock().unwrap().drain().collect();
+        for (id, bundle) in live {
+            if let Some(data) = media(bundle) {
+                let msg =
+                    UpdateDisplayData { data, metadata: Map::new(), transient: Transient { display_id: Some(id) } };
+                self.iopub.send(child(&self.parent, msg));
+            }
+        }
+    }
+}
+
+/// State of the output thread.
+struct Writer {
+    iopub: Iopub,
+    parent: Parent,
+    live: Live,
+    text: String,
+    stream: Stdio,
+}
+
+impl Writer {
+    fn line(&mut self, stream: &Stdio, line: String) {
+        match Marker::parse(&line) {
+            None => self.text_line(stream, &line),
+            Some(Ok(marker)) => {
+                self.end_text();
+                self.marker(marker);
+            }
+            Some(Err(why)) => {
+                eprintln!("zarr-kernel: malformed display marker shown as text: {why}");
+                self.text_line(stream, &line);
+            }
+        }
+    }
+
+    fn text_line(&mut self, stream: &Stdio, line: &str) {
+        if !self.text.is_empty() && !same(&self.stream, stream) {
+            self.end_text();
+        }
+        self.stream = stream.clone();
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    fn end_text(&mut self) {
+        if self.text.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut self.text);
+        let content = StreamContent { name: self.stream.clone(), text };
+        self.iopub.send(child(&self.parent, content));
+    }
+
+    fn marker(&mut self, marker: Marker) {
+        let track = |live: &Live, id: &str, on_interrupt: Option<Map<String, Value>>| {
+            let mut live = live.lock().unwrap();
+            match on_interrupt {
+                Some(b) => live.insert(id.to_string(), b),
+                None => live.remove(id),
+            };
+        };
+        let content: JupyterMessageContent = match marker {
+            Marker::Display { data, metadata, display_id, on_interrupt } => {
+                if let Some(id) = &display_id {
+                    track(&self.live, id, on_interrupt);
+                }
+                let Some(data) = media(data) else { return };
+                DisplayData { data, metadata, transient: display_id.map(|id| Transient { display_id: Some(id) }) }
+                    .into()
+            }
+            Marker::Update { data, metadata, display_id, on_interrupt } => {
+                track(&self.live, &display_id, on_interrupt);
+                let Some(data) = media(data) else { return };
+                UpdateDisplayData { data, metadata, transient: Transient { display_id: Some(display_id) } }.into()
+            }
+            Marker::Clear { wait } => ClearOutput { wait }.into(),
+        };
+        self.iopub.send(child(&self.parent, content));
+    }
+}
+
+fn same(a: &Stdio, b: &Stdio) -> bool {
+    matches!((a, b), (Stdio::Stdout, Stdio::Stdout) | (Stdio::Stderr, Stdio::Stderr))
+}
+
+/// A mime bundle as the protocol's `Media`; `None` (and a line in the kernel log) if a value
+/// does not fit its mime type.
+pub fn media(bundle: Map<String, Value>) -> Option<Media> {
+    match serde_json::from_value(Value::Object(bundle)) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            eprintln!("zarr-kernel: display bundle dropped: {e}");
+            None
+        }
+    }
+}
+
+/// A message that belongs to the current parent (or to none before the first request).
+pub fn child(parent: &Parent, content: impl Into<JupyterMessageContent>) -> JupyterMessage {
+    let parent = parent.lock().unwrap();
+    JupyterMessage::new(content.into(), parent.as_ref())
+}

@@ -1,0 +1,221 @@
+"""Live output through the kernel server (kernel/server): displays, in-place updates and progress
+bars arrive while the cell runs, in order with its prints, and all before its reply.
+
+Driven by jupyter_client at the message level: every iopub message of a request is kept with its
+type, content and header date."""
+
+import os
+import sys
+import tempfile
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "kernel"))
+from jupyter_driver import Session  # noqa: E402
+
+KERNEL = "rust-zarr"
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with Session(KERNEL) as s:
+        yield s
+
+
+def run(s, code, timeout=120, on_msg=None):
+    """Execute `code`; return (reply, iopub messages of this request up to idle)."""
+    kc = s.kc
+    msg_id = kc.execute(code, allow_stdin=False)
+    msgs = []
+    deadline = time.monotonic() + timeout
+    while True:
+        m = kc.get_iopub_msg(timeout=max(1, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        msgs.append(m)
+        if on_msg:
+            on_msg(m)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            break
+    while True:
+        reply = kc.get_shell_msg(timeout=max(1, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply, msgs
+
+
+def outputs(msgs):
+    return [m for m in msgs if m["msg_type"] not in ("status", "execute_input")]
+
+
+def display_id(m):
+    return (m["content"].get("transient") or {}).get("display_id")
+
+
+def test_a_progress_bar_updates_in_place_before_the_reply(kernel):
+    code = """
+let mut bar = ProgressBar::new("steps", 20);
+for _ in 0..20 {
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    bar.inc(1);
+}
+bar.finish();
+println!("after the bar");
+"""
+    reply, msgs = run(kernel, code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    out = outputs(msgs)
+    shown = [m for m in out if m["msg_type"] == "display_data"]
+    updates = [m for m in out if m["msg_type"] == "update_display_data"]
+    assert len(shown) == 1, [m["msg_type"] for m in out]
+    bar_id = display_id(shown[0])
+    assert bar_id and all(display_id(u) == bar_id for u in updates)
+    # ~1.2 s of work at most 10 frames a second: several updates, never more than 10/s.
+    assert 5 <= len(updates) <= 16, len(updates)
+    final = updates[-1]["content"]["data"]
+    assert "20/20 steps" in final["text/plain"] and "ETA" not in final["text/plain"], final
+    assert "<div" in final["text/html"] and "width:100.0%" in final["text/html"]
+    first = shown[0]["content"]["data"]["text/plain"]
+    assert "0/20 steps" in first, first
+    # The print after the bar comes after its final state, and everything before the reply.
+    types = [m["msg_type"] for m in out]
+    assert types[-1] == "stream" and out[-1]["content"]["text"] == "after the bar\n", types
+    assert all(m["header"]["date"] <= reply["header"]["date"] for m in out)
+
+
+def test_display_at_any_point_keeps_order_with_prints(kernel):
+    code = """
+println!("one");
+let h = display(&Html("<b>first</b>".into()));
+println!("two");
+h.update("second");
+display(&line(&[1.0, 3.0, 2.0])?);
+println!("three");
+eprintln!("to stderr");
+"""
+    reply, msgs = run(kernel, code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    out = outputs(msgs)
+    seq = [(m["msg_type"], m["content"].get("text") or sorted(m["content"].get("data", {}))) for m in out]
+    stdout = [x for x in seq if x[0] != "stream" or x[1] != "to stderr\n"]
+    assert stdout == [
+        ("stream", "one\n"),
+        ("display_data", ["text/html", "text/plain"]),
+        ("stream", "two\n"),
+        ("update_display_data", ["text/plain"]),
+        ("display_data", ["image/png", "text/plain"]),
+        ("stream", "three\n"),
+    ], seq
+    assert display_id(out[1]) == display_id(out[3])
+    assert out[4]["content"]["data"]["image/png"].startswith("iVBOR")
+    assert any(m["msg_type"] == "stream" and m["content"]["name"] == "stderr" for m in out)
+
+
+def test_clear_output_and_background_updates_between_cells(kernel):
+    reply, msgs = run(kernel, 'println!("gone soon"); clear_output(true); println!("kept");')
+    types = [m["msg_type"] for m in outputs(msgs)]
+    assert types == ["stream", "clear_output", "stream"], types
+    assert outputs(msgs)[1]["content"]["wait"] is True
+    # A thread that outlives its cell updates through stderr, which the kernel reads at any time.
+    code = """
+let h = display("waiting");
+let hb = h.for_background();
+std::thread::spawn(move || {
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    hb.update("updated from a background thread");
+});
+"""
+    reply, msgs = run(kernel, code)
+    shown = [m for m in outputs(msgs) if m["msg_type"] == "display_data"]
+    assert reply["content"]["status"] == "ok" and len(shown) == 1
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        m = kernel.kc.get_iopub_msg(timeout=20)
+        if m["msg_type"] == "update_display_data":
+            assert display_id(m) == display_id(shown[0])
+            assert m["content"]["data"]["text/plain"] == "updated from a background thread"
+            break
+    else:
+        pytest.fail("no update from the background thread")
+
+
+def test_prelude_writes_show_a_bar_and_quick_reads_do_not(kernel):
+    path = tempfile.mkdtemp(prefix="zk-live-") + "/a.zarr"
+    code = f"""
+let z = create_array("{path}", &ArraySpec::new([400, 400], [40, 40], "f4").overwrite(true))?;
+random([400, 400], [40, 40]).store(&z)?;
+println!("sum {{}}", z.read::<f32>()?.sum() > 0.0);
+"""
+    reply, msgs = run(kernel, code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    out = outputs(msgs)
+    shown = [m for m in out if m["msg_type"] == "display_data"]
+    assert len(shown) == 1, [m["msg_type"] for m in out]  # the store; the read is quick: no bar
+    assert shown[0]["content"]["data"]["text/plain"].startswith(f"store {path}"), shown[0]["content"]
+    last = [m for m in out if m["msg_type"] == "update_display_data"][-1]["content"]["data"]["text/plain"]
+    assert "100/100 chunks" in last and "MB/s" in last, last
+    # ZARR_PROGRESS=always shows reads too; never shows nothing.
+    reply, msgs = run(kernel, 'set_progress("always")?; z.read::<f32>()?; set_progress("never")?; z.read::<f32>()?;')
+    shown = [m for m in outputs(msgs) if m["msg_type"] == "display_data"]
+    assert len(shown) == 1 and shown[0]["content"]["data"]["text/plain"].startswith("read "), outputs(msgs)
+    r = kernel.run('println!("{}", set_progress("sometimes").unwrap_err());')
+    assert r.stdout.count("\n") == 1 and '"auto", "always" or "never"' in r.stdout, r.text
+    run(kernel, 'set_progress("auto")?;')
+
+
+def test_interrupt_mid_progress_leaves_the_bar_interrupted():
+    with Session(KERNEL) as s:
+        seen = []
+
+        def on_msg(m):
+            if m["msg_type"] == "update_display_data":
+                seen.append(m)
+                if len(seen) == 3:
+                    s.interrupt()
+
+        code = """
+let mut bar = ProgressBar::new("long job", 400);
+for _ in 0..400 {
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    bar.inc(1);
+}
+bar.finish();
+"""
+        t0 = time.monotonic()
+        reply, msgs = run(s, code, on_msg=on_msg)
+        assert time.monotonic() - t0 < 30, "the interrupt did not stop the cell"
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Interrupted", reply["content"]
+        out = outputs(msgs)
+        bar_id = display_id([m for m in out if m["msg_type"] == "display_data"][0])
+        updates = [m for m in out if m["msg_type"] == "update_display_data"]
+        final = updates[-1]
+        assert display_id(final) == bar_id
+        assert final["content"]["data"]["text/plain"].endswith("· interrupted"), final["content"]["data"]
+        assert "#d62728" in final["content"]["data"]["text/html"]
+        errors = [m for m in out if m["msg_type"] == "error"]
+        assert len(errors) == 1 and "re-run the cells" in errors[0]["content"]["evalue"]
+        # The error comes after the bar's final state; the kernel goes on.
+        assert out.index(errors[0]) > out.index(final)
+        r = s.run('println!("alive");')
+        assert r.ok() and "alive" in r.stdout, r.text
+
+
+def test_completions_inspect_and_errors(kernel):
+    kc = kernel.kc
+    code = "let m = std::collections::HashM"
+    msg_id = kc.complete(code, len(code))
+    while True:
+        m = kc.get_shell_msg(timeout=60)
+        if m["parent_header"]["msg_id"] == msg_id:
+            break
+    c = m["content"]
+    assert c["status"] == "ok" and "HashMap" in c["matches"], c
+    assert (c["cursor_start"], c["cursor_end"]) == (len(code) - len("HashM"), len(code)), c
+    # A compile error is an error output drawn against the cell, and the reply says error.
+    reply, msgs = run(kernel, 'let x: i32 = "a";')
+    errors = [m for m in msgs if m["msg_type"] == "error"]
+    assert reply["content"]["status"] == "error" and len(errors) == 1
+    assert "mismatched types" in errors[0]["content"]["evalue"]
+    assert any("expected `i32`" in line for line in errors[0]["content"]["traceback"])
+    info = kc.kernel_info(reply=True)["content"]
+    assert info["implementation"] == "zarr-kernel" and info["language_info"]["file_extension"] == ".rs"

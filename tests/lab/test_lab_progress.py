@@ -1,0 +1,147 @@
+"""JupyterLab in headless Chromium: notebook 02's write shows a live progress bar, rendered by
+JupyterLab itself, and a bar seen mid-run updates in place. Screenshots go to $ZK_ARTIFACTS
+(default tests/artifacts/).
+
+Needs: the kernelspec rust-zarr (JUPYTER_PATH), jupyterlab + playwright (tests/run.sh makes the
+venv) and Debian's chromium. Runs on a local directory store: no S3 server needed."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = os.environ.get("ZK_ARTIFACTS", os.path.join(ROOT, "tests", "artifacts"))
+TOKEN = "zk-lab-test"
+
+SLOW = """let mut bar = ProgressBar::new("simulated upload", 60);
+for _ in 0..60 {
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    bar.inc(1);
+}
+bar.finish();"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    work = tempfile.mkdtemp(prefix="zk-lab-")
+    shutil.copy(f"{ROOT}/notebooks/02-write-random-array-to-object-store.ipynb", f"{work}/02.ipynb")
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "slow", "metadata": {}, "outputs": [],
+                     "source": SLOW}],
+          "metadata": {"kernelspec": {"name": "rust-zarr", "display_name": "Rust (Zarr)", "language": "rust"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    with open(f"{work}/slow.ipynb", "w") as f:
+        json.dump(nb, f)
+    os.makedirs(f"{work}/store")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=f"file://{work}/store", USER="lab")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
+         "--ServerApp.open_browser=False"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start: " + open(f"{work}/server.log").read()[-2000:])
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def open_notebook(browser, lab, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{lab}/lab/tree/{name}?token={TOKEN}")
+    # The kernel is up when the toolbar's status says idle.
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                           timeout=180_000)
+    return page
+
+
+def run_all(page):
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def bar_texts(page):
+    return page.locator(".jp-OutputArea-output").all_inner_texts()
+
+
+def test_a_bar_updates_in_place_in_jupyterlab(browser, lab):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page = open_notebook(browser, lab, "slow.ipynb")
+    run_all(page)
+    seen = set()
+    deadline = time.monotonic() + 120
+    mid_shot = False
+    while time.monotonic() < deadline:
+        texts = [t for t in bar_texts(page) if "simulated upload" in t]
+        if texts:
+            assert len(texts) == 1, texts  # one output, updated in place
+            done = int(texts[0].split("/60 steps")[0].split()[-1])
+            seen.add(done)
+            if not mid_shot and 20 <= done <= 45:
+                page.screenshot(path=f"{ARTIFACTS}/lab-progress-running.png")
+                mid_shot = True
+            if done == 60 and "ETA" not in texts[0]:
+                break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the bar never finished; saw {sorted(seen)}")
+    assert len(seen) >= 5, f"JupyterLab showed too few intermediate states: {sorted(seen)}"
+    page.screenshot(path=f"{ARTIFACTS}/lab-progress-done.png")
+    page.close()
+
+
+def test_notebook_02_write_shows_its_bar_in_jupyterlab(browser, lab):
+    page = open_notebook(browser, lab, "02.ipynb")
+    run_all(page)
+    page.wait_for_selector("text=/100\\/100 chunks/", timeout=180_000)
+    page.wait_for_selector("text=/mean = 0\\.\\d+/", timeout=180_000)
+    bar = page.locator(".jp-OutputArea-output", has_text="100/100 chunks")
+    assert bar.count() == 1
+    html = bar.first.inner_html()
+    assert "width:100.0%" in html.replace(" ", "") and "store" in bar.first.inner_text()
+    bar.first.scroll_into_view_if_needed()
+    page.screenshot(path=f"{ARTIFACTS}/lab-notebook-02-write.png")
+    page.close()
