@@ -3,9 +3,10 @@
 #
 #   tests/run.sh
 #
-# Installs what is missing (Ceph RGW from Debian, the Python venvs), starts a Ceph RGW on
-# 127.0.0.1, runs the Rust unit and integration tests and the zarr-python interop tests, and
-# stops the server whatever happens.
+# Installs what is missing (Ceph RGW and Chromium from Debian, the Python venvs), starts a Ceph
+# RGW on 127.0.0.1, runs the Rust unit and integration tests, the zarr-python interop tests, the
+# kernel through jupyter_client, JupyterLab in headless Chromium and the notebooks, and stops the
+# server whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,6 +21,14 @@ need_rust() {
 }
 need_rust
 tests/python/venvs.sh
+tests/python/venvs.sh "lab=$root/tests/lab/requirements.txt"
+export ZK_ARTIFACTS=${ZK_ARTIFACTS:-$root/tests/artifacts}
+# Debian's Chromium for the JupyterLab test (as root; elsewhere that test says it is skipped).
+if ! command -v chromium >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  echo "== installing Chromium from Debian"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 echo "== build"
 cargo build --workspace --all-targets --locked
@@ -53,6 +62,9 @@ run_tests() {
 
   echo "== the kernel, through jupyter_client"
   JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1
+
+  echo "== JupyterLab in headless Chromium: live bars rendered in place (screenshots in $ZK_ARTIFACTS)"
+  JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_CACHE/venv-lab/bin/python" -m pytest -q -p no:cacheprovider tests/lab || status=1
 
   echo "== the notebooks, headless through the kernel (nbclient)"
   JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/notebooks || status=1

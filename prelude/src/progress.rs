@@ -243,9 +243,9 @@ impl ProgressBar {
         };
         let pct = if self.total == 0 && state == State::Running { 100.0 } else { 100.0 * self.fraction() };
         let html = format!(
-            "<div style=\"display:flex;align-items:center;gap:0.6em;font-family:monospace;font-size:12px\">\
-             <span>{}</span>\
-             <div style=\"width:16em;height:0.9em;background:#e5e5e5;border-radius:3px;overflow:hidden\">\
+            "<div style=\"display:flex;align-items:center;font-family:monospace;font-size:12px\">\
+             <span style=\"margin-right:0.6em\">{}</span>\
+             <div style=\"flex:none;width:16em;height:0.9em;margin-right:0.6em;background:#e5e5e5;border-radius:3px;overflow:hidden\">\
              <div style=\"width:{pct:.1}%;height:100%;background:{color}\"></div></div>\
              <span>{}</span></div>",
             esc(&self.label),
