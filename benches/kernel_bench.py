@@ -59,6 +59,9 @@ def measure(kernel, first=None):
         out["first"] = r.seconds
     trivial = [s.run("1 + 1").seconds for _ in range(10)]
     out["trivial"] = statistics.median(trivial)
+    r = s.run('for i in 0..10000 { println!("line {i}"); }')
+    assert r.stdout.count("\n") == 10000, len(r.stdout)
+    out["print"] = r.seconds
     for _ in range(10):
         s.run("let _x = 1;")
     work = os.environ.get("ZK_WORK")
@@ -96,6 +99,8 @@ print(f"{'kernel ready (s)':38} {med('plain', 'ready'):12.2f} {med('evcxr', 'rea
 print(f"{'first prelude cell, nothing compiled (s)':38} {'-':>12} {med('evcxr', 'first'):14.2f} {med('ours', 'first'):12.2f}")
 print(f"{'trivial cell `1 + 1` (s)':38} {med('plain', 'trivial'):12.2f} {med('evcxr', 'trivial'):14.2f} "
       f"{med('ours', 'trivial'):12.2f}")
+print(f"{'cell printing 10,000 lines (s)':38} {med('plain', 'print'):12.2f} {med('evcxr', 'print'):14.2f} "
+      f"{med('ours', 'print'):12.2f}")
 print(f"{'per-kernel setup (s)':38} {'-':>12} {'-':>14} {statistics.median(setup):12.2f}")
 print(f"{'per-kernel disk after 20 cells (MB)':38} {'-':>12} {med('evcxr', 'disk_mb_after_20_cells'):14.0f} "
       f"{med('ours', 'disk_mb_after_20_cells'):12.0f}")

@@ -33,7 +33,7 @@ fi
 echo "== build"
 cargo build --workspace --all-targets --locked
 
-echo "== install the kernel into a test prefix (builds evcxr and the template once per machine)"
+echo "== install the kernel into a test prefix (builds the kernel server and the template once per machine)"
 export ZK_TEST_PREFIX=${ZK_TEST_PREFIX:-/opt/rust-zarr-kernel-test}
 tests/kernel/setup_prefix.sh
 

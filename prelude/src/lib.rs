@@ -38,7 +38,7 @@ pub mod prelude {
     pub use crate::display::human_bytes;
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
-    pub use crate::live::{clear_output, display, Bundle, DisplayHandle, Html, Rich};
+    pub use crate::live::{clear_output, display, input, input_password, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};
     pub use crate::zarr::{

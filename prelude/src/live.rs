@@ -131,6 +131,33 @@ pub fn clear_output(wait: bool) {
     }
 }
 
+/// Ask for a line of text, like Python's `input()`: in Jupyter a text box under the cell (the
+/// cell waits for it); elsewhere the prompt on stdout and a line from stdin. "" when the
+/// frontend cannot ask (nbclient, `allow_stdin=False`).
+pub fn input(prompt: &str) -> String {
+    ask(prompt, false)
+}
+
+/// [`input`] for secrets: the box hides what is typed, and nothing is echoed into the notebook.
+/// `S3FileSystem::builder().key(id, &input_password("secret key")).build()?`
+/// (evcxr's protocol ends a prompt at its first `:`, so leave colons out.)
+pub fn input_password(prompt: &str) -> String {
+    ask(prompt, true)
+}
+
+fn ask(prompt: &str, password: bool) -> String {
+    // evcxr sets this in the process that runs cells; its input protocol works only there.
+    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+        return if password { evcxr_input::get_password(prompt) } else { evcxr_input::get_string(prompt) };
+    }
+    use std::io::Write;
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    line.trim_end_matches(['\r', '\n']).to_string()
+}
+
 /// One output of a cell that can be replaced in place ([`display`] returns it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisplayHandle {

@@ -16,6 +16,10 @@ mod server;
 use anyhow::{bail, Context, Result};
 use jupyter_protocol::ConnectionInfo;
 
+/// Also the allocator of the engine's child process that runs cells (the same binary).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // The same binary is evcxr's child process that runs cells: it must branch off first.
     evcxr::runtime_hook();
