@@ -89,7 +89,6 @@ pub struct ProgressBar {
     last: Option<Instant>,
     show: Show,
     sink: Sink,
-    shown: bool,
     finished: bool,
 }
 
@@ -121,7 +120,6 @@ impl ProgressBar {
             last: None,
             show,
             sink,
-            shown: false,
             finished: false,
         };
         bar.maybe_draw();
@@ -149,15 +147,16 @@ impl ProgressBar {
     pub fn finish(&mut self) {
         if !self.finished {
             self.finished = true;
-            self.end(State::Done);
+            // A quick operation under `auto` never appeared: leave no trace.
+            if self.shown() || self.show == Show::Now {
+                self.draw(State::Done);
+            }
         }
     }
 
-    fn end(&mut self, state: State) {
-        // A quick operation under `auto` never appeared: leave no trace.
-        if self.shown || self.show == Show::Now {
-            self.draw(state);
-        }
+    /// Whether anything has been drawn yet.
+    fn shown(&self) -> bool {
+        self.last.is_some()
     }
 
     fn maybe_draw(&mut self) {
@@ -175,26 +174,25 @@ impl ProgressBar {
     }
 
     fn draw(&mut self, state: State) {
-        self.last = Some(Instant::now());
         match &self.sink {
             Sink::Off => {}
             Sink::Text => {
                 // Text stays quiet for quick work: a final line only if a running one was shown.
-                if state == State::Running || self.shown {
+                if state == State::Running || self.shown() {
                     eprintln!("{}", self.text(state));
                 }
             }
             Sink::Notebook(h) => {
                 let b = self.bundle(state);
                 let on_interrupt = (state == State::Running).then(|| self.bundle(State::Interrupted));
-                if self.shown {
+                if self.shown() {
                     h.replace(&b, on_interrupt.as_ref());
                 } else {
                     h.show(&b, on_interrupt.as_ref());
                 }
             }
         }
-        self.shown = true;
+        self.last = Some(Instant::now());
     }
 
     fn figures(&self, state: State) -> String {
@@ -261,7 +259,7 @@ impl Drop for ProgressBar {
     fn drop(&mut self) {
         if !self.finished {
             self.finished = true;
-            if self.shown {
+            if self.shown() {
                 self.draw(State::Stopped);
             }
         }
@@ -283,7 +281,6 @@ mod tests {
             last: None,
             show: Show::Now,
             sink: Sink::Off,
-            shown: false,
             finished: true,
         }
     }

@@ -52,16 +52,20 @@ def display_id(m):
     return (m["content"].get("transient") or {}).get("display_id")
 
 
-def test_a_progress_bar_updates_in_place_before_the_reply(kernel):
-    code = """
-let mut bar = ProgressBar::new("steps", 20);
-for _ in 0..20 {
-    std::thread::sleep(std::time::Duration::from_millis(60));
+def slow_bar(label, steps, ms):
+    """A cell that advances a ProgressBar `steps` times, `ms` apart, then finishes it."""
+    return f"""
+let mut bar = ProgressBar::new("{label}", {steps});
+for _ in 0..{steps} {{
+    std::thread::sleep(std::time::Duration::from_millis({ms}));
     bar.inc(1);
-}
+}}
 bar.finish();
-println!("after the bar");
 """
+
+
+def test_a_progress_bar_updates_in_place_before_the_reply(kernel):
+    code = slow_bar("steps", 20, 60) + 'println!("after the bar");\n'
     reply, msgs = run(kernel, code)
     assert reply["content"]["status"] == "ok", reply["content"]
     out = outputs(msgs)
@@ -174,14 +178,7 @@ def test_interrupt_mid_progress_leaves_the_bar_interrupted():
                 if len(seen) == 3:
                     s.interrupt()
 
-        code = """
-let mut bar = ProgressBar::new("long job", 400);
-for _ in 0..400 {
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    bar.inc(1);
-}
-bar.finish();
-"""
+        code = slow_bar("long job", 400, 100)
         t0 = time.monotonic()
         reply, msgs = run(s, code, on_msg=on_msg)
         assert time.monotonic() - t0 < 30, "the interrupt did not stop the cell"

@@ -192,38 +192,10 @@ impl Kernel {
         self.executing.store(false, Ordering::SeqCst);
         self.outputs.flush().await;
         let interrupted = self.interrupted.swap(false, Ordering::SeqCst);
-        let error = match result {
+        let errors = match result {
             Ok(Ok(out)) => {
-                if !out.content_by_mime_type.is_empty() {
-                    let data: Map<String, Value> = out
-                        .content_by_mime_type
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let v = if k.contains("json") {
-                                serde_json::from_str(&v).unwrap_or(Value::String(v))
-                            } else {
-                                Value::String(v)
-                            };
-                            (k, v)
-                        })
-                        .collect();
-                    if let Some(data) = media(data) {
-                        let result = ExecuteResult::new(ExecutionCount::new(n), data);
-                        self.iopub.send(result.as_child_of(msg));
-                    }
-                }
-                if let Some(t) = out.timing {
-                    let text = format!("Took {} ms", t.as_millis());
-                    let html = format!("<span style=\"color: rgba(0,0,0,0.4);\">{text}</span>");
-                    let bundle = [("text/plain", text), ("text/html", html)]
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), Value::String(v)))
-                        .collect();
-                    if let Some(data) = media(bundle) {
-                        self.iopub.send(DisplayData::new(data).as_child_of(msg));
-                    }
-                }
-                None
+                self.publish_results(msg, out, n);
+                vec![]
             }
             Ok(Err(e)) => {
                 let dead = matches!(e, evcxr::Error::SubprocessTerminated(_));
@@ -231,30 +203,58 @@ impl Kernel {
                     self.outputs.finish_live_displays();
                 }
                 if interrupted && dead {
-                    Some(vec![errors::one_line(
+                    vec![errors::one_line(
                         "Interrupted",
                         "Interrupted: the cell was stopped. Variables from earlier cells are gone (the process that held them was stopped); re-run the cells you need.",
-                    )])
+                    )]
                 } else {
-                    Some(errors::outputs(&e, &req.code, n))
+                    errors::outputs(&e, &req.code, n)
                 }
             }
-            Err(join) => Some(vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))]),
+            Err(join) => vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))],
         };
-        let Some(errors) = error else {
-            self.iopub.flush().await;
-            return ExecuteReply { execution_count: ExecutionCount::new(n), ..Default::default() };
-        };
-        let first = errors.first().cloned().unwrap_or_default();
-        for e in errors {
+        for e in &errors {
             self.iopub.send(e.as_child_of(msg));
         }
         self.iopub.flush().await;
-        ExecuteReply {
-            status: ReplyStatus::Error,
-            execution_count: ExecutionCount::new(n),
-            error: Some(Box::new(ReplyError { ename: first.ename, evalue: first.evalue, traceback: first.traceback })),
-            ..Default::default()
+        let mut reply = ExecuteReply { execution_count: ExecutionCount::new(n), ..Default::default() };
+        if let Some(first) = errors.into_iter().next() {
+            reply.status = ReplyStatus::Error;
+            reply.error =
+                Some(Box::new(ReplyError { ename: first.ename, evalue: first.evalue, traceback: first.traceback }));
+        }
+        reply
+    }
+
+    /// A finished cell's value (`execute_result`) and, with `:timing`, its time.
+    fn publish_results(&self, msg: &JupyterMessage, out: evcxr::EvalOutputs, n: usize) {
+        if !out.content_by_mime_type.is_empty() {
+            let data: Map<String, Value> = out
+                .content_by_mime_type
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if k.contains("json") {
+                        serde_json::from_str(&v).unwrap_or(Value::String(v))
+                    } else {
+                        Value::String(v)
+                    };
+                    (k, v)
+                })
+                .collect();
+            if let Some(data) = media(data) {
+                self.iopub.send(ExecuteResult::new(ExecutionCount::new(n), data).as_child_of(msg));
+            }
+        }
+        if let Some(t) = out.timing {
+            let text = format!("Took {} ms", t.as_millis());
+            let html = format!("<span style=\"color: rgba(0,0,0,0.4);\">{text}</span>");
+            let bundle = [("text/plain", text), ("text/html", html)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect();
+            if let Some(data) = media(bundle) {
+                self.iopub.send(DisplayData::new(data).as_child_of(msg));
+            }
         }
     }
 
