@@ -6,13 +6,14 @@
 #   ./install.sh --sys-prefix    # into the prefix of the Python environment that runs Jupyter
 #   ./install.sh --uninstall     # (with the same location flag) remove what was installed
 #
-# Steps: check Rust; build the kernel server (kernel/server, on the pinned evcxr); make sure Jupyter is there (a project
-# venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch its exact dependency graph
-# into a private CARGO_HOME; prebuild the kernel's template (so the first cell compiles nothing);
-# register the kernelspec `rust-zarr`.
+# Steps: check Rust; build the kernel server (kernel/server, on the pinned evcxr); make sure
+# Jupyter is there (a project venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch
+# its exact dependency graph into a private CARGO_HOME; prebuild the kernel's template (so the
+# first cell compiles nothing); register the kernelspec `rust-zarr`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
-EVCXR_VERSION=0.22.0
+# The engine version the template is built by: the server's pin, read from its manifest.
+EVCXR_VERSION=$(sed -n 's/^evcxr = "=\(.*\)"$/\1/p' "$ROOT/kernel/server/Cargo.toml")
 MIN_RUST=1.95.0
 NAME=rust-zarr
 ZK_CACHE=${ZK_CACHE:-$HOME/.cache/zarr-kernel}
@@ -26,7 +27,7 @@ while (($#)); do
     --sys-prefix) mode=sys-prefix ;;
     --uninstall) uninstall=1 ;;
     --no-notebooks) notebooks=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
