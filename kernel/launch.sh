@@ -27,6 +27,7 @@ command -v rustc >/dev/null || fail "rustc is not on PATH ($PATH); install Rust 
 [[ -f $DATA/template/zk-stamp ]] || fail "the prebuilt template in $DATA/template is missing or incomplete; re-run install.sh"
 want=$(sed -n 's/^rustc=//p' "$DATA/template/zk-stamp")
 have=$(rustc --version)
+export ZK_RUSTC_VERSION=$have  # the kernel's language_info.version
 [[ $want == "$have" ]] || fail "the template was built by '$want' but rustc is now '$have'; re-run install.sh (about 5 minutes) so cells do not recompile everything"
 
 run_root=${ZK_RUN_DIR:-${TMPDIR:-/tmp}/rust-zarr-kernel-$(id -u)}

@@ -1,2 +1,8 @@
 use zarr_prelude::prelude::*;
+// Referenced from an item, which evcxr keeps in every cell: every cell then links the prelude,
+// whose panic hook (installed when the library loads) reports panics as the cell's error, also
+// in a process the kernel restarted.
+#[used]
+static ZK_PRELUDE: fn() = zarr_prelude::kernel_setup;
+zarr_prelude::kernel_setup();
 let _zk_warm = 0u8;

@@ -1,7 +1,7 @@
 //! The dask part: fill an array chunk by chunk from a generator, and streaming reductions that
 //! hold at most `concurrency` chunks in memory.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::zarr::array::for_each_chunk;
 use crate::zarr::dtype::{with_dtype, Element};
 use crate::zarr::{Shape, ZarrArray};
@@ -210,6 +210,9 @@ fn store_typed<T: Element>(g: &Generator, z: &ZarrArray) -> Result<u64> {
         |_, _, ()| nbytes,
     )
     .map_err(|e| {
+        if e.kind() == ErrorKind::Interrupted {
+            return e; // it says so already
+        }
         let hint = "re-running the store rewrites every chunk and completes the array";
         Error::new(e.kind(), format!("{}; {hint}", e.message()))
     })?;

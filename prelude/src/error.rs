@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Codec,
     /// Local file I/O failed.
     Io,
+    /// The kernel's interrupt stopped the call (Kernel → Interrupt); nothing after it ran.
+    Interrupted,
     /// Anything else the server or a library reported.
     Other,
 }
@@ -68,6 +70,12 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
+    /// The call was stopped by the kernel's interrupt; `what` says what stopped and what state it
+    /// left (e.g. "the store into s3://b/a.zarr stopped after 12 of 100 chunks; …").
+    pub(crate) fn interrupted(what: impl std::fmt::Display) -> Self {
+        Error::new(ErrorKind::Interrupted, format!("{what}; variables from earlier cells are kept"))
+    }
+
     pub(crate) fn io(what: &str, path: &std::path::Path, e: std::io::Error) -> Self {
         let hint = match e.kind() {
             std::io::ErrorKind::NotFound => "check the path",
@@ -78,8 +86,13 @@ impl Error {
     }
 }
 
+/// `{}` is the message; `{:#}` is `Kind: message`, which the kernel shows as the cell's error
+/// (ename = the kind) when a `?` returns this error.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            write!(f, "{:?}: ", self.kind)?;
+        }
         f.write_str(&self.message)
     }
 }
@@ -92,3 +105,16 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alternate_form_names_the_kind() {
+        let e = Error::new(ErrorKind::NotFound, "no array at s3://b/a.zarr;\n check the path");
+        assert_eq!(e.to_string(), "no array at s3://b/a.zarr; check the path");
+        assert_eq!(format!("{e:#}"), "NotFound: no array at s3://b/a.zarr; check the path");
+        assert_eq!(format!("{e:?}"), e.to_string());
+    }
+}

@@ -23,13 +23,24 @@ pub mod config;
 mod display;
 pub mod error;
 pub mod fs;
+pub mod interrupt;
 pub mod live;
 mod local;
+mod panic;
 pub mod plot;
 pub mod progress;
 mod runtime;
 mod s3;
 pub mod zarr;
+
+/// The "Rust (Zarr)" kernel's startup (`kernel/prelude.rs`) calls this and keeps a reference to
+/// it in a `#[used]` static, so that every cell links the prelude and the prelude's panic hook
+/// (installed when the library loads, see `panic.rs`) is in place in every process that runs
+/// cells. Not for notebooks.
+#[doc(hidden)]
+pub fn kernel_setup() {
+    panic::install();
+}
 
 /// Everything a notebook needs: `use zarr_prelude::prelude::*;`.
 pub mod prelude {
@@ -38,6 +49,7 @@ pub mod prelude {
     pub use crate::display::human_bytes;
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
+    pub use crate::interrupt::{check_interrupt, interrupted};
     pub use crate::live::{clear_output, display, input, input_password, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};

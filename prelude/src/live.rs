@@ -103,7 +103,7 @@ pub(crate) fn in_kernel() -> bool {
 
 /// Print one marker line. stdout keeps it in order with the cell's prints; stderr is read by
 /// the kernel even between cells (updates from threads that outlive their cell).
-fn marker(msg: Value, stderr: bool) {
+pub(crate) fn marker(msg: Value, stderr: bool) {
     let line = format!("{MARKER} {msg}");
     if stderr {
         eprintln!("{line}");

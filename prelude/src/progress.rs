@@ -2,8 +2,8 @@
 //!
 //! In the "Rust (Zarr)" kernel a bar is one output updated in place (an HTML bar with a text
 //! twin), at most 10 times a second, and always left in its final state: done, stopped (the
-//! operation failed or the bar was dropped early) or interrupted (the kernel draws that one,
-//! because an interrupt ends the process). Elsewhere (plain evcxr, scripts, tests) it is text on
+//! operation failed or the bar was dropped early) or interrupted (by the kernel's interrupt; the
+//! kernel draws it itself if it has to end the process). Elsewhere (plain evcxr, scripts, tests) it is text on
 //! stderr: nothing for the first 2 s, then at most one line a second, and a final line.
 //!
 //! Which operations show one is set by [`set_progress`] (or `ZARR_PROGRESS`): `auto` (default:
@@ -12,6 +12,7 @@
 
 use crate::display::{esc, human_bytes};
 use crate::error::{Error, Result};
+use crate::interrupt::interrupted;
 use crate::live::{in_kernel, new_display_id, Bundle, DisplayHandle};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,8 @@ const TEXT_QUIET: Duration = Duration::from_secs(2);
 const TEXT_EVERY: Duration = Duration::from_secs(1);
 /// `auto` shows reads and reductions once they take this long.
 const AUTO_DELAY: Duration = Duration::from_millis(500);
+/// A user's bar looks for the kernel's interrupt at most this often.
+const CHECK_EVERY: Duration = Duration::from_millis(50);
 
 /// When a bar appears.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,9 @@ enum State {
 
 /// A progress bar: `total` steps (0 if unknown), advanced with [`ProgressBar::inc`].
 ///
+/// A bar you make also stops your loop on the kernel's interrupt: `inc` then unwinds the cell
+/// with an `Interrupted` error (the bar shows "interrupted"; earlier variables are kept).
+///
 /// ```no_run
 /// use zarr_prelude::prelude::*;
 /// let mut bar = ProgressBar::new("simulate", 50);
@@ -90,12 +96,18 @@ pub struct ProgressBar {
     show: Show,
     sink: Sink,
     finished: bool,
+    /// A user's bar (`ProgressBar::new`): `inc` looks for the kernel's interrupt. Prelude
+    /// operations look for it themselves (every blocking call can be interrupted).
+    checks_interrupt: bool,
+    checked: Instant,
 }
 
 impl ProgressBar {
     /// A bar over `total` steps (0: unknown), shown from the start.
     pub fn new(label: impl Into<String>, total: u64) -> ProgressBar {
-        ProgressBar::with(label.into(), total, "steps", Show::Now)
+        let mut bar = ProgressBar::with(label.into(), total, "steps", Show::Now);
+        bar.checks_interrupt = true;
+        bar
     }
 
     /// A bar for a prelude operation over `total` chunks (or objects).
@@ -121,14 +133,24 @@ impl ProgressBar {
             show,
             sink,
             finished: false,
+            checks_interrupt: false,
+            checked: Instant::now(),
         };
         bar.maybe_draw();
         bar
     }
 
-    /// `n` more steps done.
+    /// `n` more steps done. On the kernel's interrupt (looked at every 50 ms at most), a bar made
+    /// with [`ProgressBar::new`] unwinds the cell with an `Interrupted` error.
     pub fn inc(&mut self, n: u64) {
         self.done += n;
+        if self.checks_interrupt && self.checked.elapsed() >= CHECK_EVERY {
+            self.checked = Instant::now();
+            if interrupted() {
+                let at = self.figures(State::Interrupted);
+                std::panic::panic_any(Error::interrupted(format!("{} interrupted at {at}", self.label)));
+            }
+        }
         self.maybe_draw();
     }
 
@@ -260,7 +282,7 @@ impl Drop for ProgressBar {
         if !self.finished {
             self.finished = true;
             if self.shown() {
-                self.draw(State::Stopped);
+                self.draw(if interrupted() { State::Interrupted } else { State::Stopped });
             }
         }
     }
@@ -282,6 +304,8 @@ mod tests {
             show: Show::Now,
             sink: Sink::Off,
             finished: true,
+            checks_interrupt: false,
+            checked: Instant::now(),
         }
     }
 

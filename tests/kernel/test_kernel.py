@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
@@ -92,24 +91,12 @@ def test_panic_is_an_error_and_variables_survive():
     with Session(KERNEL) as s:
         assert s.run("let keep = 41u32;").ok()
         r = s.run('let v: Vec<u8> = vec![]; let x = v[3]; println!("{x}");')
-        assert not r.ok() and "panicked" in r.text, r.text
+        assert r.status == "error" and "index out of bounds" in r.text, r.text
         r = s.run("println!(\"{}\", keep + 1);")
         assert r.ok() and r.stdout.strip() == "42", r.text
         # A prelude error is one actionable line, and the kernel goes on.
         r = s.run('let e = S3FileSystem::new()?.ls("no-such-bucket-zk").unwrap_err(); println!("{e}");')
         assert "no such bucket" in r.stdout and r.stdout.count("\n") == 1, r.text
-
-
-def test_interrupt_stops_a_long_cell():
-    with Session(KERNEL) as s:
-        assert s.run("let before = 7;").ok()
-        timer = threading.Timer(4.0, s.interrupt)
-        timer.start()
-        t0 = time.monotonic()
-        r = s.run("std::thread::sleep(std::time::Duration::from_secs(120));", timeout=60)
-        assert time.monotonic() - t0 < 40, "interrupt did not stop the cell"
-        r = s.run('println!("alive");')
-        assert r.ok() and "alive" in r.stdout, r.text
 
 
 def test_startup_errors_are_one_clear_line(tmp_path):

@@ -1,6 +1,6 @@
 """JupyterLab in headless Chromium: notebook 02's write shows a live progress bar, rendered by
-JupyterLab itself, and a bar seen mid-run updates in place. Screenshots go to $ZK_ARTIFACTS
-(default tests/artifacts/).
+JupyterLab itself, a bar seen mid-run updates in place, and "Run All" stops at a failing cell.
+Screenshots go to $ZK_ARTIFACTS (default tests/artifacts/).
 
 Needs: the kernelspec rust-zarr (JUPYTER_PATH), jupyterlab + playwright (tests/run.sh makes the
 venv) and Debian's chromium. Runs on a local directory store: no S3 server needed."""
@@ -30,6 +30,11 @@ for _ in 0..60 {
 bar.finish();"""
 
 
+# "Run All" of these must stop at the third cell.
+FAILING = ['println!("one");', 'let kept = 2;', 'let n: i32 = "not a number".parse()?;', 'println!("four");',
+           'println!("five {kept}");']
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,6 +51,10 @@ def lab():
           "nbformat": 4, "nbformat_minor": 5}
     with open(f"{work}/slow.ipynb", "w") as f:
         json.dump(nb, f)
+    failing = dict(nb, cells=[{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+                               "outputs": [], "source": src} for i, src in enumerate(FAILING)])
+    with open(f"{work}/failing.ipynb", "w") as f:
+        json.dump(failing, f)
     os.makedirs(f"{work}/store")
     # User settings: no "fetch news?" question over the notebook, and every cell rendered (by
     # default JupyterLab renders only the cells in view, so outputs come and go from the DOM).
@@ -154,4 +163,31 @@ def test_notebook_02_write_shows_its_bar_in_jupyterlab(browser, lab):
     assert "width:100.0%" in html.replace(" ", "") and "store" in bar.first.inner_text()
     bar.first.scroll_into_view_if_needed()
     page.screenshot(path=f"{ARTIFACTS}/lab-notebook-02-write.png")
+    page.close()
+
+
+def test_run_all_stops_at_a_failing_cell(browser, lab):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page = open_notebook(browser, lab, "failing.ipynb")
+    run_all(page)
+    page.wait_for_selector("text=/ParseIntError/", timeout=120_000)
+    # Let the queued cells' replies (aborted) arrive, then look at the model.
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                           timeout=60_000)
+    time.sleep(1.0)
+    cells = page.evaluate("""() => {
+        const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+        const out = [];
+        for (let i = 0; i < cells.length; i++) {
+            const c = cells.get(i);
+            out.push({count: c.executionCount, outputs: c.outputs.toJSON()});
+        }
+        return out;
+    }""")
+    assert [c["count"] is not None for c in cells] == [True, True, True, False, False], cells
+    assert cells[0]["outputs"][0]["text"].strip() == "one"
+    err = cells[2]["outputs"]
+    assert [o["output_type"] for o in err] == ["error"] and err[0]["ename"] == "ParseIntError", err
+    assert cells[3]["outputs"] == [] and cells[4]["outputs"] == [], cells
+    page.screenshot(path=f"{ARTIFACTS}/lab-run-all-stops.png")
     page.close()

@@ -49,10 +49,17 @@ pub async fn completions(engine: &Arc<Mutex<CommandContext>>, req: CompleteReque
     }
 }
 
+/// The end of the identifier the cursor is in or just after: evcxr's hover looks at the code
+/// before the offset, so a cursor inside `Vec` must become the offset after it.
+pub fn word_end(code: &str, at: usize) -> usize {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    code[at..].char_indices().find(|&(_, c)| !ident(c)).map_or(code.len(), |(i, _)| at + i)
+}
+
 pub async fn inspect(engine: &Arc<Mutex<CommandContext>>, req: InspectRequest) -> InspectReply {
     let engine = engine.clone();
     let hover = tokio::task::spawn_blocking(move || {
-        let at = byte_offset(&req.code, req.cursor_pos);
+        let at = word_end(&req.code, byte_offset(&req.code, req.cursor_pos));
         engine.lock().unwrap().hover_at(&req.code, at).ok()
     })
     .await
@@ -83,5 +90,14 @@ mod tests {
         assert_eq!(char_offset(s, 3), 2);
         assert_eq!(char_offset(s, 4), 2); // inside é: rounds down
         assert_eq!(char_offset(s, 99), 4);
+    }
+
+    #[test]
+    fn hover_looks_at_the_whole_word() {
+        let code = "let v: Vec<u8> = Vec::new();";
+        assert_eq!(&code[..word_end(code, 8)], "let v: Vec");
+        assert_eq!(&code[..word_end(code, 10)], "let v: Vec");
+        assert_eq!(&code[..word_end(code, 22)], "let v: Vec<u8> = Vec::new");
+        assert_eq!(word_end("abc", 3), 3);
     }
 }

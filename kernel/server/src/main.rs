@@ -9,6 +9,9 @@
 
 mod complete;
 mod errors;
+mod execute;
+mod interrupt;
+mod is_complete;
 mod markers;
 mod output;
 mod server;
@@ -39,14 +42,16 @@ fn run() -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read the connection file {file}"))?;
     let info: ConnectionInfo =
         serde_json::from_str(&text).with_context(|| format!("{file} is not a Jupyter connection file"))?;
-    // Inherited by the engine's child: cells may print display markers.
+    // Inherited by the engine's child: cells may print display markers, and watch the
+    // interrupt pipe. Both before any thread starts (set_var).
     std::env::set_var(markers::ENV_VAR, "1");
+    let pipe = interrupt::Pipe::install()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(server::run(info))?;
+    rt.block_on(server::run(info, pipe))?;
     // Shut down: do not wait for a cell that may still be running on a blocking thread.
     std::process::exit(0)
 }

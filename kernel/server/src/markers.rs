@@ -7,10 +7,13 @@
 //! ZARR_KERNEL_DISPLAY {"op":"display","data":{"text/plain":"…","text/html":"…"},"display_id":"p1"}
 //! ZARR_KERNEL_DISPLAY {"op":"update","display_id":"p1","data":{…},"on_interrupt":{…}}
 //! ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}
+//! ZARR_KERNEL_DISPLAY {"op":"error","ename":"panic","evalue":"boom","file":"src/lib.rs","line":9,"column":5,"backtrace":[]}
 //! ```
 //!
 //! `display` becomes `display_data` (with `transient.display_id` when given), `update` becomes
-//! `update_display_data`, `clear` becomes `clear_output`. `on_interrupt` is a mime bundle the
+//! `update_display_data`, `clear` becomes `clear_output`. `error` is how the prelude's panic hook
+//! reports a panic of the cell: the kernel keeps it and, if the cell then ends by that panic,
+//! shows it as the cell's error ([`crate::errors`]). `on_interrupt` is a mime bundle the
 //! kernel shows in place of that display if the cell is interrupted (or its process dies) while
 //! the display is live: a killed process cannot draw its own final state. The latest message for
 //! a display id decides: one without `on_interrupt` (e.g. a finished progress bar) retires it.
@@ -43,6 +46,21 @@ pub enum Marker {
     Clear {
         wait: bool,
     },
+    Error(Panic),
+}
+
+/// A panic of the cell, as the prelude's hook saw it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Panic {
+    /// "panic", or the kind of the prelude error it carried (e.g. "Interrupted").
+    pub ename: String,
+    pub evalue: String,
+    /// Where it happened: `src/lib.rs` is the cell's own generated crate.
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// Only when the user asked for one (RUST_BACKTRACE).
+    pub backtrace: Vec<String>,
 }
 
 impl Marker {
@@ -81,7 +99,22 @@ impl Marker {
                 on_interrupt: bundle("on_interrupt")?,
             }),
             Some("clear") => Ok(Marker::Clear { wait: obj.get("wait").and_then(Value::as_bool).unwrap_or(false) }),
-            Some(op) => Err(format!("unknown op \"{op}\" (display, update or clear)")),
+            Some("error") => {
+                let text = |key: &str| obj.get(key).and_then(Value::as_str).map(String::from);
+                let number = |key: &str| obj.get(key).and_then(Value::as_u64);
+                Ok(Marker::Error(Panic {
+                    ename: text("ename").ok_or("\"error\" needs an \"ename\"")?,
+                    evalue: text("evalue").unwrap_or_default(),
+                    file: text("file"),
+                    line: number("line"),
+                    column: number("column"),
+                    backtrace: match obj.get("backtrace") {
+                        Some(Value::Array(lines)) => lines.iter().filter_map(Value::as_str).map(String::from).collect(),
+                        _ => vec![],
+                    },
+                }))
+            }
+            Some(op) => Err(format!("unknown op \"{op}\" (display, update, clear or error)")),
             None => Err("\"op\" is missing".into()),
         }
     }
@@ -120,6 +153,25 @@ mod tests {
         assert!(matches!(m, Some(Ok(Marker::Update { on_interrupt: None, .. }))));
         let m = Marker::parse(r#"ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}"#);
         assert_eq!(m, Some(Ok(Marker::Clear { wait: true })));
+    }
+
+    #[test]
+    fn panic_reports() {
+        let m = Marker::parse(&format!(
+            "{PREFIX}{}",
+            r#"{"op":"error","ename":"panic","evalue":"boom","file":"src/lib.rs","line":9,"column":5,"backtrace":["a"]}"#
+        ));
+        let want = Panic {
+            ename: "panic".into(),
+            evalue: "boom".into(),
+            file: Some("src/lib.rs".into()),
+            line: Some(9),
+            column: Some(5),
+            backtrace: vec!["a".into()],
+        };
+        assert_eq!(m, Some(Ok(Marker::Error(want))));
+        let why = Marker::parse(&format!("{PREFIX}{}", r#"{"op":"error"}"#)).unwrap().unwrap_err();
+        assert!(why.contains("ename"), "{why}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! marker lines ([`crate::markers`]) become display messages at once. [`Outputs::flush`] is the
 //! barrier the execute path waits on before it replies: every line the cell printed is published.
 
-use crate::markers::Marker;
+use crate::markers::{Marker, Panic};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
 use jupyter_protocol::{
     ClearOutput, DisplayData, JupyterMessage, JupyterMessageContent, Media, Stdio, StreamContent, Transient,
@@ -69,11 +69,15 @@ pub type Parent = Arc<Mutex<Option<JupyterMessage>>>;
 /// process dies before it finishes them.
 type Live = Arc<Mutex<HashMap<String, Map<String, Value>>>>;
 
+/// The last panic the prelude reported for the running cell (see [`Outputs::take_panic`]).
+type Pending = Arc<Mutex<Option<Panic>>>;
+
 /// Handle on the output thread.
 #[derive(Clone)]
 pub struct Outputs {
     flush_tx: Sender<oneshot::Sender<()>>,
     live: Live,
+    panic: Pending,
     iopub: Iopub,
     parent: Parent,
 }
@@ -88,10 +92,12 @@ impl Outputs {
     pub fn spawn(stdout: Receiver<String>, stderr: Receiver<String>, iopub: Iopub, parent: Parent) -> Outputs {
         let (flush_tx, flush_rx) = crossbeam_channel::unbounded::<oneshot::Sender<()>>();
         let live = Live::default();
+        let panic = Pending::default();
         let mut w = Writer {
             iopub: iopub.clone(),
             parent: parent.clone(),
             live: live.clone(),
+            panic: panic.clone(),
             text: String::new(),
             stream: Stdio::Stdout,
         };
@@ -136,7 +142,7 @@ impl Outputs {
                 }
             })
             .expect("spawn the output thread");
-        Outputs { flush_tx, live, iopub, parent }
+        Outputs { flush_tx, live, panic, iopub, parent }
     }
 
     /// Wait until every line the engine has handed over so far is on the wire.
@@ -145,6 +151,16 @@ impl Outputs {
         if self.flush_tx.send(ack).is_ok() {
             let _ = done.await;
         }
+    }
+
+    /// The panic the prelude reported since the last call, if any. Call after [`Outputs::flush`].
+    pub fn take_panic(&self) -> Option<Panic> {
+        self.panic.lock().unwrap().take()
+    }
+
+    /// Publish on the current parent (e.g. a panic the cell caught itself, as stderr text).
+    pub fn publish(&self, content: impl Into<JupyterMessageContent>) {
+        self.iopub.send(child(&self.parent, content));
     }
 
     /// The cell's process died (interrupt or crash): no display it left live will ever be
@@ -166,6 +182,7 @@ struct Writer {
     iopub: Iopub,
     parent: Parent,
     live: Live,
+    panic: Pending,
     text: String,
     stream: Stdio,
 }
@@ -226,6 +243,10 @@ impl Writer {
                 UpdateDisplayData { data, metadata, transient: Transient { display_id: Some(display_id) } }.into()
             }
             Marker::Clear { wait } => ClearOutput { wait }.into(),
+            Marker::Error(p) => {
+                *self.panic.lock().unwrap() = Some(p);
+                return;
+            }
         };
         self.iopub.send(child(&self.parent, content));
     }

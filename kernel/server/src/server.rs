@@ -1,45 +1,34 @@
 //! The Jupyter side: five sockets, one engine.
 //!
 //! Shell requests are handled one at a time (busy … idle around each); execution runs on a
-//! blocking thread while control (interrupt, shutdown) and heartbeat stay responsive. Before an
-//! execute reply is sent, every output of the cell has been published ([`Outputs::flush`]).
+//! blocking thread while control (interrupt, shutdown) and heartbeat stay responsive. After a
+//! cell fails, the execute requests that had already arrived are aborted, as ipykernel does
+//! with `stop_on_error`, so "Run All" stops at the first error.
 
 use crate::complete;
-use crate::errors;
-use crate::output::{media, Iopub, Outputs, Parent};
+use crate::execute::Kernel;
+use crate::interrupt::Pipe;
+use crate::is_complete::{self, Completeness};
+use crate::output::{Iopub, Outputs, Parent};
 use anyhow::{Context, Result};
 use evcxr::CommandContext;
 use jupyter_protocol::{
-    CodeMirrorMode, CommClose, CommInfoReply, ConnectionInfo, DisplayData, ExecuteInput, ExecuteReply, ExecuteRequest,
-    ExecuteResult, ExecutionCount, HelpLink, HistoryReply, InputRequest, InterruptReply, IsCompleteReply,
-    JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyError, ReplyStatus, ShutdownReply,
+    CodeMirrorMode, CommClose, CommInfoReply, ConnectionInfo, ExecuteReply, HelpLink, HistoryReply, InterruptReply,
+    IsCompleteReply, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyStatus, ShutdownReply,
     Status,
 };
 use jupyter_zmq_client::{
     create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_connection,
-    create_kernel_shell_connection, create_kernel_stdin_connection, KernelStdinConnection,
+    create_kernel_shell_connection, create_kernel_stdin_connection, KernelShellConnection,
 };
-use serde_json::{Map, Value};
-use std::process::Child;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-type Engine = Arc<Mutex<CommandContext>>;
+/// After a failed cell, requests that reach us within this quiet time count as already queued.
+const DRAIN_QUIET: Duration = Duration::from_millis(5);
 
-/// Shared between the shell and control tasks.
-#[derive(Clone)]
-struct Kernel {
-    iopub: Iopub,
-    outputs: Outputs,
-    parent: Parent,
-    engine: Engine,
-    process: Arc<Mutex<Child>>,
-    stdin: Arc<tokio::sync::Mutex<KernelStdinConnection>>,
-    executing: Arc<AtomicBool>,
-    interrupted: Arc<AtomicBool>,
-}
-
-pub async fn run(info: ConnectionInfo) -> Result<()> {
+pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
     let session = format!("zarr-kernel-{}", std::process::id());
     let iopub =
         Iopub::spawn(create_kernel_iopub_connection(&info, &session).await.context("cannot bind the iopub socket")?);
@@ -76,28 +65,14 @@ pub async fn run(info: ConnectionInfo) -> Result<()> {
         process: engine.process_handle(),
         engine: Arc::new(Mutex::new(engine)),
         stdin: Arc::new(tokio::sync::Mutex::new(stdin)),
-        executing: Arc::default(),
-        interrupted: Arc::default(),
+        running: Arc::default(),
+        pipe: Arc::new(pipe),
+        count: Arc::default(),
     };
 
     {
         let kernel = kernel.clone();
-        tokio::spawn(async move {
-            let mut count = 0;
-            loop {
-                match shell.read().await {
-                    Ok(msg) => {
-                        if let Some(reply) = kernel.shell(&msg, &mut count).await {
-                            if let Err(e) = shell.send(reply).await {
-                                eprintln!("zarr-kernel: shell reply failed: {e}");
-                            }
-                        }
-                        kernel.iopub.send(Status::idle().as_child_of(&msg));
-                    }
-                    Err(e) => eprintln!("zarr-kernel: unreadable shell message: {e}"),
-                }
-            }
-        });
+        tokio::spawn(async move { serve_shell(&kernel, &mut shell).await });
     }
 
     loop {
@@ -113,7 +88,7 @@ pub async fn run(info: ConnectionInfo) -> Result<()> {
                 JupyterMessageContent::KernelInfoReply(Box::new(kernel_info()))
             }
             JupyterMessageContent::InterruptRequest(_) => {
-                kernel.interrupt().await;
+                kernel.interrupt();
                 InterruptReply::new().into()
             }
             JupyterMessageContent::ShutdownRequest(req) => {
@@ -132,156 +107,80 @@ pub async fn run(info: ConnectionInfo) -> Result<()> {
     }
 }
 
-impl Kernel {
-    /// Handle one shell request; the reply to send, if the message type has one.
-    async fn shell(&self, msg: &JupyterMessage, count: &mut usize) -> Option<JupyterMessage> {
-        self.iopub.send(Status::busy().as_child_of(msg));
-        let reply: JupyterMessageContent = match &msg.content {
-            JupyterMessageContent::KernelInfoRequest(_) => {
-                JupyterMessageContent::KernelInfoReply(Box::new(kernel_info()))
-            }
-            JupyterMessageContent::ExecuteRequest(req) => self.execute(msg, req, count).await.into(),
-            JupyterMessageContent::CompleteRequest(req) => {
-                complete::completions(&self.engine, req.clone()).await.into()
-            }
-            JupyterMessageContent::InspectRequest(req) => complete::inspect(&self.engine, req.clone()).await.into(),
-            JupyterMessageContent::IsCompleteRequest(_) => IsCompleteReply::complete().into(),
-            JupyterMessageContent::HistoryRequest(_) => HistoryReply::new(vec![]).into(),
-            JupyterMessageContent::CommInfoRequest(_) => CommInfoReply::default().into(),
-            JupyterMessageContent::CommOpen(open) => {
-                // No comm targets here: close it at once, as the protocol asks.
-                let close = CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
-                self.iopub.send(close.as_child_of(msg));
-                return None;
-            }
-            other => {
-                eprintln!("zarr-kernel: ignored shell message {}", other.message_type());
-                return None;
-            }
-        };
-        Some(JupyterMessage::new(reply, Some(msg)))
-    }
-
-    async fn execute(&self, msg: &JupyterMessage, req: &ExecuteRequest, count: &mut usize) -> ExecuteReply {
-        *self.parent.lock().unwrap() = Some(msg.clone());
-        if !req.silent {
-            *count += 1;
-            let input = ExecuteInput { code: req.code.clone(), execution_count: ExecutionCount::new(*count) };
-            self.iopub.send(input.as_child_of(msg));
-        }
-        let n = *count;
-        self.interrupted.store(false, Ordering::SeqCst);
-        self.executing.store(true, Ordering::SeqCst);
-        let result = {
-            let (engine, code, kernel, msg) = (self.engine.clone(), req.code.clone(), self.clone(), msg.clone());
-            let allow_stdin = req.allow_stdin;
-            let rt = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                let mut callbacks = evcxr::EvalCallbacks {
-                    input_reader: &|r| {
-                        if !allow_stdin {
-                            return String::new();
-                        }
-                        rt.block_on(kernel.input(&msg, r.prompt, r.is_password)).unwrap_or_default()
-                    },
-                };
-                engine.lock().unwrap().execute_with_callbacks(&code, &mut callbacks)
-            })
-            .await
-        };
-        self.executing.store(false, Ordering::SeqCst);
-        self.outputs.flush().await;
-        let interrupted = self.interrupted.swap(false, Ordering::SeqCst);
-        let errors = match result {
-            Ok(Ok(out)) => {
-                self.publish_results(msg, out, n);
-                vec![]
-            }
-            Ok(Err(e)) => {
-                let dead = matches!(e, evcxr::Error::SubprocessTerminated(_));
-                if dead {
-                    self.outputs.finish_live_displays();
+/// The shell loop. When a cell fails (and asked `stop_on_error`, the default), every request
+/// that had reached the kernel by then is read before the failure is answered; the execute
+/// requests among them are then answered "aborted" without running.
+async fn serve_shell(kernel: &Kernel, shell: &mut KernelShellConnection) {
+    let mut queue: VecDeque<(JupyterMessage, bool)> = VecDeque::new();
+    loop {
+        let (msg, abort) = match queue.pop_front() {
+            Some(queued) => queued,
+            None => match shell.read().await {
+                Ok(msg) => (msg, false),
+                Err(e) => {
+                    eprintln!("zarr-kernel: unreadable shell message: {e}");
+                    continue;
                 }
-                if interrupted && dead {
-                    vec![errors::one_line(
-                        "Interrupted",
-                        "Interrupted: the cell was stopped. Variables from earlier cells are gone (the process that held them was stopped); re-run the cells you need.",
-                    )]
-                } else {
-                    errors::outputs(&e, &req.code, n)
-                }
-            }
-            Err(join) => vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))],
+            },
         };
-        for e in &errors {
-            self.iopub.send(e.as_child_of(msg));
-        }
-        self.iopub.flush().await;
-        let mut reply = ExecuteReply { execution_count: ExecutionCount::new(n), ..Default::default() };
-        if let Some(first) = errors.into_iter().next() {
-            reply.status = ReplyStatus::Error;
-            reply.error =
-                Some(Box::new(ReplyError { ename: first.ename, evalue: first.evalue, traceback: first.traceback }));
-        }
-        reply
-    }
-
-    /// A finished cell's value (`execute_result`) and, with `:timing`, its time.
-    fn publish_results(&self, msg: &JupyterMessage, out: evcxr::EvalOutputs, n: usize) {
-        if !out.content_by_mime_type.is_empty() {
-            let data: Map<String, Value> = out
-                .content_by_mime_type
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = if k.contains("json") {
-                        serde_json::from_str(&v).unwrap_or(Value::String(v))
-                    } else {
-                        Value::String(v)
-                    };
-                    (k, v)
-                })
-                .collect();
-            if let Some(data) = media(data) {
-                self.iopub.send(ExecuteResult::new(ExecutionCount::new(n), data).as_child_of(msg));
+        kernel.iopub.send(Status::busy().as_child_of(&msg));
+        let reply = match &msg.content {
+            JupyterMessageContent::ExecuteRequest(_) if abort => Some(aborted()),
+            JupyterMessageContent::ExecuteRequest(req) => {
+                let reply = kernel.execute(&msg, req).await;
+                if reply.status == ReplyStatus::Error && req.stop_on_error && !req.silent {
+                    while let Ok(Ok(next)) = tokio::time::timeout(DRAIN_QUIET, shell.read()).await {
+                        queue.push_back((next, true));
+                    }
+                }
+                Some(reply.into())
+            }
+            other => respond(kernel, &msg, other).await,
+        };
+        if let Some(reply) = reply {
+            if let Err(e) = shell.send(JupyterMessage::new(reply, Some(&msg))).await {
+                eprintln!("zarr-kernel: shell reply failed: {e}");
             }
         }
-        if let Some(t) = out.timing {
-            let text = format!("Took {} ms", t.as_millis());
-            let html = format!("<span style=\"color: rgba(0,0,0,0.4);\">{text}</span>");
-            let bundle = [("text/plain", text), ("text/html", html)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), Value::String(v)))
-                .collect();
-            if let Some(data) = media(bundle) {
-                self.iopub.send(DisplayData::new(data).as_child_of(msg));
-            }
-        }
+        kernel.iopub.send(Status::idle().as_child_of(&msg));
     }
+}
 
-    /// Stop the running cell: evcxr's only way is to end the process that runs it.
-    async fn interrupt(&self) {
-        if !self.executing.load(Ordering::SeqCst) {
-            return; // nothing runs: keep the process and its variables
-        }
-        self.interrupted.store(true, Ordering::SeqCst);
-        let process = self.process.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Err(e) = process.lock().unwrap().kill() {
-                eprintln!("zarr-kernel: interrupt could not stop the cell's process: {e}");
-            }
-        })
-        .await;
-    }
+/// The reply to an execute request that was not run because an earlier cell failed.
+fn aborted() -> JupyterMessageContent {
+    ExecuteReply { status: ReplyStatus::Aborted, user_expressions: Some(Default::default()), ..Default::default() }
+        .into()
+}
 
-    /// Ask the frontend for a line of input (`input()` in a cell) on the stdin channel.
-    async fn input(&self, parent: &JupyterMessage, prompt: String, password: bool) -> Option<String> {
-        let mut stdin = self.stdin.lock().await;
-        stdin.send(InputRequest { prompt, password }.as_child_of(parent)).await.ok()?;
-        match stdin.read().await.ok()?.content {
-            JupyterMessageContent::InputReply(r) => Some(r.value),
-            _ => None,
+/// Every shell request but execute; `None` for messages without a reply.
+async fn respond(
+    kernel: &Kernel,
+    msg: &JupyterMessage,
+    content: &JupyterMessageContent,
+) -> Option<JupyterMessageContent> {
+    Some(match content {
+        JupyterMessageContent::KernelInfoRequest(_) => JupyterMessageContent::KernelInfoReply(Box::new(kernel_info())),
+        JupyterMessageContent::CompleteRequest(req) => complete::completions(&kernel.engine, req.clone()).await.into(),
+        JupyterMessageContent::InspectRequest(req) => complete::inspect(&kernel.engine, req.clone()).await.into(),
+        JupyterMessageContent::IsCompleteRequest(req) => match is_complete::check(&req.code) {
+            Completeness::Complete => IsCompleteReply::complete(),
+            Completeness::Incomplete(indent) => IsCompleteReply::incomplete(indent),
+            Completeness::Invalid => IsCompleteReply::invalid(),
         }
-    }
+        .into(),
+        JupyterMessageContent::HistoryRequest(_) => HistoryReply::new(vec![]).into(),
+        JupyterMessageContent::CommInfoRequest(_) => CommInfoReply::default().into(),
+        JupyterMessageContent::CommOpen(open) => {
+            // No comm targets here: close it at once, as the protocol asks.
+            let close = CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
+            kernel.iopub.send(close.as_child_of(msg));
+            return None;
+        }
+        other => {
+            eprintln!("zarr-kernel: ignored shell message {}", other.message_type());
+            return None;
+        }
+    })
 }
 
 /// What this kernel is, for `kernel_info_request`.
@@ -292,8 +191,8 @@ fn kernel_info() -> KernelInfoReply {
         implementation: "zarr-kernel".into(),
         implementation_version: env!("CARGO_PKG_VERSION").into(),
         language_info: LanguageInfo {
-            name: "Rust".into(),
-            version: String::new(),
+            name: "rust".into(),
+            version: rustc_version(),
             mimetype: Some("text/rust".into()),
             file_extension: Some(".rs".into()),
             pygments_lexer: Some("rust".into()),
@@ -311,4 +210,20 @@ fn kernel_info() -> KernelInfoReply {
         debugger: false,
         error: None,
     }
+}
+
+/// The Rust version cells compile with ("1.95.0"): from the launcher (`ZK_RUSTC_VERSION`, the
+/// `rustc --version` it checked the template against), else asked of rustc once.
+fn rustc_version() -> String {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let line = std::env::var("ZK_RUSTC_VERSION").ok().or_else(|| {
+                let out = std::process::Command::new("rustc").arg("--version").output().ok()?;
+                Some(String::from_utf8_lossy(&out.stdout).into_owned())
+            });
+            // "rustc 1.95.0 (59807616e 2026-04-14)" -> "1.95.0"
+            line.and_then(|l| l.split_whitespace().nth(1).map(String::from)).unwrap_or_default()
+        })
+        .clone()
 }

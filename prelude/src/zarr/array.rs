@@ -5,7 +5,7 @@ use super::location::Location;
 use super::spec::{py_json, ArraySpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::{ProgressBar, Show};
-use crate::runtime::block_on;
+use crate::runtime::{block_on, Task};
 use crate::s3::DEFAULT_CONCURRENCY;
 use futures::{stream, StreamExt};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
@@ -467,12 +467,13 @@ where
     // Writes show a bar from the start (users want to see them land); reads and reductions
     // only once they run long.
     let show = if matches!(what, "write" | "store") { Show::Now } else { Show::IfSlow };
-    let mut progress = ProgressBar::with(format!("{what} {}", z.url()), chunks.len() as u64, "chunks", show);
-    block_on(async {
+    let total = chunks.len();
+    let mut progress = ProgressBar::with(format!("{what} {}", z.url()), total as u64, "chunks", show);
+    let run = block_on(async {
         let mut results = stream::iter(chunks.into_iter().enumerate())
             .map(|(n, idx)| {
                 let fut = task(n, idx.clone());
-                tokio::spawn(async move { (n, idx, fut.await) })
+                Task::spawn(async move { (n, idx, fut.await) })
             })
             .buffer_unordered(z.concurrency);
         while let Some(joined) = results.next().await {
@@ -481,7 +482,22 @@ where
             progress.tick(done(n, &idx, x));
         }
         Ok::<_, Error>(())
-    })??;
+    });
+    match run {
+        Ok(r) => r?,
+        Err(e) if e.kind() == ErrorKind::Interrupted => {
+            let n = progress.position();
+            let state = match what {
+                "write" | "store" => "the array is partly written: re-run to complete it",
+                _ => "no result",
+            };
+            return Err(Error::interrupted(format!(
+                "{what} {} interrupted after {n} of {total} chunks ({state})",
+                z.url()
+            )));
+        }
+        Err(e) => return Err(e),
+    }
     progress.finish();
     Ok(())
 }

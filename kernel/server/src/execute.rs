@@ -1,0 +1,236 @@
+//! Running one cell: the engine call, its outputs, how it failed, and the interrupt.
+//!
+//! A cell fails in one of four ways, each one `error` output and an error reply: it does not
+//! compile; a `?` returns an error (reported by the patched evcxr in `EvalOutputs::user_error`);
+//! it panics (`EvalOutputs::panicked`, with the prelude's report of message and location); or
+//! its process ends (a crash, or an interrupt it ignored). An interrupt first asks the cell to
+//! stop through the interrupt pipe, which every prelude call watches, so the cell ends with an
+//! `Interrupted` error and the notebook's variables survive; only a cell still running
+//! [`GRACE`] later loses its process.
+
+use crate::errors;
+use crate::interrupt::Pipe;
+use crate::output::{media, Iopub, Outputs, Parent};
+use evcxr::CommandContext;
+use jupyter_protocol::{
+    DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, InputRequest,
+    JupyterMessage, JupyterMessageContent, ReplyError, ReplyStatus, Stdio, StreamContent, Transient,
+};
+use jupyter_zmq_client::KernelStdinConnection;
+use serde_json::{Map, Value};
+use std::process::Child;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long an interrupted cell has to stop by itself before its process is ended.
+pub const GRACE: Duration = Duration::from_secs(3);
+
+type Engine = Arc<Mutex<CommandContext>>;
+
+/// Shared between the shell and control tasks.
+#[derive(Clone)]
+pub struct Kernel {
+    pub iopub: Iopub,
+    pub outputs: Outputs,
+    pub parent: Parent,
+    pub engine: Engine,
+    pub process: Arc<Mutex<Child>>,
+    pub stdin: Arc<tokio::sync::Mutex<KernelStdinConnection>>,
+    /// The running cell: its number among all runs, and whether its process was ended.
+    pub running: Arc<Mutex<Option<Run>>>,
+    pub pipe: Arc<Pipe>,
+    /// Runs so far (the execution count of the next cell is this + 1).
+    pub count: Arc<AtomicU64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    seq: u64,
+    killed: bool,
+}
+
+impl Kernel {
+    pub async fn execute(&self, msg: &JupyterMessage, req: &ExecuteRequest) -> ExecuteReply {
+        *self.parent.lock().unwrap() = Some(msg.clone());
+        let n = if req.silent {
+            self.count.load(Ordering::SeqCst)
+        } else {
+            let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+            let input = ExecuteInput { code: req.code.clone(), execution_count: ExecutionCount::new(n as usize) };
+            self.iopub.send(input.as_child_of(msg));
+            n
+        };
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, Ordering::SeqCst);
+        *self.running.lock().unwrap() = Some(Run { seq, killed: false });
+        let result = {
+            let (engine, code, kernel, msg) = (self.engine.clone(), req.code.clone(), self.clone(), msg.clone());
+            let allow_stdin = req.allow_stdin;
+            let rt = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                let mut callbacks = evcxr::EvalCallbacks {
+                    input_reader: &|r| {
+                        if !allow_stdin {
+                            return String::new();
+                        }
+                        rt.block_on(kernel.input(&msg, r.prompt, r.is_password)).unwrap_or_default()
+                    },
+                };
+                engine.lock().unwrap().execute_with_callbacks(&code, &mut callbacks)
+            })
+            .await
+        };
+        let run = self.running.lock().unwrap().take().expect("the run we started");
+        // An interrupt that came as the cell was ending must not stop the next one.
+        self.pipe.clear();
+        self.outputs.flush().await;
+        let panic = self.outputs.take_panic();
+        let errors = match result {
+            Ok(Ok(out)) => {
+                let errors = if let Some(e) = &out.user_error {
+                    vec![errors::returned(e)]
+                } else if out.panicked {
+                    let generated = std::env::var("EVCXR_TMPDIR")
+                        .ok()
+                        .and_then(|d| std::fs::read_to_string(format!("{d}/src/lib.rs")).ok());
+                    vec![match &panic {
+                        Some(p) => errors::panicked(p, &req.code, generated.as_deref()),
+                        None => errors::one_line("panic", "the cell panicked (its message is in the output above)"),
+                    }]
+                } else {
+                    if let Some(p) = &panic {
+                        // A panic the cell caught itself: its report, as std's hook would print it.
+                        let text = format!("thread 'main' panicked: {}\n", p.evalue);
+                        self.outputs.publish(StreamContent { name: Stdio::Stderr, text });
+                    }
+                    vec![]
+                };
+                self.publish_results(msg, out, n);
+                errors
+            }
+            Ok(Err(e)) => {
+                let dead = matches!(e, evcxr::Error::SubprocessTerminated(_));
+                if dead {
+                    self.outputs.finish_live_displays();
+                }
+                if dead && run.killed {
+                    vec![errors::one_line(
+                        "Interrupted",
+                        &format!(
+                            "the cell did not stop within {} s of the interrupt, so the process running it was ended: \
+                             variables from earlier cells are gone; re-run the cells you need (prelude calls stop at \
+                             once; in a loop of your own, call check_interrupt()?)",
+                            GRACE.as_secs()
+                        ),
+                    )]
+                } else {
+                    errors::outputs(&e, &req.code, n as usize)
+                }
+            }
+            Err(join) => vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))],
+        };
+        self.reply(msg, n, errors).await
+    }
+
+    /// Publish the cell's errors, then build its reply (after everything else is on the wire).
+    async fn reply(&self, msg: &JupyterMessage, n: u64, errors: Vec<ErrorOutput>) -> ExecuteReply {
+        for e in &errors {
+            self.iopub.send(e.as_child_of(msg));
+        }
+        self.iopub.flush().await;
+        let mut reply = ExecuteReply {
+            execution_count: ExecutionCount::new(n as usize),
+            user_expressions: Some(Default::default()),
+            ..Default::default()
+        };
+        if let Some(first) = errors.into_iter().next() {
+            reply.status = ReplyStatus::Error;
+            reply.error =
+                Some(Box::new(ReplyError { ename: first.ename, evalue: first.evalue, traceback: first.traceback }));
+        }
+        reply
+    }
+
+    /// A finished cell's value (`execute_result`) and, with `:timing`, its time.
+    fn publish_results(&self, msg: &JupyterMessage, out: evcxr::EvalOutputs, n: u64) {
+        // A cell ending in a block or a `()` call has no value to show (as Python's None).
+        let unit = out.content_by_mime_type.len() == 1 && out.get("text/plain") == Some("()");
+        if !out.content_by_mime_type.is_empty() && !unit {
+            let data: Map<String, Value> = out
+                .content_by_mime_type
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if k.contains("json") {
+                        serde_json::from_str(&v).unwrap_or(Value::String(v))
+                    } else {
+                        Value::String(v)
+                    };
+                    (k, v)
+                })
+                .collect();
+            if let Some(data) = media(data) {
+                let result = ExecuteResult {
+                    transient: Some(Transient::default()),
+                    ..ExecuteResult::new(ExecutionCount::new(n as usize), data)
+                };
+                self.iopub.send(result.as_child_of(msg));
+            }
+        }
+        if let Some(t) = out.timing {
+            let text = format!("Took {} ms", t.as_millis());
+            let html = format!("<span style=\"color: rgba(0,0,0,0.4);\">{text}</span>");
+            let bundle = [("text/plain", text), ("text/html", html)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect();
+            if let Some(data) = media(bundle) {
+                self.iopub.send(DisplayData::new(data).as_child_of(msg));
+            }
+        }
+    }
+
+    /// Ask the running cell to stop; end its process if it is still running [`GRACE`] later.
+    /// An idle kernel is left alone (its variables are the notebook's state).
+    pub fn interrupt(&self) {
+        let seq = {
+            let running = self.running.lock().unwrap();
+            let Some(run) = running.as_ref() else { return };
+            run.seq
+        };
+        self.pipe.request();
+        let kernel = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(GRACE).await;
+            let still = {
+                let mut running = kernel.running.lock().unwrap();
+                match running.as_mut() {
+                    Some(run) if run.seq == seq => {
+                        run.killed = true;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if still {
+                let process = kernel.process.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Err(e) = process.lock().unwrap().kill() {
+                        eprintln!("zarr-kernel: interrupt could not stop the cell's process: {e}");
+                    }
+                })
+                .await;
+            }
+        });
+    }
+
+    /// Ask the frontend for a line of input (`input()` in a cell) on the stdin channel.
+    async fn input(&self, parent: &JupyterMessage, prompt: String, password: bool) -> Option<String> {
+        let mut stdin = self.stdin.lock().await;
+        stdin.send(InputRequest { prompt, password }.as_child_of(parent)).await.ok()?;
+        match stdin.read().await.ok()?.content {
+            JupyterMessageContent::InputReply(r) => Some(r.value),
+            _ => None,
+        }
+    }
+}
