@@ -135,7 +135,20 @@ rm -rf "$DATA/prelude" && mkdir -p "$DATA/prelude"
 cp -r "$ROOT/prelude/src" "$DATA/prelude/"
 cp "$ROOT/Cargo.lock" "$DATA/prelude/Cargo.lock"
 "$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" >"$DATA/prelude/Cargo.toml"
-sed "s|@PRELUDE@|$DATA/prelude|" "$ROOT/kernel/init.evcxr" >"$DATA/config/init.evcxr"
+# What rust-analyzer (completions, Shift+Tab) sees of the prelude: its sources with only the
+# crates its API shows, so that it holds std and those in memory, not the whole graph.
+rm -rf "$DATA/prelude-api" && mkdir -p "$DATA/prelude-api" && ln -s ../prelude/src "$DATA/prelude-api/src"
+"$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" --api-only ndarray serde_json \
+  >"$DATA/prelude-api/Cargo.toml"
+# The crates whose types the prelude's API shows (ndarray, serde_json) become the cells' own
+# dependencies too, at the prelude's pins: a cell can then name their types, which is how the
+# types of new variables are written down (see ARCHITECTURE.md). They are in the graph already.
+api_deps=$("$PY" "$ROOT/kernel/standalone_manifest.py" --evcxr-deps "$ROOT/prelude/Cargo.toml" ndarray serde_json)
+"$PY" - "$ROOT/kernel/init.evcxr" "$DATA/prelude" "$api_deps" >"$DATA/config/init.evcxr" <<'PY'
+import sys
+text, prelude, deps = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+print(text.replace("@PRELUDE@", prelude).replace("@API_DEPS@", deps), end="")
+PY
 cp "$ROOT/kernel/prelude.rs" "$DATA/config/prelude.rs"
 cat >"$DATA/env" <<ENV
 # Written by install.sh: the toolchain the template was built with.

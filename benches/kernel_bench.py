@@ -1,90 +1,179 @@
-"""Kernel latency benchmark: plain evcxr, evcxr_jupyter on our template, and the "Rust (Zarr)" kernel
-(our server, zarr-kernel), in one run.
+"""The kernel as a notebook user sees it, side by side in one run: the "Rust (Zarr)" kernel,
+plain evcxr (evcxr_jupyter 0.22.0, no prelude) and ipykernel running the blog post's Python
+notebooks (zarr-python 2 + s3fs + dask), all against one loopback Ceph RGW.
 
     .venv/bin/python benches/kernel_bench.py [--reps 3]
 
-Needs ./install.sh done (kernelspec rust-zarr). Prints kernel ready time, first prelude cell,
-trivial-cell latency, per-kernel setup time and per-kernel disk after 20 cells."""
+Needs ./install.sh done (kernelspec rust-zarr) and tests/rgw.sh (started here). Prints, per
+kernel: "Run All" of the write and read notebooks (nbclient, kernel start included), when
+kernel_info is answered, when the first prelude cell is answered (sent at once), a trivial cell,
+a prelude cell (open + read + mean), the memory of all the kernel's processes after the read
+notebook and its growth over 100 cells; then the ratios the issue's goals are stated in."""
 
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "kernel"))
 from jupyter_driver import Session  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--reps", type=int, default=3)
 args = ap.parse_args()
+CACHE = os.environ.get("ZK_CACHE", os.path.expanduser("~/.cache/zarr-kernel"))
 
-data = os.path.dirname(KernelSpecManager().get_kernel_spec("rust-zarr").argv[0])
-# evcxr_jupyter 0.22.0, the server we replaced: built once into the cache for this comparison.
-cache = os.environ.get("ZK_CACHE", os.path.expanduser("~/.cache/zarr-kernel"))
-evcxr = f"{cache}/evcxr-0.22.0/bin/evcxr_jupyter"
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+# --- the peers: ipykernel with the reference stack, evcxr_jupyter without a prelude
+sh(f"{ROOT}/tests/python/venvs.sh", f"bench-ipykernel={ROOT}/benches/requirements-ipykernel.txt")
+py_ref = f"{CACHE}/venv-bench-ipykernel/bin/python"
+evcxr = f"{CACHE}/evcxr-0.22.0/bin/evcxr_jupyter"
 if not os.path.exists(evcxr):
     print("building evcxr_jupyter 0.22.0 for the comparison (~8 min, once)", flush=True)
     subprocess.run(["cargo", "install", "--quiet", "--locked", "evcxr_jupyter", "--version", "0.22.0",
-                    "--root", f"{cache}/evcxr-0.22.0"], check=True)
-libdir = subprocess.run(["rustc", "--print", "target-libdir"], capture_output=True, text=True).stdout.strip()
-spec_dir = tempfile.mkdtemp()
-os.makedirs(f"{spec_dir}/kernels/plain-evcxr")
-empty_cfg = tempfile.mkdtemp()
-with open(f"{spec_dir}/kernels/plain-evcxr/kernel.json", "w") as f:
-    json.dump({"argv": [evcxr, "--control_file", "{connection_file}"], "display_name": "plain", "language": "rust",
-               "env": {"EVCXR_CONFIG_DIR": empty_cfg, "LD_LIBRARY_PATH": libdir}}, f)
-spec = KernelSpecManager().get_kernel_spec("rust-zarr")
-os.makedirs(f"{spec_dir}/kernels/evcxr-jupyter-prelude")
-with open(f"{spec_dir}/kernels/evcxr-jupyter-prelude/kernel.json", "w") as f:
-    json.dump({"argv": spec.argv, "display_name": "evcxr_jupyter + prelude", "language": "rust",
-               "env": {"ZK_SERVER_BIN": evcxr}}, f)
-os.environ["JUPYTER_PATH"] = spec_dir + os.pathsep + os.environ.get("JUPYTER_PATH", "")
-local = tempfile.mkdtemp()
-FIRST = (f'let z: ZarrArray = create_array("{local}/b.zarr", &ArraySpec::new([200, 200], [50, 50], "f8").overwrite(true))?;\n'
-         'random([200, 200], [50, 50]).store(&z)?;\nprintln!("mean = {}", z.mean()?);')
+                    "--root", f"{CACHE}/evcxr-0.22.0"], check=True)
+specs = tempfile.mkdtemp(prefix="zk-bench-specs-")
+libdir = sh("rustc", "--print", "target-libdir").strip()
+for name, spec in {
+    "python-reference": {"argv": [py_ref, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                         "display_name": "Python (zarr 2 + dask)", "language": "python"},
+    "plain-evcxr": {"argv": [evcxr, "--control_file", "{connection_file}"], "display_name": "plain evcxr",
+                    "language": "rust", "env": {"EVCXR_CONFIG_DIR": tempfile.mkdtemp(), "LD_LIBRARY_PATH": libdir}},
+}.items():
+    os.makedirs(f"{specs}/kernels/{name}")
+    with open(f"{specs}/kernels/{name}/kernel.json", "w") as f:
+        json.dump(spec, f)
+os.environ["JUPYTER_PATH"] = specs + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+KernelSpecManager().get_kernel_spec("rust-zarr")  # installed?
+
+# --- one loopback RGW for everyone
+os.environ["RGW_DIR"] = tempfile.mkdtemp(prefix="zk-kbench-rgw.")
+for line in sh(f"{ROOT}/tests/rgw.sh", "start").splitlines():
+    k, v = line.removeprefix("export ").split("=", 1)
+    os.environ[k] = v
+os.environ.update(AWS_ACCESS_KEY_ID=os.environ["RGW_ALICE_KEY"], AWS_SECRET_ACCESS_KEY=os.environ["RGW_ALICE_SECRET"],
+                  AWS_REQUEST_CHECKSUM_CALCULATION="when_required", AWS_RESPONSE_CHECKSUM_VALIDATION="when_required",
+                  RUST_BACKTRACE="0")
 
 
-def measure(kernel, first=None):
+def kernel_rss_mib(pid):
+    """Resident memory of the kernel process and all its descendants (MiB)."""
+    out = sh("ps", "-e", "-o", "pid=,ppid=,rss=")
+    procs = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, parent, _ in procs:
+            if parent == p and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(rss for p, _, rss in procs if p in tree) / 1024
+
+
+def run_all(path, kernel, env):
+    """nbclient "Run All" of a notebook, kernel start included: seconds, and the memory of the
+    kernel's processes just before it shuts down."""
+    nb = nbformat.read(path, as_version=4)
+    os.environ.update(env)
+    client = NotebookClient(nb, timeout=600, kernel_name=kernel, allow_errors=False)
+    t0 = time.monotonic()
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            client.execute_cell(cell, i)
+        seconds = time.monotonic() - t0
+        rss = kernel_rss_mib(client.km.provisioner.process.pid)
+    return seconds, rss
+
+
+# Every notebook pair gets its own bucket, made (public) before the clock starts, for Python and
+# Rust alike: RGW takes seconds over a new bucket's first writes, which is the server's time.
+PUBLIC = """import json, os, s3fs
+b = os.environ["B"]
+fs = s3fs.S3FileSystem(client_kwargs=dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="RegionOne"))
+fs.mkdir(b)
+policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+          "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]}]}
+fs.call_s3("put_bucket_policy", Bucket=b, Policy=json.dumps(policy))
+fs.pipe(f"{b}/warmup", b"x")
+"""
+
+
+def bucket_env():
+    b = f"kbench-{uuid.uuid4().hex[:8]}"
+    subprocess.run([py_ref, "-c", PUBLIC], check=True, env={**os.environ, "B": b})
+    url = f"s3://{b}/test.zarr"
+    return {"ZARR_WRITE_URL": url, "ZARR_READ_URL": url}
+
+
+def notebooks(kernel, write, read):
+    env = bucket_env()
+    w, _ = run_all(write, kernel, env)
+    r, rss = run_all(read, kernel, env)
+    return {"write": w, "read": r, "rss_after_read": rss}
+
+
+def python_notebooks():
+    env = bucket_env()
+    os.environ.update(env)
+    w, _ = run_all(f"{ROOT}/benches/reference/02-write.ipynb", "python-reference", env)
+    r, rss = run_all(f"{ROOT}/benches/reference/01-read.ipynb", "python-reference", env)
+    return {"write": w, "read": r, "rss_after_read": rss}
+
+
+PRELUDE_CELL = ('let z: ZarrArray = S3FileSystem::anon()?.open_array(&std::env::var("ZARR_READ_URL").unwrap())?;\n'
+                'let block = z.read_slice::<f32>(&[0..100, 0..100])?;\nprintln!("{} {}", block.len(), z.mean()?);')
+
+
+def latencies(kernel, prelude):
+    """kernel_info, the first cell sent at once, trivial cells, prelude cells, memory over 100 cells."""
+    env = bucket_env()
+    if prelude:  # an array to read: notebook 02 makes it
+        run_all(f"{ROOT}/notebooks/02-write-random-array-to-object-store.ipynb", kernel, env)
+    os.environ.update(env)
+    t0 = time.monotonic()
     s = Session(kernel, ready_timeout=300)
-    out = {"ready": s.ready_seconds}
-    if first:
-        r = s.run(first)
-        assert r.ok() and "Compiling" not in r.text, r.text
-        out["first"] = r.seconds
-    trivial = [s.run("1 + 1").seconds for _ in range(10)]
-    out["trivial"] = statistics.median(trivial)
-    r = s.run('for i in 0..10000 { println!("line {i}"); }')
-    assert r.stdout.count("\n") == 10000, len(r.stdout)
-    out["print"] = r.seconds
-    for _ in range(10):
-        s.run("let _x = 1;")
-    work = os.environ.get("ZK_WORK")
-    if kernel != "plain-evcxr":
-        d = s.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap())').stdout.strip()
-        du = subprocess.run(["du", "-sm", d], capture_output=True, text=True).stdout.split()[0]
-        out["disk_mb_after_20_cells"] = int(du)
+    out = {"kernel_info": time.monotonic() - t0}
+    first = s.run(PRELUDE_CELL if prelude else "1 + 1")
+    assert first.ok(), first.text
+    out["first_cell_after_start"] = time.monotonic() - t0
+    out["trivial"] = statistics.median(s.run("1 + 1").seconds for _ in range(10))
+    if prelude:
+        out["prelude_cell"] = statistics.median(s.run(PRELUDE_CELL).seconds for _ in range(5))
+    pid = s.km.provisioner.process.pid
+    before = kernel_rss_mib(pid)
+    for i in range(100):
+        assert s.run(f"let x{i % 10} = vec![{i}u8; 1000];").ok()
+    out["rss_growth_100_cells"] = kernel_rss_mib(pid) - before
+    out["rss"] = kernel_rss_mib(pid)
     s.close()
     return out
 
 
-rows = {"plain": [], "evcxr": [], "ours": []}
-for _ in range(args.reps):
-    rows["plain"].append(measure("plain-evcxr"))
-    rows["evcxr"].append(measure("evcxr-jupyter-prelude", FIRST))
-    rows["ours"].append(measure("rust-zarr", FIRST))
-setup = []
-for _ in range(5):
-    d = tempfile.mkdtemp()
-    t0 = time.monotonic()
-    subprocess.run([f"{data}/link-template.sh", f"{data}/template", d], check=True)
-    setup.append(time.monotonic() - t0)
-    shutil.rmtree(d)
+rows = {"rust": [], "python": [], "plain": []}
+try:
+    for rep in range(args.reps):
+        print(f"rep {rep + 1}/{args.reps}", flush=True)
+        nbs = notebooks("rust-zarr", f"{ROOT}/notebooks/02-write-random-array-to-object-store.ipynb",
+                        f"{ROOT}/notebooks/01-read-zarr-from-object-store.ipynb")
+        rows["rust"].append({**nbs, **latencies("rust-zarr", True)})
+        rows["python"].append(python_notebooks())
+        rows["plain"].append(latencies("plain-evcxr", False))
+finally:
+    subprocess.run([f"{ROOT}/tests/rgw.sh", "stop"], check=True, capture_output=True)
 
 
 def med(kind, key):
@@ -92,15 +181,23 @@ def med(kind, key):
     return statistics.median(vals) if vals else float("nan")
 
 
-print(f"machine: {os.cpu_count()} cores; medians of {args.reps} kernel starts (10 trivial cells each)")
-print(f"{'':38} {'plain evcxr':>12} {'evcxr_jupyter':>14} {'Rust (Zarr)':>12}")
-print(f"{'':38} {'(no prelude)':>12} {'+ prelude':>14} {'zarr-kernel':>12}")
-print(f"{'kernel ready (s)':38} {med('plain', 'ready'):12.2f} {med('evcxr', 'ready'):14.2f} {med('ours', 'ready'):12.2f}")
-print(f"{'first prelude cell, nothing compiled (s)':38} {'-':>12} {med('evcxr', 'first'):14.2f} {med('ours', 'first'):12.2f}")
-print(f"{'trivial cell `1 + 1` (s)':38} {med('plain', 'trivial'):12.2f} {med('evcxr', 'trivial'):14.2f} "
-      f"{med('ours', 'trivial'):12.2f}")
-print(f"{'cell printing 10,000 lines (s)':38} {med('plain', 'print'):12.2f} {med('evcxr', 'print'):14.2f} "
-      f"{med('ours', 'print'):12.2f}")
-print(f"{'per-kernel setup (s)':38} {'-':>12} {'-':>14} {statistics.median(setup):12.2f}")
-print(f"{'per-kernel disk after 20 cells (MB)':38} {'-':>12} {med('evcxr', 'disk_mb_after_20_cells'):14.0f} "
-      f"{med('ours', 'disk_mb_after_20_cells'):12.0f}")
+print(f"\nmachine: {os.cpu_count()} cores; loopback Ceph RGW; medians of {args.reps} runs")
+print(f"{'':44} {'Rust (Zarr)':>12} {'ipykernel':>10} {'plain evcxr':>12} {'goal':>14}")
+line = "{:44} {:>12} {:>10} {:>12} {:>14}"
+f = lambda v, d=2: "-" if v != v else f"{v:.{d}f}"  # noqa: E731
+print(line.format('"Run All" write notebook, with start (s)', f(med("rust", "write")), f(med("python", "write")), "-",
+                  "<= 2x ipykernel"))
+print(line.format('"Run All" read notebook, with start (s)', f(med("rust", "read")), f(med("python", "read")), "-",
+                  "<= 2x ipykernel"))
+print(line.format("kernel_info answered after start (s)", f(med("rust", "kernel_info")), "-",
+                  f(med("plain", "kernel_info")), "<= 1"))
+print(line.format("first prelude cell answered after start (s)", f(med("rust", "first_cell_after_start")), "-", "-",
+                  "<= 3 (1.5)"))
+print(line.format("trivial cell `1 + 1` (s)", f(med("rust", "trivial")), "-", f(med("plain", "trivial")), "<= 0.25"))
+print(line.format("prelude cell: open + read + mean (s)", f(med("rust", "prelude_cell")), "-", "-", "<= 0.35 + I/O"))
+print(line.format("memory of the kernel after the read nb (MiB)", f(med("rust", "rss_after_read"), 0),
+                  f(med("python", "rss_after_read"), 0), "-", "<= 400 (250)"))
+print(line.format("memory growth over 100 cells (MiB)", f(med("rust", "rss_growth_100_cells"), 0), "-",
+                  f(med("plain", "rss_growth_100_cells"), 0), "<= 50"))
+for key in ("write", "read"):
+    print(f"ratio Rust / ipykernel, {key} notebook: {med('rust', key) / med('python', key):.2f}")

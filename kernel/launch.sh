@@ -17,6 +17,8 @@ fail() {
 
 [[ -n $conn ]] || fail "no connection file given (Jupyter starts this as: launch.sh {connection_file})"
 [[ -f $DATA/env ]] && source "$DATA/env"
+# rust-analyzer reads the prelude's API view (install.sh), not its whole dependency graph.
+export EVCXR_ANALYSIS_PATHS="$DATA/prelude=$DATA/prelude-api"
 if [[ ${ZK_PREBUILD:-} == 1 ]]; then  # install.sh builds the template in place
   export EVCXR_TMPDIR=$DATA/template EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
   export LD_LIBRARY_PATH=$(rustc --print target-libdir)
@@ -42,14 +44,14 @@ echo $$ >"$work/pid"
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 
-# The evcxr crate dir: copy what evcxr rewrites, symlink the built dependencies.
+# The evcxr crate dir starts empty: cells compile against the template's prebuilt graph where
+# it is (evcxr's patch reuses the rustc command recorded there), and only when a cell adds a
+# `:dep`, so that cargo must run here, is the template's build state unpacked into it (copies
+# of small files, symlinks to the built dependencies: see link-template.sh).
 tpl=$DATA/template
 mkdir -p "$work/tmp"
-if [[ -f $DATA/template.tar ]]; then
-  tar -xf "$DATA/template.tar" -C "$work/tmp" || fail "cannot unpack $DATA/template.tar into $work/tmp"
-else
-  "$DATA/link-template.sh" "$tpl" "$work/tmp" || fail "cannot prepare $work/tmp from $tpl"
-fi
+[[ -f $DATA/template.tar ]] || fail "$DATA/template.tar is missing; re-run install.sh"
+export EVCXR_PREBUILT=$tpl EVCXR_PREBUILT_UNPACK=$DATA/template.tar
 # The CARGO_HOME of the prebuild, at the same path: cargo's fingerprints record the path of
 # every dependency's source, so any other path would rebuild the whole graph.
 export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home

@@ -41,7 +41,8 @@ stamp="$sha $(sha256sum <"$patch" | cut -c1-64)"
 [[ -f $dest/.zk-patch-stamp && $(cat "$dest/.zk-patch-stamp") == "$stamp" ]] && exit 0
 rm -rf "$dest" && pristine "$dest"
 patch -s -p1 -d "$dest" <"$patch" || { say "error: $patch does not apply to evcxr $version"; exit 1; }
-# One fixed mtime: cargo rebuilds a path dependency whose sources look newer than its build.
-find "$dest" -exec touch -h -d '2000-01-01 00:00:00 UTC' {} +
+# Every file newer than any earlier build: cargo rebuilds a path dependency only when its
+# sources look newer than its last build (an unchanged patch never gets here).
+find "$dest" -exec touch -h {} +
 echo "$stamp" >"$dest/.zk-patch-stamp"
 say "evcxr $version patched in $dest"

@@ -4,7 +4,7 @@
 
 use crate::compute::{Histogram, Stats, StoreReport};
 use crate::fs::{EntryKind, Listing};
-use crate::live::{emit_result, Bundle, Rich};
+use crate::live::{emit_result, Bundle, Html, Rich};
 use crate::zarr::{ZarrArray, ZarrGroup};
 use std::fmt::{self, Write};
 
@@ -19,7 +19,42 @@ macro_rules! evcxr_display {
         }
     )*};
 }
-evcxr_display!(ZarrArray, ZarrGroup, Listing, Stats, StoreReport, Histogram, crate::plot::Figure);
+evcxr_display!(ZarrArray, ZarrGroup, Listing, Stats, StoreReport, Histogram, crate::plot::Figure, Html, Bundle);
+
+/// A cell's final value, shown in one compile. The kernel calls `(&value).evcxr_display()`: the
+/// prelude's own types answer with the inherent method above, ndarray arrays with [`ShowRich`],
+/// and anything else with its `Debug` text through [`ShowDebug`], which method resolution tries
+/// last because it is implemented for `&T`. (Without a method for every type, evcxr compiled a
+/// cell ending in a plain value twice: the first try failed, then a `Debug` fallback.)
+#[doc(hidden)]
+pub trait ShowRich {
+    /// Rich display of a cell's final value in Jupyter.
+    fn evcxr_display(&self);
+}
+
+impl<A, S, D> ShowRich for ndarray::ArrayBase<S, D>
+where
+    A: fmt::Display,
+    S: ndarray::Data<Elem = A>,
+    D: ndarray::Dimension,
+{
+    fn evcxr_display(&self) {
+        emit_result(&self.bundle());
+    }
+}
+
+/// See [`ShowRich`]: the `Debug` text of any other value.
+#[doc(hidden)]
+pub trait ShowDebug {
+    /// The value's `Debug` text as a cell's final value.
+    fn evcxr_display(&self);
+}
+
+impl<T: fmt::Debug + ?Sized> ShowDebug for &T {
+    fn evcxr_display(&self) {
+        emit_result(&Bundle::text(format!("{:?}", *self)));
+    }
+}
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

@@ -47,6 +47,7 @@ pub mod prelude {
     pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
     pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
     pub use crate::display::human_bytes;
+    pub use crate::display::{ShowDebug as _, ShowRich as _};
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
     pub use crate::interrupt::{check_interrupt, interrupted};

@@ -205,6 +205,9 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
     // object_store's retry summary names its "retry_timeout" setting: not a timeout itself.
     let text = &text.replace("retry_timeout", "retry budget");
     let has = |s: &str| text.contains(s);
+    // A status as servers and object_store write it ("403 Forbidden", "HTTP 403"), never a bare
+    // number: retry summaries carry durations ("after 3 retries in 403.7ms").
+    let status = |code: &str, reason: &str| has(&format!("{code} {reason}")) || has(&format!("HTTP {code}"));
     let ep = &cfg.endpoint;
     let server_failing =
         ["HTTP 5", "SlowDown", "500 Internal", "502 Bad", "503 Service", "504 Gateway", "HTTP 429", "429 Too"]
@@ -229,9 +232,9 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
             ErrorKind::NotFound,
             "no such bucket; fs.ls(\"\") lists your buckets, fs.mkdir(\"name\") creates one".to_string(),
         )
-    } else if has("NoSuchKey") || has("not found") || has("404") && !has("403") {
+    } else if has("NoSuchKey") || has("not found") || status("404", "Not Found") && !status("403", "Forbidden") {
         (ErrorKind::NotFound, "no such key; check the path with fs.ls(...)".to_string())
-    } else if has("AccessDenied") || has("403") {
+    } else if has("AccessDenied") || status("403", "Forbidden") {
         let who = if cfg.is_anonymous() {
             "anonymous access is not allowed; use S3FileSystem::new() with credentials, or ask the owner to make it public".to_string()
         } else {
@@ -312,4 +315,23 @@ pub(crate) fn from_object_store(e: &object_store::Error, what: &str, target: &st
         );
     }
     classify(&text, what, target, cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::S3ConfigBuilder;
+
+    #[test]
+    fn statuses_are_read_as_statuses_not_as_numbers_in_durations() {
+        let cfg = S3ConfigBuilder::new().key("k", "s").env(HashMap::new()).build().unwrap();
+        let kind = |text: &str| classify(text, "cat", "s3://b/k", &cfg).kind();
+        let retried = "Error after 2 retries in 403.117ms, max_retries: 2, retry_timeout: 60s, source: Server \
+                       returned non-2xx status code: 503 Service Unavailable: <Code>SlowDown</Code>";
+        assert_eq!(kind(retried), ErrorKind::Connection);
+        assert_eq!(kind(&retried.replace("403.117", "404.2")), ErrorKind::Connection);
+        assert_eq!(kind("Client error with status 403 Forbidden: <Code>AccessDenied</Code>"), ErrorKind::AccessDenied);
+        assert_eq!(kind("HTTP 403"), ErrorKind::AccessDenied);
+        assert_eq!(kind("Client error with status 404 Not Found: "), ErrorKind::NotFound);
+    }
 }

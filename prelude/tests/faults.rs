@@ -95,7 +95,7 @@ fn a_server_that_never_recovers_gives_one_clear_line_in_bounded_time() {
     let fs = through(&proxy, Some(&rgw.alice), 3);
     let t = Instant::now();
     let e = fs.cat("some-bucket/a.zarr/.zarray").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Connection, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Connection, "{e}; proxy {} saw {}", proxy.endpoint, proxy.stats.summary());
     assert!(e.message().contains("server errors") && e.message().contains("AWS_MAX_ATTEMPTS"), "{e}");
     assert_eq!(proxy.stats.requests.load(Relaxed), 3, "exactly max_attempts requests for one object");
     let e = fs.ls("").unwrap_err();

@@ -20,6 +20,8 @@ KERNEL = "rust-zarr"
 @pytest.fixture(scope="module")
 def kernel():
     with Session(KERNEL) as s:
+        # The engine starts in the background: the first cell may show its status line.
+        assert s.run("1").ok()
         yield s
 
 
@@ -239,7 +241,7 @@ def test_completions_inspect_and_errors(kernel):
     assert (c["cursor_start"], c["cursor_end"]) == (len(code) - len("HashM"), len(code)), c
     # Inspect (Shift+Tab) with the cursor inside a word: std's and the prelude's documentation.
     for code, at, words in (("let v: Vec<u8> = Vec::new();", 8, ["pub struct Vec", "growable"]),
-                            ("let fs = S3FileSystem::anon()?;\nfs.ls", 34, ["pub fn ls", "Buckets"])):
+                            ("let fs = S3FileSystem::anon()?;\nfs.ls", 35, ["pub fn ls", "Buckets"])):
         msg_id = kc.inspect(code, at)
         while True:
             m = kc.get_shell_msg(timeout=60)

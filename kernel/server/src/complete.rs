@@ -2,10 +2,10 @@
 //!
 //! Jupyter counts `cursor_pos` in Unicode code points (protocol 5.2+); evcxr works in bytes.
 
-use evcxr::CommandContext;
+use crate::engine::Engine;
 use jupyter_protocol::{CompleteReply, CompleteRequest, InspectReply, InspectRequest, Media, MediaType};
 use serde_json::{json, Map};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Byte offset of code point `pos` (the end if past it).
 pub fn byte_offset(code: &str, pos: usize) -> usize {
@@ -21,12 +21,12 @@ pub fn char_offset(code: &str, b: usize) -> usize {
     code[..b].chars().count()
 }
 
-pub async fn completions(engine: &Arc<Mutex<CommandContext>>, req: CompleteRequest) -> CompleteReply {
-    let engine = engine.clone();
+/// Completions at the cursor; none while the engine is still starting.
+pub async fn completions(engine: Option<Arc<Engine>>, req: CompleteRequest) -> CompleteReply {
     let cursor = req.cursor_pos;
     let found = tokio::task::spawn_blocking(move || {
         let at = byte_offset(&req.code, req.cursor_pos);
-        let c = engine.lock().unwrap().completions(&req.code, at).ok()?;
+        let c = engine?.ctx.lock().unwrap().completions(&req.code, at).ok()?;
         Some((char_offset(&req.code, c.start_offset), char_offset(&req.code, c.end_offset), c.completions))
     })
     .await
@@ -56,11 +56,11 @@ pub fn word_end(code: &str, at: usize) -> usize {
     code[at..].char_indices().find(|&(_, c)| !ident(c)).map_or(code.len(), |(i, _)| at + i)
 }
 
-pub async fn inspect(engine: &Arc<Mutex<CommandContext>>, req: InspectRequest) -> InspectReply {
-    let engine = engine.clone();
+/// Documentation of the word at the cursor (Shift+Tab); none while the engine is starting.
+pub async fn inspect(engine: Option<Arc<Engine>>, req: InspectRequest) -> InspectReply {
     let hover = tokio::task::spawn_blocking(move || {
         let at = word_end(&req.code, byte_offset(&req.code, req.cursor_pos));
-        engine.lock().unwrap().hover_at(&req.code, at).ok()
+        engine?.ctx.lock().unwrap().hover_at(&req.code, at).ok()
     })
     .await
     .ok()

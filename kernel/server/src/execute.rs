@@ -8,17 +8,16 @@
 //! `Interrupted` error and the notebook's variables survive; only a cell still running
 //! [`GRACE`] later loses its process.
 
+use crate::engine::{bundle, Starting};
 use crate::errors;
 use crate::interrupt::Pipe;
-use crate::output::{media, Iopub, Outputs, Parent};
-use evcxr::CommandContext;
+use crate::output::{media, Iopub, Parent};
 use jupyter_protocol::{
     DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, InputRequest,
     JupyterMessage, JupyterMessageContent, ReplyError, ReplyStatus, Stdio, StreamContent, Transient,
 };
 use jupyter_zmq_client::KernelStdinConnection;
-use serde_json::{Map, Value};
-use std::process::Child;
+use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,16 +25,12 @@ use std::time::Duration;
 /// How long an interrupted cell has to stop by itself before its process is ended.
 pub const GRACE: Duration = Duration::from_secs(3);
 
-type Engine = Arc<Mutex<CommandContext>>;
-
 /// Shared between the shell and control tasks.
 #[derive(Clone)]
 pub struct Kernel {
     pub iopub: Iopub,
-    pub outputs: Outputs,
     pub parent: Parent,
-    pub engine: Engine,
-    pub process: Arc<Mutex<Child>>,
+    pub engine: Starting,
     pub stdin: Arc<tokio::sync::Mutex<KernelStdinConnection>>,
     /// The running cell: its number among all runs, and whether its process was ended.
     pub running: Arc<Mutex<Option<Run>>>,
@@ -64,8 +59,16 @@ impl Kernel {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, Ordering::SeqCst);
         *self.running.lock().unwrap() = Some(Run { seq, killed: false });
+        let engine = match self.engine.wait(&self.iopub, msg).await {
+            Ok(engine) => engine,
+            Err(why) => {
+                self.running.lock().unwrap().take();
+                let e = errors::one_line("EngineError", &format!("the Rust engine did not start: {why}"));
+                return self.reply(msg, n, vec![e]).await;
+            }
+        };
         let result = {
-            let (engine, code, kernel, msg) = (self.engine.clone(), req.code.clone(), self.clone(), msg.clone());
+            let (engine, code, kernel, msg) = (engine.clone(), req.code.clone(), self.clone(), msg.clone());
             let allow_stdin = req.allow_stdin;
             let rt = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
@@ -77,15 +80,15 @@ impl Kernel {
                         rt.block_on(kernel.input(&msg, r.prompt, r.is_password)).unwrap_or_default()
                     },
                 };
-                engine.lock().unwrap().execute_with_callbacks(&code, &mut callbacks)
+                engine.ctx.lock().unwrap().execute_with_callbacks(&code, &mut callbacks)
             })
             .await
         };
         let run = self.running.lock().unwrap().take().expect("the run we started");
         // An interrupt that came as the cell was ending must not stop the next one.
         self.pipe.clear();
-        self.outputs.flush().await;
-        let panic = self.outputs.take_panic();
+        engine.outputs.flush().await;
+        let panic = engine.outputs.take_panic();
         let errors = match result {
             Ok(Ok(out)) => {
                 let errors = if let Some(e) = &out.user_error {
@@ -102,7 +105,7 @@ impl Kernel {
                     if let Some(p) = &panic {
                         // A panic the cell caught itself: its report, as std's hook would print it.
                         let text = format!("thread 'main' panicked: {}\n", p.evalue);
-                        self.outputs.publish(StreamContent { name: Stdio::Stderr, text });
+                        engine.outputs.publish(StreamContent { name: Stdio::Stderr, text });
                     }
                     vec![]
                 };
@@ -112,7 +115,7 @@ impl Kernel {
             Ok(Err(e)) => {
                 let dead = matches!(e, evcxr::Error::SubprocessTerminated(_));
                 if dead {
-                    self.outputs.finish_live_displays();
+                    engine.outputs.finish_live_displays();
                 }
                 if dead && run.killed {
                     vec![errors::one_line(
@@ -157,19 +160,7 @@ impl Kernel {
         // A cell ending in a block or a `()` call has no value to show (as Python's None).
         let unit = out.content_by_mime_type.len() == 1 && out.get("text/plain") == Some("()");
         if !out.content_by_mime_type.is_empty() && !unit {
-            let data: Map<String, Value> = out
-                .content_by_mime_type
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = if k.contains("json") {
-                        serde_json::from_str(&v).unwrap_or(Value::String(v))
-                    } else {
-                        Value::String(v)
-                    };
-                    (k, v)
-                })
-                .collect();
-            if let Some(data) = media(data) {
+            if let Some(data) = media(bundle(out.content_by_mime_type)) {
                 let result = ExecuteResult {
                     transient: Some(Transient::default()),
                     ..ExecuteResult::new(ExecutionCount::new(n as usize), data)
@@ -193,6 +184,7 @@ impl Kernel {
     /// Ask the running cell to stop; end its process if it is still running [`GRACE`] later.
     /// An idle kernel is left alone (its variables are the notebook's state).
     pub fn interrupt(&self) {
+        let Some(engine) = self.engine.now() else { return };
         let seq = {
             let running = self.running.lock().unwrap();
             let Some(run) = running.as_ref() else { return };
@@ -213,7 +205,7 @@ impl Kernel {
                 }
             };
             if still {
-                let process = kernel.process.clone();
+                let process = engine.process.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     if let Err(e) = process.lock().unwrap().kill() {
                         eprintln!("zarr-kernel: interrupt could not stop the cell's process: {e}");

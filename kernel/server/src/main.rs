@@ -8,6 +8,7 @@
 //! Usage (what the kernelspec runs): `zarr-kernel --control_file CONNECTION_FILE`.
 
 mod complete;
+mod engine;
 mod errors;
 mod execute;
 mod interrupt;
@@ -45,6 +46,9 @@ fn run() -> Result<()> {
     // Inherited by the engine's child: cells may print display markers, and watch the
     // interrupt pipe. Both before any thread starts (set_var).
     std::env::set_var(markers::ENV_VAR, "1");
+    // The startup cell (init.evcxr, prelude.rs) is the first build: evcxr's own warm-up
+    // build of `42` would only add a second (see the evcxr patch).
+    std::env::set_var("EVCXR_SKIP_WARMUP", "1");
     let pipe = interrupt::Pipe::install()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

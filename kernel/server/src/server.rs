@@ -1,17 +1,19 @@
 //! The Jupyter side: five sockets, one engine.
 //!
-//! Shell requests are handled one at a time (busy … idle around each); execution runs on a
-//! blocking thread while control (interrupt, shutdown) and heartbeat stay responsive. After a
+//! The sockets are up at once and the engine starts in the background ([`Starting`]): a cell
+//! sent before it is ready waits for it. Shell requests are handled one at a time (busy … idle
+//! around each); execution runs on a blocking thread while control (interrupt, shutdown) and
+//! heartbeat stay responsive. After a
 //! cell fails, the execute requests that had already arrived are aborted, as ipykernel does
 //! with `stop_on_error`, so "Run All" stops at the first error.
 
 use crate::complete;
+use crate::engine::Starting;
 use crate::execute::Kernel;
 use crate::interrupt::Pipe;
 use crate::is_complete::{self, Completeness};
-use crate::output::{Iopub, Outputs, Parent};
+use crate::output::{Iopub, Parent};
 use anyhow::{Context, Result};
-use evcxr::CommandContext;
 use jupyter_protocol::{
     CodeMirrorMode, CommClose, CommInfoReply, ConnectionInfo, ExecuteReply, HelpLink, HistoryReply, InterruptReply,
     IsCompleteReply, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyStatus, ShutdownReply,
@@ -22,7 +24,7 @@ use jupyter_zmq_client::{
     create_kernel_shell_connection, create_kernel_stdin_connection, KernelShellConnection,
 };
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// After a failed cell, requests that reach us within this quiet time count as already queued.
@@ -39,31 +41,12 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
     let mut heartbeat = create_kernel_heartbeat_connection(&info).await.context("cannot bind the heartbeat socket")?;
     tokio::spawn(async move { while heartbeat.single_heartbeat().await.is_ok() {} });
 
-    // The engine: a child process that runs cells; `:load_config` runs init.evcxr and
-    // prelude.rs (with the prebuilt template this compiles nothing).
-    let (engine, outputs) = tokio::task::spawn_blocking(|| -> Result<_> {
-        let t0 = std::time::Instant::now();
-        let (mut ctx, outputs) = CommandContext::new().context("cannot start the evcxr engine")?;
-        let t1 = t0.elapsed().as_secs_f64();
-        if let Err(e) = ctx.execute(":load_config") {
-            eprintln!("zarr-kernel: the startup config (init.evcxr, prelude.rs) failed: {e}");
-        }
-        // One line in the Jupyter server log: where a slow start went.
-        eprintln!(
-            "zarr-kernel: engine ready in {:.1} s (process {t1:.1} s, init.evcxr + prelude {:.1} s)",
-            t0.elapsed().as_secs_f64(),
-            t0.elapsed().as_secs_f64() - t1
-        );
-        Ok((ctx, outputs))
-    })
-    .await??;
+    // The engine starts in the background: kernel_info is answered at once, cells wait for it.
     let parent = Parent::default();
     let kernel = Kernel {
-        outputs: Outputs::spawn(outputs.stdout, outputs.stderr, iopub.clone(), parent.clone()),
+        engine: Starting::spawn(iopub.clone(), parent.clone()),
         iopub,
         parent,
-        process: engine.process_handle(),
-        engine: Arc::new(Mutex::new(engine)),
         stdin: Arc::new(tokio::sync::Mutex::new(stdin)),
         running: Arc::default(),
         pipe: Arc::new(pipe),
@@ -95,7 +78,9 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
                 let reply = ShutdownReply { restart: req.restart, ..Default::default() };
                 control.send(reply.as_child_of(&msg)).await.ok();
                 kernel.iopub.flush().await;
-                let _ = kernel.process.lock().unwrap().kill();
+                if let Some(engine) = kernel.engine.now() {
+                    let _ = engine.process.lock().unwrap().kill();
+                }
                 return Ok(());
             }
             other => {
@@ -160,8 +145,10 @@ async fn respond(
 ) -> Option<JupyterMessageContent> {
     Some(match content {
         JupyterMessageContent::KernelInfoRequest(_) => JupyterMessageContent::KernelInfoReply(Box::new(kernel_info())),
-        JupyterMessageContent::CompleteRequest(req) => complete::completions(&kernel.engine, req.clone()).await.into(),
-        JupyterMessageContent::InspectRequest(req) => complete::inspect(&kernel.engine, req.clone()).await.into(),
+        JupyterMessageContent::CompleteRequest(req) => {
+            complete::completions(kernel.engine.now(), req.clone()).await.into()
+        }
+        JupyterMessageContent::InspectRequest(req) => complete::inspect(kernel.engine.now(), req.clone()).await.into(),
         JupyterMessageContent::IsCompleteRequest(req) => match is_complete::check(&req.code) {
             Completeness::Complete => IsCompleteReply::complete(),
             Completeness::Incomplete(indent) => IsCompleteReply::incomplete(indent),

@@ -1,0 +1,113 @@
+//! The evcxr engine, started in the background: the kernel answers `kernel_info` at once, and a
+//! cell sent before the engine is ready waits for it under a live status line.
+
+use crate::output::{media, Iopub, Outputs, Parent};
+use anyhow::Context;
+use evcxr::CommandContext;
+use jupyter_protocol::{ClearOutput, DisplayData, JupyterMessage, Transient, UpdateDisplayData};
+use serde_json::{json, Map, Value};
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// A running engine: evcxr's context, the child process that runs cells, and the thread that
+/// turns its output into messages.
+pub struct Engine {
+    pub ctx: Mutex<CommandContext>,
+    pub process: Arc<Mutex<Child>>,
+    pub outputs: Outputs,
+}
+
+/// The engine once started (or why it could not start), shared by every request.
+#[derive(Clone)]
+pub struct Starting(watch::Receiver<Option<Result<Arc<Engine>, String>>>);
+
+impl Starting {
+    /// Start the engine on a blocking thread: `CommandContext::new` spawns the child and
+    /// `:load_config` runs init.evcxr and prelude.rs (with the prebuilt template nothing but the
+    /// startup cell compiles).
+    pub fn spawn(iopub: Iopub, parent: Parent) -> Starting {
+        let (tx, rx) = watch::channel(None);
+        tokio::task::spawn_blocking(move || {
+            let started = start(iopub, parent).map_err(|e| format!("{e:#}"));
+            if let Err(e) = &started {
+                eprintln!("zarr-kernel: {e}");
+            }
+            let _ = tx.send(Some(started));
+        });
+        Starting(rx)
+    }
+
+    /// The engine if it is ready now.
+    pub fn now(&self) -> Option<Arc<Engine>> {
+        self.0.borrow().as_ref().and_then(|r| r.as_ref().ok().cloned())
+    }
+
+    /// The engine, waiting for it if need be. While it starts (past half a second), the cell
+    /// `msg` shows one status line, updated every second, removed once the engine is ready.
+    pub async fn wait(&self, iopub: &Iopub, msg: &JupyterMessage) -> Result<Arc<Engine>, String> {
+        let mut rx = self.0.clone();
+        let t0 = Instant::now();
+        let mut shown: Option<String> = None;
+        let _ = tokio::time::timeout(Duration::from_millis(500), rx.wait_for(Option::is_some)).await;
+        loop {
+            if let Some(started) = rx.borrow().clone() {
+                if shown.is_some() {
+                    iopub.send(ClearOutput { wait: false }.as_child_of(msg));
+                }
+                return started;
+            }
+            let text = format!("Starting the Rust engine… {:.0} s", t0.elapsed().as_secs_f64());
+            let html = format!("<span style=\"color:#777;font-family:monospace\">{text}</span>");
+            let data = media(Map::from_iter([("text/plain".into(), json!(text)), ("text/html".into(), json!(html))]));
+            if let Some(data) = data {
+                match &shown {
+                    None => {
+                        let id = format!("zk-engine-{}", std::process::id());
+                        let transient = Some(Transient { display_id: Some(id.clone()) });
+                        iopub.send(DisplayData { data, metadata: Map::new(), transient }.as_child_of(msg));
+                        shown = Some(id);
+                    }
+                    Some(id) => {
+                        let transient = Transient { display_id: Some(id.clone()) };
+                        iopub.send(UpdateDisplayData { data, metadata: Map::new(), transient }.as_child_of(msg));
+                    }
+                }
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(1), rx.changed()).await;
+        }
+    }
+}
+
+fn start(iopub: Iopub, parent: Parent) -> anyhow::Result<Arc<Engine>> {
+    let t0 = Instant::now();
+    let (mut ctx, outputs) = CommandContext::new().context("cannot start the evcxr engine")?;
+    let t1 = t0.elapsed().as_secs_f64();
+    let outputs = Outputs::spawn(outputs.stdout, outputs.stderr, iopub, parent);
+    if let Err(e) = ctx.execute(":load_config") {
+        eprintln!("zarr-kernel: the startup config (init.evcxr, prelude.rs) failed: {e}");
+    }
+    // One line in the Jupyter server log: where the start went.
+    let total = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "zarr-kernel: engine ready in {total:.1} s (process {t1:.1} s, init.evcxr + prelude {:.1} s)",
+        total - t1
+    );
+    Ok(Arc::new(Engine { process: ctx.process_handle(), ctx: Mutex::new(ctx), outputs }))
+}
+
+/// The value evcxr's JSON-typed results carry as a string, parsed (for `media`).
+pub fn bundle(content: std::collections::HashMap<String, String>) -> Map<String, Value> {
+    content
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if k.contains("json") {
+                serde_json::from_str(&v).unwrap_or(Value::String(v))
+            } else {
+                Value::String(v)
+            };
+            (k, v)
+        })
+        .collect()
+}
