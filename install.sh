@@ -153,6 +153,8 @@ cp "$ROOT/kernel/prelude.rs" "$DATA/config/prelude.rs"
 cat >"$DATA/env" <<ENV
 # Written by install.sh: the toolchain the template was built with.
 export PATH="$(dirname "$(command -v rustc)"):$(dirname "$(command -v cargo)"):\$PATH"
+# evcxr runs this toolchain's cargo and rustc, not whichever rustup would pick for a user.
+export EVCXR_TOOLCHAIN="$sysroot"
 ${RUSTUP_HOME:+export RUSTUP_HOME="$RUSTUP_HOME"}
 ${RUSTUP_TOOLCHAIN:+export RUSTUP_TOOLCHAIN="$RUSTUP_TOOLCHAIN"}
 ENV
@@ -166,17 +168,19 @@ CARGO_HOME=$DATA/cargo-home RUSTC_BOOTSTRAP=1 cargo fetch --quiet \
   die "cannot fetch the crates std's workspace needs for rust-analyzer (offline?); re-run once online"
 cp "$ROOT/kernel/cargo-config.toml" "$DATA/cargo-home/config.toml"
 
-# The template's stamp, in two parts. The graph (toolchain, engine, manifest, lock, init, cargo
-# config): when it changes, the template is rebuilt from scratch (about 5 minutes on 2 cores).
+# The template's stamp, in two parts. The graph (toolchain and its path, engine, manifest, lock,
+# init, cargo config): when it changes, the template is rebuilt from scratch (about 5 minutes on
+# 2 cores).
 # The prelude's own sources: when only they change, the prebuild recompiles just the prelude, in
 # place (a minute or two).
 digest() { cat "$@" | sha256sum | cut -c1-16; }
 graph="rustc=$(rustc --version)
+toolchain=$sysroot
 evcxr=$EVCXR_VERSION
 graph=$(digest "$DATA/prelude/Cargo.toml" "$DATA/prelude/Cargo.lock" "$DATA/config/init.evcxr" "$ROOT/kernel/cargo-config.toml")"
 sources=$(digest "$DATA/config/prelude.rs" <(find "$DATA/prelude/src" -type f -print0 | sort -z | xargs -0 cat))
 old=$DATA/template/zk-stamp
-if [[ -f $old && $(head -3 "$old") == "$graph" ]]; then
+if [[ -f $old && $(head -4 "$old") == "$graph" ]]; then
   rebuild=$([[ $(sed -n 's/^sources=//p' "$old") == "$sources" ]] && echo none || echo prelude)
 else
   rebuild=all

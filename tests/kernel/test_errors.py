@@ -5,6 +5,7 @@ with status "error" (ename, evalue, traceback), the execute requests already que
 Needs the loopback RGW env (AWS_ENDPOINT_URL, RGW_ALICE_KEY/SECRET) and INTEROP_BIN."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -152,3 +153,22 @@ def test_nbclient_stops_at_the_failing_cell(bucket, tmp_path):
     assert len(out[0]["traceback"]) == 1, out[0]["traceback"]
     assert nb.cells[3].outputs == [] and nb.cells[3].get("execution_count") is None
     nbformat.write(nb, tmp_path / "failed.ipynb")
+
+
+def test_a_broken_startup_config_is_every_cells_error(tmp_path):
+    """Without its prelude the kernel must not run cells as if it had one: each cell says why."""
+    real = os.path.join(os.environ["ZK_TEST_PREFIX"], "share", "rust-zarr-kernel")
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in os.listdir(real):
+        if name not in ("launch.sh", "config"):
+            os.symlink(os.path.join(real, name), data / name)
+    shutil.copy(os.path.join(real, "launch.sh"), data / "launch.sh")
+    shutil.copytree(os.path.join(real, "config"), data / "config")
+    with open(data / "config" / "prelude.rs", "a") as f:
+        f.write("\nlet broken: u32 = \"not a number\";\n")
+    with Session(argv=[str(data / "launch.sh"), "{connection_file}"]) as s:
+        for _ in range(2):
+            r = s.run('println!("hi");')
+            assert r.status == "error" and "hi" not in r.stdout, r.text
+            assert "startup config (init.evcxr, prelude.rs) failed" in r.text and "re-run install.sh" in r.text, r.text

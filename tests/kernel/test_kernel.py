@@ -40,14 +40,15 @@ def test_first_prelude_cell_compiles_nothing(dataset):
         assert "Compiling" not in r.text
         assert f"sum = {expected_sum():.0f}" in r.stdout, r.stdout
         print(f"ready {s.ready_seconds:.1f} s, first prelude cell {r.seconds:.2f} s")
-        # Nor did the kernel's start: the prelude's build is still the template's (a rebuild
-        # replaces the symlink with a file). Re-running install.sh must not make it stale.
+        # Nor did the kernel's start: the kernel's own directory holds only its cells' outputs,
+        # no copy of the prelude's build (cells link the template's, in place); and no cargo ran
+        # in it (it would have unpacked the template's build state first).
         work = s.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap());').stdout.strip()
-        rlibs = glob.glob(f"{work}/target/*/debug/deps/libzarr_prelude.rlib")
-        assert rlibs and all(os.path.islink(p) for p in rlibs), rlibs
-        # A listing shows as an HTML table. (evcxr falls back to Debug text when the same cell
-        # also has an untyped `let x = …?;`, so the listing gets a cell of its own.)
-        r = s.run(f'fs.ls("{dataset}")?')
+        assert not glob.glob(f"{work}/target/**/libzarr_prelude*", recursive=True)
+        assert not os.path.exists(f"{work}/.evcxr-unpacked") and not os.path.exists(f"{work}/Cargo.lock")
+        assert glob.glob(f"{work}/target/*/debug/deps/libcode_*.so"), os.listdir(work)
+        # A listing shows as an HTML table, also from a cell with an untyped `let x = …?;`.
+        r = s.run(f'let again = fs.open_array("{dataset}/small.zarr")?;\nfs.ls("{dataset}")?')
         assert "<table>" in r.data.get("text/html", "") and "small.zarr" in r.data["text/html"], r.data
         # The array summary shows as an HTML table, and a plot as a PNG.
         r = s.run("z")
