@@ -40,7 +40,8 @@ tests/kernel/setup_prefix.sh
 echo "== start Ceph RGW on loopback"
 export RGW_DIR=${RGW_DIR:-$(mktemp -d /tmp/zk-rgw.XXXXXX)}
 trap 'tests/rgw.sh stop' EXIT
-eval "$(tests/rgw.sh start)"
+rgw_env=$(tests/rgw.sh start) || { echo "tests/run.sh: Ceph RGW did not start (above)" >&2; exit 1; }
+eval "$rgw_env"
 export ZARR_PRELUDE_REQUIRE_RGW=1
 # botocore >= 1.36 sends aws-chunked uploads with trailing checksums, which RGW rejects.
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
