@@ -8,7 +8,8 @@ Needs ./install.sh done (kernelspec rust-zarr) and tests/rgw.sh (started here). 
 kernel: "Run All" of the write and read notebooks (nbclient, kernel start included), when
 kernel_info is answered, when the first prelude cell is answered (sent at once), a trivial cell,
 a prelude cell (open + read + mean), the memory of all the kernel's processes after the read
-notebook and its growth over 100 cells; then the ratios the issue's goals are stated in."""
+notebook and its growth over 100 cells, the first completion (rust-analyzer starts) and the
+memory after it; then the ratios the issue's goals are stated in."""
 
 import argparse
 import json
@@ -159,6 +160,15 @@ def latencies(kernel, prelude):
         assert s.run(f"let x{i % 10} = vec![{i}u8; 1000];").ok()
     out["rss_growth_100_cells"] = kernel_rss_mib(pid) - before
     out["rss"] = kernel_rss_mib(pid)
+    # The first completion starts rust-analyzer: its wait, and what the kernel holds after.
+    code, want = ("z.", "read_slice") if prelude else ("x0.", "len")
+    t1 = time.monotonic()
+    msg_id = s.kc.complete(code, len(code))
+    while (reply := s.kc.get_shell_msg(timeout=300))["parent_header"].get("msg_id") != msg_id:
+        pass
+    out["first_completion"] = time.monotonic() - t1
+    assert any(m.startswith(want) for m in reply["content"]["matches"]), reply["content"]
+    out["rss_after_completion"] = kernel_rss_mib(pid)
     s.close()
     return out
 
@@ -199,5 +209,9 @@ print(line.format("memory of the kernel after the read nb (MiB)", f(med("rust", 
                   f(med("python", "rss_after_read"), 0), "-", "<= 400 (250)"))
 print(line.format("memory growth over 100 cells (MiB)", f(med("rust", "rss_growth_100_cells"), 0), "-",
                   f(med("plain", "rss_growth_100_cells"), 0), "<= 50"))
+print(line.format("first completion, rust-analyzer starts (s)", f(med("rust", "first_completion")), "-",
+                  f(med("plain", "first_completion")), "-"))
+print(line.format("memory after the first completion (MiB)", f(med("rust", "rss_after_completion"), 0), "-",
+                  f(med("plain", "rss_after_completion"), 0), "-"))
 for key in ("write", "read"):
     print(f"ratio Rust / ipykernel, {key} notebook: {med('rust', key) / med('python', key):.2f}")

@@ -49,6 +49,8 @@ fn report(info: &PanicHookInfo<'_>) {
         return;
     }
     let loc = info.location();
+    // On stdout, the stream evcxr reads up to the cell's end: on stderr (read by another thread)
+    // the report could arrive after the cell's reply.
     marker(
         json!({
             "op": "error",
@@ -59,7 +61,7 @@ fn report(info: &PanicHookInfo<'_>) {
             "column": loc.map(|l| l.column()),
             "backtrace": backtrace.lines().collect::<Vec<_>>(),
         }),
-        true,
+        false,
     );
 }
 

@@ -112,6 +112,11 @@ def test_rust_backtrace_adds_the_backtrace(bucket):
         assert len(tb) > 3 and "inner_fn" in tb[2] or "index" in tb[2], tb
         assert not any("panic_with_hook" in line or "zarr_prelude::panic" in line for line in tb), tb
         assert not any("evcxr::runtime" in line for line in tb), tb
+        # The report is the cell's, every time: never late (the cell's error without it, and a
+        # stale report on the next panic).
+        for i in range(20):
+            r = execute(s.kc, f'let v: Vec<u8> = vec![]; let y = v[{i} + 100];')
+            assert r.reply["content"]["evalue"].endswith(f"is {i + 100}"), (i, r.reply["content"])
 
 
 def test_a_user_error_keeps_the_cells_earlier_variables(kernel):

@@ -246,6 +246,15 @@ def test_completions_inspect_and_errors(kernel):
     c = m["content"]
     assert c["status"] == "ok" and "HashMap" in c["matches"], c
     assert (c["cursor_start"], c["cursor_end"]) == (len(code) - len("HashM"), len(code)), c
+    # A prelude value completes to what a cell may call: its public API, not its internals.
+    assert kernel.run('let fs = S3FileSystem::anon()?;').ok()
+    code = "fs."
+    msg_id = kc.complete(code, len(code))
+    while (m := kc.get_shell_msg(timeout=60))["parent_header"]["msg_id"] != msg_id:
+        pass
+    names = [n.split("(")[0] for n in m["content"]["matches"]]
+    assert {"ls", "open_array", "mkdir"} <= set(names), names
+    assert not {"cfg", "store", "err", "list_buckets"} & set(names), f"private items offered: {names}"
     # Inspect (Shift+Tab) with the cursor inside a word: std's and the prelude's documentation.
     for code, at, words in (("let v: Vec<u8> = Vec::new();", 8, ["pub struct Vec", "growable"]),
                             ("let fs = S3FileSystem::anon()?;\nfs.ls", 35, ["pub fn ls", "Buckets"])):

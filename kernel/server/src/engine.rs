@@ -86,7 +86,7 @@ fn start(iopub: Iopub, parent: Parent) -> anyhow::Result<Arc<Engine>> {
     let t1 = t0.elapsed().as_secs_f64();
     let outputs = Outputs::spawn(outputs.stdout, outputs.stderr, iopub, parent);
     // Without its prelude the kernel would answer every cell with a misleading error.
-    ctx.execute(":load_config")
+    ctx.execute(":load_config --quiet")
         .map_err(|e| anyhow::anyhow!("its startup config (init.evcxr, prelude.rs) failed ({e}); re-run install.sh"))?;
     // One line in the Jupyter server log: where the start went.
     let total = t0.elapsed().as_secs_f64();
