@@ -17,18 +17,20 @@ fail() {
 
 [[ -n $conn ]] || fail "no connection file given (Jupyter starts this as: launch.sh {connection_file})"
 [[ -f $DATA/env ]] && source "$DATA/env"
+# The rustc cells run with: the toolchain install.sh pinned (EVCXR_TOOLCHAIN, in env), else PATH's.
+rustc=${EVCXR_TOOLCHAIN:+$EVCXR_TOOLCHAIN/bin/}rustc
 # rust-analyzer reads the prelude's API view (install.sh), not its whole dependency graph.
 export EVCXR_ANALYSIS_PATHS="$DATA/prelude=$DATA/prelude-api"
 if [[ ${ZK_PREBUILD:-} == 1 ]]; then  # install.sh builds the template in place
   export EVCXR_TMPDIR=$DATA/template EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
-  export LD_LIBRARY_PATH=$(rustc --print target-libdir)
+  export LD_LIBRARY_PATH=$("$rustc" --print target-libdir)
   exec "$DATA/bin/zarr-kernel" --control_file "$conn"
 fi
-command -v rustc >/dev/null || fail "rustc is not on PATH ($PATH); install Rust >= 1.95 or re-run install.sh"
+command -v "$rustc" >/dev/null || fail "$rustc is not there (PATH: $PATH); install Rust >= 1.95 or re-run install.sh"
 [[ -x $DATA/bin/zarr-kernel ]] || fail "$DATA/bin/zarr-kernel is missing; re-run install.sh"
 [[ -f $DATA/template/zk-stamp ]] || fail "the prebuilt template in $DATA/template is missing or incomplete; re-run install.sh"
 want=$(sed -n 's/^rustc=//p' "$DATA/template/zk-stamp")
-have=$(rustc --version)
+have=$("$rustc" --version)
 export ZK_RUSTC_VERSION=$have  # the kernel's language_info.version
 [[ $want == "$have" ]] || fail "the template was built by '$want' but rustc is now '$have'; re-run install.sh (about 5 minutes) so cells do not recompile everything"
 
@@ -55,7 +57,7 @@ export EVCXR_PREBUILT=$tpl EVCXR_PREBUILT_UNPACK=$DATA/template.tar
 # The CARGO_HOME of the prebuild, at the same path: cargo's fingerprints record the path of
 # every dependency's source, so any other path would rebuild the whole graph.
 export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
-export LD_LIBRARY_PATH=$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH=$("$rustc" --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 cd "$work" || fail "cannot enter $work"
 # ZK_SERVER_BIN: another server on the same template (benches/kernel_bench.py times evcxr_jupyter).
 "${ZK_SERVER_BIN:-$DATA/bin/zarr-kernel}" --control_file "$conn" &

@@ -115,6 +115,11 @@ def test_startup_errors_are_one_clear_line(tmp_path):
     (data / "template" / "zk-stamp").write_text("rustc=rustc 0.0.1 (old)\n")
     r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)
     assert "built by 'rustc 0.0.1 (old)'" in r.stderr and "re-run install.sh" in r.stderr, r.stderr
+    # The toolchain install.sh pinned is gone (say, `rustup toolchain uninstall`).
+    (data / "env").write_text('export EVCXR_TOOLCHAIN="/nonexistent/toolchain"\n')
+    r = subprocess.run([str(data / "launch.sh"), "conn.json"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "/nonexistent/toolchain/bin/rustc is not there" in r.stderr and "re-run install.sh" in r.stderr, r.stderr
 
 
 NONROOT_DRIVER = r"""
