@@ -27,7 +27,7 @@ from nbclient import NotebookClient
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "kernel"))
-from jupyter_driver import Session  # noqa: E402
+from jupyter_driver import Session, tree_rss_mib  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--reps", type=int, default=3)
@@ -71,20 +71,6 @@ os.environ.update(AWS_ACCESS_KEY_ID=os.environ["RGW_ALICE_KEY"], AWS_SECRET_ACCE
                   RUST_BACKTRACE="0")
 
 
-def kernel_rss_mib(pid):
-    """Resident memory of the kernel process and all its descendants (MiB)."""
-    out = sh("ps", "-e", "-o", "pid=,ppid=,rss=")
-    procs = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        p = frontier.pop()
-        for child, parent, _ in procs:
-            if parent == p and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    return sum(rss for p, _, rss in procs if p in tree) / 1024
-
-
 def run_all(path, kernel, env):
     """nbclient "Run All" of a notebook, kernel start included: seconds, and the memory of the
     kernel's processes just before it shuts down."""
@@ -96,7 +82,7 @@ def run_all(path, kernel, env):
         for i, cell in enumerate(nb.cells):
             client.execute_cell(cell, i)
         seconds = time.monotonic() - t0
-        rss = kernel_rss_mib(client.km.provisioner.process.pid)
+        rss = tree_rss_mib(client.km.provisioner.process.pid)
     return seconds, rss
 
 
@@ -155,11 +141,11 @@ def latencies(kernel, prelude):
     if prelude:
         out["prelude_cell"] = statistics.median(s.run(PRELUDE_CELL).seconds for _ in range(5))
     pid = s.km.provisioner.process.pid
-    before = kernel_rss_mib(pid)
+    before = tree_rss_mib(pid)
     for i in range(100):
         assert s.run(f"let x{i % 10} = vec![{i}u8; 1000];").ok()
-    out["rss_growth_100_cells"] = kernel_rss_mib(pid) - before
-    out["rss"] = kernel_rss_mib(pid)
+    out["rss_growth_100_cells"] = tree_rss_mib(pid) - before
+    out["rss"] = tree_rss_mib(pid)
     # The first completion starts rust-analyzer: its wait, and what the kernel holds after.
     code, want = ("z.", "read_slice") if prelude else ("x0.", "len")
     t1 = time.monotonic()
@@ -168,7 +154,7 @@ def latencies(kernel, prelude):
         pass
     out["first_completion"] = time.monotonic() - t1
     assert any(m.startswith(want) for m in reply["content"]["matches"]), reply["content"]
-    out["rss_after_completion"] = kernel_rss_mib(pid)
+    out["rss_after_completion"] = tree_rss_mib(pid)
     s.close()
     return out
 

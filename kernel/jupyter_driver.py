@@ -1,16 +1,31 @@
 """Run Rust cells in a kernel through jupyter_client and collect what Jupyter would show.
 
-Used by install.sh (template prebuild) and the kernel tests. `Session.run(code)` returns a
+Used by install.sh (template prebuild), the kernel tests and the kernel bench. `Session.run(code)` returns a
 `CellResult` with the reply status, stream text, rich outputs (mime -> data) and error text.
 """
 
 import json
 import os
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 
 from jupyter_client.manager import KernelManager
+
+
+def tree_rss_mib(pid):
+    """Resident memory of process `pid` and all its descendants (MiB): a kernel's whole cost."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True, check=True).stdout
+    procs = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, parent, _ in procs:
+            if parent == p and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(rss for p, _, rss in procs if p in tree) / 1024
 
 
 @dataclass

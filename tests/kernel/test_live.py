@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "kernel"))
-from jupyter_driver import Session  # noqa: E402
+from jupyter_driver import Session, tree_rss_mib  # noqa: E402
 
 KERNEL = "rust-zarr"
 
@@ -275,3 +275,29 @@ def test_completions_inspect_and_errors(kernel):
     assert any("expected `i32`" in line for line in errors[0]["content"]["traceback"])
     info = kc.kernel_info(reply=True)["content"]
     assert info["implementation"] == "zarr-kernel" and info["language_info"]["file_extension"] == ".rs"
+
+
+def complete(kc, code):
+    msg_id = kc.complete(code, len(code))
+    while (m := kc.get_shell_msg(timeout=120))["parent_header"]["msg_id"] != msg_id:
+        pass
+    return [n.split("(")[0] for n in m["content"]["matches"]]
+
+
+def test_an_idle_kernel_gives_rust_analyzers_memory_back():
+    with Session(KERNEL, env={"ZK_ANALYSIS_IDLE_SECS": "2"}) as s:
+        assert s.run("let fs = S3FileSystem::anon()?;").ok()
+        pid = s.km.provisioner.process.pid
+        before = tree_rss_mib(pid)
+        assert "open_array" in complete(s.kc, "fs.")
+        loaded = tree_rss_mib(pid)
+        assert loaded > before + 200, (before, loaded)  # the database is there...
+        # ...and most of it given back once idle (rust-analyzer's interned names stay).
+        half = before + (loaded - before) / 2
+        deadline = time.monotonic() + 30
+        while tree_rss_mib(pid) > half and time.monotonic() < deadline:
+            time.sleep(0.5)
+        after = tree_rss_mib(pid)
+        assert after < half, (before, loaded, after)
+        assert s.run("let n = 2;").ok()
+        assert "open_array" in complete(s.kc, "fs.")  # the next completion loads it again

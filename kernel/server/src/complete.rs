@@ -26,7 +26,10 @@ pub async fn completions(engine: Option<Arc<Engine>>, req: CompleteRequest) -> C
     let cursor = req.cursor_pos;
     let found = tokio::task::spawn_blocking(move || {
         let at = byte_offset(&req.code, req.cursor_pos);
-        let c = engine?.ctx.lock().unwrap().completions(&req.code, at).ok()?;
+        let engine = engine?;
+        let c = engine.ctx.lock().unwrap().completions(&req.code, at);
+        engine.analysis.touch();
+        let c = c.ok()?;
         Some((char_offset(&req.code, c.start_offset), char_offset(&req.code, c.end_offset), c.completions))
     })
     .await
@@ -60,7 +63,10 @@ pub fn word_end(code: &str, at: usize) -> usize {
 pub async fn inspect(engine: Option<Arc<Engine>>, req: InspectRequest) -> InspectReply {
     let hover = tokio::task::spawn_blocking(move || {
         let at = word_end(&req.code, byte_offset(&req.code, req.cursor_pos));
-        engine?.ctx.lock().unwrap().hover_at(&req.code, at).ok()
+        let engine = engine?;
+        let hover = engine.ctx.lock().unwrap().hover_at(&req.code, at);
+        engine.analysis.touch();
+        hover.ok()
     })
     .await
     .ok()

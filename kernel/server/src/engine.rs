@@ -1,6 +1,7 @@
 //! The evcxr engine, started in the background: the kernel answers `kernel_info` at once, and a
 //! cell sent before the engine is ready waits for it under a live status line.
 
+use crate::analysis::{unload_when_idle, LastUse};
 use crate::output::{media, Iopub, Outputs, Parent};
 use anyhow::Context;
 use evcxr::CommandContext;
@@ -17,6 +18,8 @@ pub struct Engine {
     pub ctx: Mutex<CommandContext>,
     pub process: Arc<Mutex<Child>>,
     pub outputs: Outputs,
+    /// rust-analyzer's last use (see `analysis.rs`).
+    pub analysis: LastUse,
 }
 
 /// The engine once started (or why it could not start), shared by every request.
@@ -31,8 +34,9 @@ impl Starting {
         let (tx, rx) = watch::channel(None);
         tokio::task::spawn_blocking(move || {
             let started = start(iopub, parent).map_err(|e| format!("{e:#}"));
-            if let Err(e) = &started {
-                eprintln!("zarr-kernel: {e}");
+            match &started {
+                Ok(engine) => drop(tokio::runtime::Handle::current().spawn(unload_when_idle(engine.clone()))),
+                Err(e) => eprintln!("zarr-kernel: {e}"),
             }
             let _ = tx.send(Some(started));
         });
@@ -94,7 +98,7 @@ fn start(iopub: Iopub, parent: Parent) -> anyhow::Result<Arc<Engine>> {
         "zarr-kernel: engine ready in {total:.1} s (process {t1:.1} s, init.evcxr + prelude {:.1} s)",
         total - t1
     );
-    Ok(Arc::new(Engine { process: ctx.process_handle(), ctx: Mutex::new(ctx), outputs }))
+    Ok(Arc::new(Engine { process: ctx.process_handle(), ctx: Mutex::new(ctx), outputs, analysis: LastUse::default() }))
 }
 
 /// The value evcxr's JSON-typed results carry as a string, parsed (for `media`).

@@ -7,6 +7,7 @@
 //!
 //! Usage (what the kernelspec runs): `zarr-kernel --control_file CONNECTION_FILE`.
 
+mod analysis;
 mod complete;
 mod engine;
 mod errors;

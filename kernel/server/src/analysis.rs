@@ -1,0 +1,61 @@
+//! rust-analyzer's database, given back when idle. The first completion or hover loads it
+//! (about 0.6 GB for the prelude's API view, 5 s); a kernel then keeps it only while someone
+//! completes: after `ZK_ANALYSIS_IDLE_SECS` (default 600) with no completion or hover, it is
+//! dropped, and the next one loads it again.
+
+use crate::engine::Engine;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const IDLE_ENV: &str = "ZK_ANALYSIS_IDLE_SECS";
+const DEFAULT_IDLE: Duration = Duration::from_secs(600);
+
+/// When rust-analyzer was last used, if it is loaded.
+#[derive(Default)]
+pub struct LastUse(Mutex<Option<Instant>>);
+
+impl LastUse {
+    /// A completion or hover ran: rust-analyzer is loaded, and in use now.
+    pub fn touch(&self) {
+        *self.0.lock().unwrap() = Some(Instant::now());
+    }
+
+    /// Loaded and unused for `idle` or more.
+    fn idle_for(&self, idle: Duration) -> bool {
+        self.0.lock().unwrap().is_some_and(|t| t.elapsed() >= idle)
+    }
+}
+
+fn idle_limit() -> Duration {
+    std::env::var(IDLE_ENV).ok().and_then(|v| v.parse::<f64>().ok()).map_or(DEFAULT_IDLE, Duration::from_secs_f64)
+}
+
+/// Watch `engine` for as long as the kernel runs, unloading rust-analyzer when it has been idle. A
+/// running cell holds the engine: the unload then waits for a later check.
+pub async fn unload_when_idle(engine: Arc<Engine>) {
+    let idle = idle_limit();
+    let every = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+    loop {
+        tokio::time::sleep(every).await;
+        if !engine.analysis.idle_for(idle) {
+            continue;
+        }
+        let e = engine.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let Ok(mut ctx) = e.ctx.try_lock() else { return };
+            match ctx.unload_analysis() {
+                Ok(()) => {
+                    *e.analysis.0.lock().unwrap() = None;
+                    // SAFETY: mi_collect only walks mimalloc's own heaps; any thread may call it.
+                    unsafe { libmimalloc_sys::mi_collect(true) };
+                    eprintln!(
+                        "zarr-kernel: rust-analyzer unloaded after {:.0} s without completions",
+                        idle.as_secs_f64()
+                    );
+                }
+                Err(err) => eprintln!("zarr-kernel: cannot unload rust-analyzer: {err:#}"),
+            }
+        })
+        .await;
+    }
+}
