@@ -1,7 +1,8 @@
 """Run Rust cells in a kernel through jupyter_client and collect what Jupyter would show.
 
-Used by install.sh (template prebuild), the kernel tests and the kernel bench. `Session.run(code)` returns a
-`CellResult` with the reply status, stream text, rich outputs (mime -> data) and error text.
+Used by install.sh (template prebuild), the kernel tests and the kernel bench.
+`Session.run(code)` returns a `CellResult` with the reply status, stream text, rich outputs
+(mime -> data) and error text.
 """
 
 import json

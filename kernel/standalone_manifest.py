@@ -28,8 +28,7 @@ if sys.argv[1] == "--evcxr-deps":
 
 # --api-only CRATE...: the same manifest with only those dependencies (and an rlib only), for
 # rust-analyzer's view of the prelude's API (see ARCHITECTURE.md, "Completions").
-api_only = sys.argv[3:] if len(sys.argv) > 3 and sys.argv[3] == "--api-only" else None
-api_only = api_only[1:] if api_only else None
+api_only = sys.argv[4:] if sys.argv[3:4] == ["--api-only"] else None
 workspace = tomllib.load(open(sys.argv[1], "rb"))["workspace"]["package"]
 out, section = [], None
 for line in open(sys.argv[2]).read().splitlines():

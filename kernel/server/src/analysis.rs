@@ -20,6 +20,11 @@ impl LastUse {
         *self.0.lock().unwrap() = Some(Instant::now());
     }
 
+    /// rust-analyzer was unloaded.
+    fn clear(&self) {
+        *self.0.lock().unwrap() = None;
+    }
+
     /// Loaded and unused for `idle` or more.
     fn idle_for(&self, idle: Duration) -> bool {
         self.0.lock().unwrap().is_some_and(|t| t.elapsed() >= idle)
@@ -45,7 +50,7 @@ pub async fn unload_when_idle(engine: Arc<Engine>) {
             let Ok(mut ctx) = e.ctx.try_lock() else { return };
             match ctx.unload_analysis() {
                 Ok(()) => {
-                    *e.analysis.0.lock().unwrap() = None;
+                    e.analysis.clear();
                     // SAFETY: mi_collect only walks mimalloc's own heaps; any thread may call it.
                     unsafe { libmimalloc_sys::mi_collect(true) };
                     eprintln!(

@@ -6,7 +6,7 @@ use crate::output::{media, Iopub, Outputs, Parent};
 use anyhow::Context;
 use evcxr::CommandContext;
 use jupyter_protocol::{ClearOutput, DisplayData, JupyterMessage, Transient, UpdateDisplayData};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -99,19 +99,4 @@ fn start(iopub: Iopub, parent: Parent) -> anyhow::Result<Arc<Engine>> {
         total - t1
     );
     Ok(Arc::new(Engine { process: ctx.process_handle(), ctx: Mutex::new(ctx), outputs, analysis: LastUse::default() }))
-}
-
-/// The value evcxr's JSON-typed results carry as a string, parsed (for `media`).
-pub fn bundle(content: std::collections::HashMap<String, String>) -> Map<String, Value> {
-    content
-        .into_iter()
-        .map(|(k, v)| {
-            let v = if k.contains("json") {
-                serde_json::from_str(&v).unwrap_or(Value::String(v))
-            } else {
-                Value::String(v)
-            };
-            (k, v)
-        })
-        .collect()
 }

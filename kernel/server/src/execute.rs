@@ -8,7 +8,7 @@
 //! `Interrupted` error and the notebook's variables survive; only a cell still running
 //! [`GRACE`] later loses its process.
 
-use crate::engine::{bundle, Starting};
+use crate::engine::Starting;
 use crate::errors;
 use crate::interrupt::Pipe;
 use crate::output::{media, Iopub, Parent};
@@ -17,7 +17,7 @@ use jupyter_protocol::{
     JupyterMessage, JupyterMessageContent, ReplyError, ReplyStatus, Stdio, StreamContent, Transient,
 };
 use jupyter_zmq_client::KernelStdinConnection;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -225,4 +225,19 @@ impl Kernel {
             _ => None,
         }
     }
+}
+
+/// The value evcxr's JSON-typed results carry as a string, parsed (for `media`).
+fn bundle(content: std::collections::HashMap<String, String>) -> Map<String, Value> {
+    content
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if k.contains("json") {
+                serde_json::from_str(&v).unwrap_or(Value::String(v))
+            } else {
+                Value::String(v)
+            };
+            (k, v)
+        })
+        .collect()
 }

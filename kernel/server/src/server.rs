@@ -3,9 +3,8 @@
 //! The sockets are up at once and the engine starts in the background ([`Starting`]): a cell
 //! sent before it is ready waits for it. Shell requests are handled one at a time (busy … idle
 //! around each); execution runs on a blocking thread while control (interrupt, shutdown) and
-//! heartbeat stay responsive. After a
-//! cell fails, the execute requests that had already arrived are aborted, as ipykernel does
-//! with `stop_on_error`, so "Run All" stops at the first error.
+//! heartbeat stay responsive. After a cell fails, the execute requests that had already arrived
+//! are aborted, as ipykernel does with `stop_on_error`, so "Run All" stops at the first error.
 
 use crate::complete;
 use crate::engine::Starting;
