@@ -1,12 +1,16 @@
 """Rust prelude vs the Python stacks on the same loopback Ceph RGW, in one run (benches/run.sh).
 
-    compare.py --rust BIN --zarr2 PY --zarr3 PY --bucket B [--reps 5] [--rss-gib 2] [--kernel]
+    compare.py --rust BIN --zarr2 PY --zarr3 PY --bucket B --server NAME=URL [--server ...]
+               [--reps 5] [--rss-gib 2] [--kernel] [--only KEY,...]
 
-Each cell of the table is the median of --reps runs; within a repetition the implementations
-run in rotating order (A/B/C, B/C/A, ...). Each run is a fresh process and times only the
-operation (imports and interpreter start excluded). Reads all read the array Rust wrote.
-The raw rows are object_store alone (PUT/GET of objects the size of the chunks): the server's
-ceiling for the same bytes. Prints a Markdown table and writes it to benches/results.md."""
+Every row runs on every --server: the same cluster behind two gateways, one tuned
+(`tcp_nodelay=1`) and one as Ceph ships it. Each cell is the median of --reps runs; within a
+repetition the implementations run in rotating order. Each run is a fresh process and times only
+the operation (imports and interpreter start excluded). Reads all read the array Rust wrote, and
+must agree on its mean. The raw column is object_store alone over the prelude's HTTP client
+(PUT/GET of objects the size of the chunks, 32 in flight): the server's ceiling for the bytes.
+"Rust, no quick ACK" is the prelude with ZK_QUICKACK=0 (object_store's stock socket behaviour):
+what src/http.rs saves. Prints Markdown tables and writes them to benches/results.md."""
 
 import argparse
 import json
@@ -20,19 +24,36 @@ ap.add_argument("--rust", required=True)
 ap.add_argument("--zarr2", required=True)
 ap.add_argument("--zarr3", required=True)
 ap.add_argument("--bucket", required=True)
+ap.add_argument("--server", action="append", required=True, help="NAME=ENDPOINT_URL")
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--rss-gib", type=float, default=2.0)
+ap.add_argument("--only", help="comma-separated array keys (default: all)")
 ap.add_argument("--kernel", action="store_true", help="also time the reference write as a kernel cell")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
-PEERS = {"rust": [args.rust], "zarr2": [args.zarr2, f"{HERE}/peer.py"], "zarr3": [args.zarr3, f"{HERE}/peer.py"]}
+SERVERS = dict(s.split("=", 1) for s in args.server)
+PEER = f"{HERE}/peer.py"
+# name: (command, extra environment)
+PEERS = {
+    "rust": ([args.rust], {}),
+    "zarr2": ([args.zarr2, PEER], {}),
+    "zarr3": ([args.zarr3, PEER], {}),
+    "zarrs": ([args.zarr3, PEER], {"BENCH_STACK": "zarrs"}),
+    "tensorstore": ([args.zarr3, PEER], {"BENCH_STACK": "tensorstore"}),
+}
+READ_ONLY = {"rust-noqa": ([args.rust], {"ZK_QUICKACK": "0"})}
+TITLES = {"rust": "Rust prelude", "zarr2": "zarr 2 + dask + s3fs", "zarr3": "zarr 3.1 + obstore",
+          "zarrs": "zarr 3.1 + zarrs", "tensorstore": "tensorstore", "rust-noqa": "Rust, no quick ACK"}
+PYTHON_BEST = ("zarr3", "zarrs", "tensorstore")  # the peers to beat
 B = args.bucket
 
 
-def run(peer, *cmd):
-    r = subprocess.run([*PEERS[peer], *map(str, cmd)], capture_output=True, text=True, timeout=1800)
+def run(peer, endpoint, *cmd):
+    argv, extra = {**PEERS, **READ_ONLY}[peer]
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, **extra}
+    r = subprocess.run([*argv, *map(str, cmd)], capture_output=True, text=True, timeout=1800, env=env)
     if r.returncode != 0:
-        sys.exit(f"compare.py: {peer} {' '.join(map(str, cmd))} failed:\n{r.stderr[-2000:]}")
+        sys.exit(f"compare.py: {peer} {' '.join(map(str, cmd))} at {endpoint} failed:\n{r.stderr[-2000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -46,44 +67,99 @@ def median_of(samples):
     return statistics.median(vals) if vals else None
 
 
+# key, label, shape, chunks, dtype, codec, slice bounds (2-D rows only)
 ARRAYS = [
-    ("ref", "1000x1000 f4, 100x100 chunks, none (v2)", "1000x1000", "100x100", "float32", "none", (1000, 1000, 100 * 100 * 4)),
-    ("blosc", "4000x4000 f8, 500x500 chunks, blosc-lz4 (v2)", "4000x4000", "500x500", "float64", "v2-blosc-lz4", (4000, 4000, 500 * 500 * 8)),
-    ("zstd", "4000x4000 f8, 500x500 chunks, zstd (v3)", "4000x4000", "500x500", "float64", "v3-zstd", (4000, 4000, 500 * 500 * 8)),
+    ("ref", "1000×1000 f4, 100 chunks of 100×100, none (v2)", "1000x1000", "100x100", "float32", "none", None),
+    ("small", "320×3200 f4, 1,000 chunks of 32×32, none (v2)", "320x3200", "32x32", "float32", "none", None),
+    ("blosc", "4000×4000 f8, 64 chunks of 500×500, blosc-lz4 (v2)", "4000x4000", "500x500", "float64", "v2-blosc-lz4",
+     (700, 2300, 900, 2100)),
+    ("zstd", "4000×4000 f8, 64 chunks of 500×500, zstd (v3)", "4000x4000", "500x500", "float64", "v3-zstd",
+     (700, 2300, 900, 2100)),
+    ("climate", "64×1024×1024 f4, 64 chunks of 1×1024×1024, none (v2)", "64x1024x1024", "1x1024x1024", "float32",
+     "none", None),
 ]
-rows = []  # (label, {peer: median seconds}, raw seconds or None)
-for key, label, shape, chunks, dtype, codec, (h, w, chunk_bytes) in ARRAYS:
-    url = lambda p: f"s3://{B}/{key}/{p}.zarr"  # noqa: E731
-    writes, means, slices = {p: [] for p in PEERS}, {p: [] for p in PEERS}, {p: [] for p in PEERS}
+if args.only:
+    ARRAYS = [a for a in ARRAYS if a[0] in args.only.split(",")]
+
+
+def dims(s):
+    return [int(d) for d in s.split("x")]
+
+
+def chunk_count_and_bytes(shape, chunks, dtype):
+    n, size = 1, {"float32": 4, "float64": 8}[dtype]
+    for s, c in zip(dims(shape), dims(chunks)):
+        n *= -(-s // c)
+        size *= c
+    return n, size
+
+
+def bench_array(server, ep, key, shape, chunks, dtype, codec, bounds):
+    url = lambda p: f"s3://{B}/{server}/{key}/{p}.zarr"  # noqa: E731
+    writers = list(PEERS)
+    readers = [p for p in [*PEERS, *READ_ONLY] if not (p == "zarr2" and codec.startswith("v3"))]  # zarr 2 reads no v3
+    writes, means, slices = ({p: [] for p in [*PEERS, *READ_ONLY]} for _ in range(3))
     for rep in range(args.reps):
-        for p in rotating(list(PEERS), rep):
-            writes[p].append(run(p, "write", url(p), shape, chunks, dtype, codec))
-    readers = [p for p in PEERS if not (p == "zarr2" and codec.startswith("v3"))]  # zarr 2 reads no v3
+        for p in rotating(writers, rep):
+            writes[p].append(run(p, ep, "write", url(p), shape, chunks, dtype, codec))
     for rep in range(args.reps):
         for p in rotating(readers, rep):
-            means[p].append(run(p, "mean", url("rust")))
-            if h > 1000:
-                slices[p].append(run(p, "slice", url("rust"), 700, 2300, 900, 2100))
-    nchunks = (h // int(chunks.split("x")[0])) * (w // int(chunks.split("x")[1]))
-    raw_put = [run("rust", "raw-put", B, f"raw/{key}", nchunks, chunk_bytes, 32)["seconds"] for _ in range(args.reps)]
-    raw_get = [run("rust", "raw-get", B, f"raw/{key}", nchunks, 32)["seconds"] for _ in range(args.reps)]
-    ref_means = {p: round(v[0]["mean"], 6) for p, v in means.items() if v}
-    assert len(set(ref_means.values())) == 1, f"the implementations disagree on the mean: {ref_means}"
-    rows.append((f"{label}: write", {p: median_of(v) for p, v in writes.items()}, statistics.median(raw_put)))
-    rows.append((f"{label}: read + mean", {p: median_of(v) for p, v in means.items()}, statistics.median(raw_get)))
-    if h > 1000:
-        rows.append((f"{label}: read slice [700:2300, 900:2100]", {p: median_of(v) for p, v in slices.items()}, None))
-    print(f"compare.py: {label} done", file=sys.stderr)
+            means[p].append(run(p, ep, "mean", url("rust")))
+            if bounds:
+                slices[p].append(run(p, ep, "slice", url("rust"), *bounds))
+    n, size = chunk_count_and_bytes(shape, chunks, dtype)
+    raw_put = [run("rust", ep, "raw-put", B, f"raw/{server}/{key}", n, size, 32)["seconds"] for _ in range(args.reps)]
+    raw_get = [run("rust", ep, "raw-get", B, f"raw/{server}/{key}", n, 32)["seconds"] for _ in range(args.reps)]
+    # The memstore OSD holds everything in RAM: free this array's copies before the next.
+    run("rust", ep, "rm", f"{B}/{server}/{key}")
+    run("rust", ep, "rm", f"{B}/raw/{server}/{key}")
+    agreed = {p: round(v[0]["mean"], 5) for p, v in means.items() if v}
+    assert len(set(agreed.values())) == 1, f"the implementations disagree on the mean of {key}: {agreed}"
+    rows = [("write", {p: median_of(v) for p, v in writes.items()}, statistics.median(raw_put)),
+            ("read + mean", {p: median_of(v) for p, v in means.items()}, statistics.median(raw_get))]
+    if bounds:
+        r0, r1, c0, c1 = bounds
+        rows.append((f"read slice [{r0}:{r1}, {c0}:{c1}]", {p: median_of(v) for p, v in slices.items()}, None))
+    return rows
 
-kernel_row = None
+
+def fmt(x):
+    return "—" if x is None else f"{x:.3f} s"
+
+
+def table(server, rows):
+    cols = [*PEERS, *READ_ONLY]
+    head = ["row", *(TITLES[c] for c in cols), "raw object_store", "best peer ÷ Rust", "Rust vs raw"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for label, m, raw in rows:
+        best = min((m[p] for p in PYTHON_BEST if m.get(p) is not None), default=None)
+        ratio = "—" if best is None else f"{best / m['rust']:.2f}×"
+        ceiling = "—" if raw is None else f"{100 * raw / m['rust']:.0f}%"
+        lead = min(cols[:len(PEERS)], key=lambda p: m.get(p) or float("inf"))
+        cells = [f"**{fmt(m.get(c))}**" if c == lead else fmt(m.get(c)) for c in cols]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt(raw)} | {ratio} | {ceiling} |")
+    return f"### {server} ({SERVERS[server]})\n\n" + "\n".join(lines)
+
+
+out = []
+for server, ep in SERVERS.items():
+    rows = []
+    for key, label, shape, chunks, dtype, codec, bounds in ARRAYS:
+        for what, m, raw in bench_array(server, ep, key, shape, chunks, dtype, codec, bounds):
+            rows.append((f"{label}: {what}", m, raw))
+        print(f"compare.py: {server}: {label} done", file=sys.stderr)
+    out.append(table(server, rows))
+
+first = next(iter(SERVERS.values()))
 if args.kernel:
     sys.path.insert(0, os.path.join(HERE, "..", "kernel"))
     from jupyter_driver import Session  # noqa: E402
 
     cell = f"""let fs = S3FileSystem::new()?;
 let spec = ArraySpec::new([1000, 1000], [100, 100], "f4").compressor(Compressor::None).fill_value(None).overwrite(true);
-let z: ZarrArray = fs.create_array("s3://{B}/ref/kernel.zarr", &spec)?;
+let z: ZarrArray = fs.create_array("s3://{B}/kernel.zarr", &spec)?;
 random([1000, 1000], [100, 100]).store(&z)?;"""
+    os.environ["AWS_ENDPOINT_URL"] = first
     with Session("rust-zarr") as s:
         s.run("1")
         samples = []
@@ -91,37 +167,19 @@ random([1000, 1000], [100, 100]).store(&z)?;"""
             r = s.run(cell)
             assert r.ok(), r.text
             samples.append(r.seconds)
-    kernel_row = statistics.median(samples)
+    out.append(f"Reference write as a kernel cell (cell wall time, {next(iter(SERVERS))}): "
+               f"{fmt(statistics.median(samples))}.")
 
 # Streaming mean over an array far larger than the in-flight budget (32 chunks of 2 MiB).
 side = int((args.rss_gib * 2**30 / 8) ** 0.5) // 512 * 512
 big = f"s3://{B}/rss/big.zarr"
-run("rust", "write", big, f"{side}x{side}", "512x512", "float64", "none")
-rss = {p: run(p, "mean", big) for p in ("rust", "zarr2")}
-
-
-def fmt(x):
-    return "—" if x is None else f"{x:.3f} s"
-
-
-def ratio(a, b):
-    return "—" if a is None or b is None else f"{a / b:.2f}×"
-
-
-lines = ["| row | Rust prelude | zarr 2 + dask + s3fs | zarr 3.1 + obstore | raw object_store | zarr 2 ÷ Rust | zarr 3 ÷ Rust | Rust vs raw |",
-         "|---|---|---|---|---|---|---|---|"]
-for label, m, raw in rows:
-    ceiling = "—" if raw is None else f"{100 * raw / m['rust']:.0f}% of ceiling"
-    lines.append(f"| {label} | {fmt(m['rust'])} | {fmt(m['zarr2'])} | {fmt(m['zarr3'])} | {fmt(raw)} | "
-                 f"{ratio(m['zarr2'], m['rust'])} | {ratio(m['zarr3'], m['rust'])} | {ceiling} |")
-if kernel_row is not None:
-    lines.append(f"| reference write as a kernel cell (cell wall time) | {fmt(kernel_row)} | | | | | | |")
+run("rust", first, "write", big, f"{side}x{side}", "512x512", "float64", "none")
+rss = {p: run(p, first, "mean", big) for p in ("rust", "zarr2")}
 gib = side * side * 8 / 2**30
-lines.append("")
-lines.append(f"Streaming mean of {side}x{side} f8 ({gib:.1f} GiB, 512x512 chunks of 2 MiB; Rust keeps 32 in flight): "
-             f"peak RSS Rust {rss['rust']['peak_rss_mib']:.0f} MiB in {rss['rust']['seconds']:.1f} s, "
-             f"dask (zarr 2) {rss['zarr2']['peak_rss_mib']:.0f} MiB in {rss['zarr2']['seconds']:.1f} s.")
-table = "\n".join(lines)
-print(table)
+out.append(f"Streaming mean of {side}×{side} f8 ({gib:.1f} GiB, 512×512 chunks of 2 MiB; Rust keeps 32 in flight): "
+           f"peak RSS Rust {rss['rust']['peak_rss_mib']:.0f} MiB in {rss['rust']['seconds']:.1f} s, "
+           f"dask (zarr 2) {rss['zarr2']['peak_rss_mib']:.0f} MiB in {rss['zarr2']['seconds']:.1f} s.")
+text = "\n\n".join(out)
+print(text)
 with open(f"{HERE}/results.md", "w") as f:
-    f.write(table + "\n")
+    f.write(text + "\n")

@@ -2,8 +2,10 @@
 # The benchmarks, in one command: a loopback Ceph RGW, the Python peers in venvs, the Rust side
 # as a release binary (prelude/examples/bench.rs), medians and ratios printed (benches/compare.py).
 #
-#   benches/run.sh [--reps 5] [--rss-gib 2] [--kernel]
+#   benches/run.sh [--reps 5] [--rss-gib 2] [--kernel] [--only ref,small,...]
 #
+# The RGW has two gateways on one cluster: `tuned` (beast with tcp_nodelay=1) and `stock` (beast
+# as Ceph ships it, as a server we do not run may be); every row runs on both.
 # Not part of tests/run.sh: it takes minutes and wants a quiet machine. --kernel also times the
 # reference write as a cell of the installed "Rust (Zarr)" kernel (./install.sh first).
 set -euo pipefail
@@ -15,6 +17,7 @@ cargo build --release --locked -p zarr-prelude --example bench
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 export RGW_DIR=$(mktemp -d /tmp/zk-bench-rgw.XXXXXX)
+export RGW_STOCK_PORT=${RGW_STOCK_PORT:-18081}
 trap 'tests/rgw.sh stop' EXIT
 eval "$(tests/rgw.sh start)"
 export AWS_ACCESS_KEY_ID=$RGW_ALICE_KEY AWS_SECRET_ACCESS_KEY=$RGW_ALICE_SECRET
@@ -30,4 +33,4 @@ py=python3
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); $(rustc --version)" >&2
 "$py" benches/compare.py --rust "$target_dir/release/examples/bench" \
   --zarr2 "$ZK_CACHE/venv-bench-zarr2/bin/python" --zarr3 "$ZK_CACHE/venv-bench-zarr3/bin/python" \
-  --bucket "$bucket" "$@"
+  --bucket "$bucket" --server "tuned=$AWS_ENDPOINT_URL" --server "stock=$RGW_STOCK_ENDPOINT" "$@"

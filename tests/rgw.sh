@@ -7,11 +7,15 @@
 #
 # One monitor, one memstore OSD, cephx off, a zonegroup whose api-name is `RegionOne`
 # (like Jetstream 2), and two users. Everything listens on 127.0.0.1 only.
+# The gateway runs beast with tcp_nodelay=1. With RGW_STOCK_PORT set, a second gateway on the
+# same cluster (same buckets) serves that port with beast as Ceph ships it (Nagle on), printed
+# as RGW_STOCK_ENDPOINT: the benchmarks run every row on both.
 set -euo pipefail
 
 DIR=${RGW_DIR:-/tmp/zarr-kernel-rgw}
 RGW_PORT=${RGW_PORT:-18080}
 MON_PORT=${RGW_MON_PORT:-16789}
+STOCK_PORT=${RGW_STOCK_PORT:-}
 MEM_BYTES=${RGW_MEMSTORE_BYTES:-8589934592}
 CONF=$DIR/ceph.conf
 # Fixed test identities: they only ever exist on this loopback server.
@@ -53,10 +57,11 @@ export RGW_ALICE_SECRET=$ALICE_SECRET
 export RGW_BOB_KEY=$BOB_KEY
 export RGW_BOB_SECRET=$BOB_SECRET
 ENV
+  [[ -z $STOCK_PORT ]] || echo "export RGW_STOCK_ENDPOINT=http://127.0.0.1:$STOCK_PORT"
 }
 
 stop() {
-  for name in radosgw osd mon; do
+  for name in radosgw-stock radosgw osd mon; do
     if [[ -f $DIR/$name.pid ]]; then
       local pid; pid=$(cat "$DIR/$name.pid")
       kill "$pid" 2>/dev/null || true
@@ -70,7 +75,7 @@ stop() {
 start() {
   need
   [[ -d $DIR ]] && stop
-  for port in "$MON_PORT" "$RGW_PORT"; do
+  for port in "$MON_PORT" "$RGW_PORT" $STOCK_PORT; do
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       log "port $port on 127.0.0.1 is in use (another RGW? tests/rgw.sh stop, or set RGW_PORT/RGW_MON_PORT)"; exit 1
     fi
@@ -120,6 +125,12 @@ rgw zonegroup = RegionOne
 rgw zone = RegionOne-a
 rgw realm = jetstream
 rgw dns name = 127.0.0.1
+[client.rgw.stock]
+rgw frontends = beast endpoint=127.0.0.1:${STOCK_PORT:-0}
+rgw zonegroup = RegionOne
+rgw zone = RegionOne-a
+rgw realm = jetstream
+rgw dns name = 127.0.0.1
 CONF
   monmaptool --create --addv a "[v1:127.0.0.1:$MON_PORT]" --fsid "$fsid" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >/dev/null
@@ -151,15 +162,19 @@ CONF
   $A user create --uid=alice --display-name=Alice --access-key=$ALICE_KEY --secret=$ALICE_SECRET --rgw-realm=jetstream >/dev/null
   $A user create --uid=bob --display-name=Bob --access-key=$BOB_KEY --secret=$BOB_SECRET --rgw-realm=jetstream >/dev/null
 
-  launch_rgw && print_env
+  launch_rgw
+  [[ -z $STOCK_PORT ]] || launch_rgw stock "$STOCK_PORT"
+  print_env
 }
 
-# The gateway alone; the cluster (and the data in its memstore OSD) stays.
+# A gateway alone (`a`, or `stock` and its port); the cluster and its data stay.
 launch_rgw() {
-  radosgw -c "$CONF" -n client.rgw.a -f >>"$DIR/log/rgw.out" 2>&1 & echo $! >"$DIR/radosgw.pid"
+  local name=${1:-a} port=${2:-$RGW_PORT} pid=$DIR/radosgw.pid
+  [[ $name == a ]] || pid=$DIR/radosgw-$name.pid
+  radosgw -c "$CONF" -n "client.rgw.$name" -f >>"$DIR/log/rgw-$name.out" 2>&1 & echo $! >"$pid"
   for _ in $(seq 300); do
-    curl -fs "http://127.0.0.1:$RGW_PORT/" >/dev/null 2>&1 && { log "ready on 127.0.0.1:$RGW_PORT"; return 0; }
-    kill -0 "$(cat "$DIR/radosgw.pid")" 2>/dev/null || break
+    curl -fs "http://127.0.0.1:$port/" >/dev/null 2>&1 && { log "ready on 127.0.0.1:$port ($name)"; return 0; }
+    kill -0 "$(cat "$pid")" 2>/dev/null || break
     sleep 0.2
   done
   fail "radosgw did not come up"

@@ -2,11 +2,12 @@
 //! makes, timed inside the process, one JSON line per run. Build with `--release`.
 //!
 //!   bench mkdir BUCKET
+//!   bench rm PATH                              # remove everything under PATH (frees the RGW's memory)
 //!   bench write URL SHAPE CHUNKS DTYPE CODEC   # create + random fill + store; CODEC: none|v2-blosc-lz4|v3-zstd
 //!   bench mean URL                             # open + streaming mean
 //!   bench slice URL R0 R1 C0 C1                # open + read_slice [R0..R1, C0..C1]
-//!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT   # object_store alone: N PUTs of BYTES
-//!   bench raw-get BUCKET PREFIX N INFLIGHT         # ... and the GETs back
+//!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT [reqwest]   # object_store alone: N PUTs of BYTES
+//!   bench raw-get BUCKET PREFIX N INFLIGHT [reqwest]         # ... and the GETs back
 //!
 //! SHAPE and CHUNKS are like 1000x1000. Endpoint and credentials come from the environment.
 //! Every line also reports the process's peak RSS (VmHWM).
@@ -41,9 +42,13 @@ fn report(seconds: f64, extra: serde_json::Value) {
     println!("{v}");
 }
 
-/// object_store with nothing of ours in between: the server's ceiling for these bytes.
-fn raw_store(bucket: &str) -> Result<std::sync::Arc<dyn ObjectStore>> {
+/// object_store alone (through the prelude's HTTP client, as every row's reads): the server's
+/// ceiling for these bytes. With `reqwest`, object_store's own client (Nagle stalls and all).
+fn raw_store(bucket: &str, client: Option<&str>) -> Result<std::sync::Arc<dyn ObjectStore>> {
     let fs = S3FileSystem::new()?;
+    if client != Some("reqwest") {
+        return fs.store(bucket);
+    }
     let cfg = fs.config();
     let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default();
     let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default();
@@ -84,6 +89,7 @@ fn main() -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["mkdir", bucket] => S3FileSystem::new()?.mkdir(bucket)?,
+        ["rm", path] => report(0.0, json!({"removed": S3FileSystem::new()?.rm_r(path)?})),
         ["write", url, shape, chunks, dtype, codec] => {
             let (shape, chunks) = (dims(shape)?, dims(chunks)?);
             let t = Instant::now();
@@ -112,8 +118,8 @@ fn main() -> Result<()> {
             let a = z.read_slice::<f64>(&[n(r0)?..n(r1)?, n(c0)?..n(c1)?])?;
             report(t.elapsed().as_secs_f64(), json!({"sum": a.sum()}));
         }
-        ["raw-put", bucket, prefix, n, bytes, inflight] => {
-            let store = raw_store(bucket)?;
+        ["raw-put", bucket, prefix, n, bytes, inflight, client @ ..] => {
+            let store = raw_store(bucket, client.first().copied())?;
             let bytes: usize = bytes.parse().unwrap();
             let payload = bytes::Bytes::from((0..bytes).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>());
             let (seconds, total) = raw_parallel(n.parse().unwrap(), inflight.parse().unwrap(), |i| {
@@ -123,8 +129,8 @@ fn main() -> Result<()> {
             })?;
             report(seconds, json!({"bytes": total}));
         }
-        ["raw-get", bucket, prefix, n, inflight] => {
-            let store = raw_store(bucket)?;
+        ["raw-get", bucket, prefix, n, inflight, client @ ..] => {
+            let store = raw_store(bucket, client.first().copied())?;
             let (seconds, total) = raw_parallel(n.parse().unwrap(), inflight.parse().unwrap(), |i| {
                 let store = store.clone();
                 let key = object_store::path::Path::from(format!("{prefix}/{i}"));

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::zarr::array::for_each_chunk;
-use crate::zarr::dtype::{with_dtype, Element};
+use crate::zarr::dtype::{with_dtype, Dtype, Element};
 use crate::zarr::{Shape, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
@@ -357,6 +357,12 @@ pub struct Histogram {
     pub counts: Vec<u64>,
 }
 
+/// `values` as f64s when they are f64s: no copy for the commonest dtype of science data.
+fn as_f64s<T: Element>(values: &[T]) -> Option<&[f64]> {
+    // SAFETY: Element is sealed and only f64 has the Float64 dtype, so T is f64 here.
+    (T::DTYPE == Dtype::Float64).then(|| unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len()) })
+}
+
 /// Visit every chunk of `z` (as f64 values in C order, edge padding cut off) with at most
 /// `z.concurrency()` chunks in memory; `map` turns a chunk into a small partial result, and the
 /// partials are merged in chunk order, so floating-point results do not depend on timing.
@@ -393,12 +399,15 @@ fn reduce_typed<T: Element, A: Send + 'static>(
                     let r = &local[ax.axis.index()];
                     ndarray::Slice::from(r.start as usize..r.end as usize)
                 });
-                // One conversion pass over contiguous memory when the chunk is whole.
-                let values: Vec<f64> = match part.as_slice() {
-                    Some(s) => s.iter().map(|v| v.to_f64()).collect(),
-                    None => part.iter().map(|v| v.to_f64()).collect(),
-                };
-                Ok(map(&values))
+                // A whole f64 chunk is reduced where it lies; any other, converted in one pass
+                // (over contiguous memory when the chunk is whole).
+                Ok(match part.as_slice() {
+                    Some(s) => match as_f64s(s) {
+                        Some(v) => map(v),
+                        None => map(&s.iter().map(|v| v.to_f64()).collect::<Vec<f64>>()),
+                    },
+                    None => map(&part.iter().map(|v| v.to_f64()).collect::<Vec<f64>>()),
+                })
             }
         },
         |n, _, part| {

@@ -163,7 +163,9 @@ impl S3FileSystem {
         &self.cfg
     }
 
-    pub(crate) fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    /// The object_store client this filesystem uses for `bucket` (same connection pool and
+    /// retries): object_store's whole API, for what the filesystem does not wrap.
+    pub fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
         check_bucket(bucket)?;
         bucket_store(&self.cfg, bucket)
     }

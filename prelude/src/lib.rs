@@ -23,6 +23,7 @@ pub mod config;
 mod display;
 pub mod error;
 pub mod fs;
+mod http;
 pub mod interrupt;
 pub mod live;
 mod local;

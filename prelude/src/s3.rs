@@ -3,10 +3,11 @@
 
 use crate::config::S3Config;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::{Limits, PreludeConnector};
 use bytes::Bytes;
 use http::{Method, Request};
 use object_store::aws::{AmazonS3Builder, AwsAuthorizer, AwsCredential};
-use object_store::client::{HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector};
+use object_store::client::{HttpClient, HttpConnector, HttpRequestBody};
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,12 +16,33 @@ use std::time::Duration;
 /// Requests in flight for chunk-parallel work: enough to hide object-store latency on 2 cores.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
+/// Idle connections kept per host: every chunk request in flight finds one to reuse.
+const MAX_IDLE_PER_HOST: usize = 64;
+
+fn limits(cfg: &S3Config) -> Limits {
+    Limits {
+        connect_timeout: cfg.retry.timeout.min(Duration::from_secs(10)),
+        timeout: cfg.retry.timeout,
+        max_idle_per_host: MAX_IDLE_PER_HOST,
+        tls: !cfg.allow_http(),
+    }
+}
+
+/// The same limits for the reqwest client used when a proxy is configured.
 fn client_options(cfg: &S3Config) -> ClientOptions {
+    let l = limits(cfg);
     ClientOptions::new()
         .with_allow_http(cfg.allow_http())
-        .with_connect_timeout(cfg.retry.timeout.min(Duration::from_secs(10)))
-        .with_timeout(cfg.retry.timeout)
-        .with_pool_max_idle_per_host(64)
+        .with_connect_timeout(l.connect_timeout)
+        .with_timeout(l.timeout)
+        .with_pool_max_idle_per_host(l.max_idle_per_host)
+}
+
+/// The prelude's HTTP stack (src/http.rs). `ZK_QUICKACK=0` turns the quick ACKs off: a
+/// diagnostic for comparing against a server's delayed-ACK stalls, not a setting to tune.
+fn connector(cfg: &S3Config) -> PreludeConnector {
+    let quickack = std::env::var("ZK_QUICKACK").map_or(true, |v| v != "0");
+    PreludeConnector { limits: limits(cfg), quickack }
 }
 
 /// object_store's retry loop (exponential backoff with decorrelated jitter, 100 ms to 15 s),
@@ -60,6 +82,7 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
         .with_bucket_name(bucket)
         .with_virtual_hosted_style_request(false)
         .with_client_options(client_options(cfg))
+        .with_http_connector(connector(cfg))
         .with_retry(retry_config(cfg));
     b = match &cfg.credentials {
         // Never fall through to instance-metadata lookups: anonymous means unsigned.
@@ -88,7 +111,7 @@ fn http_client(cfg: &S3Config) -> Result<HttpClient> {
     if let Some(c) = cache.get(&cfg.allow_http()) {
         return Ok(c.clone());
     }
-    let client = ReqwestConnector::default()
+    let client = connector(cfg)
         .connect(&client_options(cfg))
         .map_err(|e| Error::new(ErrorKind::Config, format!("cannot create HTTP client: {e}")))?;
     cache.insert(cfg.allow_http(), client.clone());
@@ -150,7 +173,7 @@ pub(crate) async fn request(
             }
             Ok(Err(e)) => {
                 use object_store::client::HttpErrorKind as K;
-                let text = format!("{e} {:?}", std::error::Error::source(&e));
+                let text = error_chain(&e);
                 if !matches!(e.kind(), K::Connect | K::Request | K::Interrupted | K::Timeout) {
                     return Err(classify(&text, method.as_str(), &url, cfg));
                 }
