@@ -168,7 +168,10 @@ fn http_error(e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
         }
         cause = c.source();
     }
-    HttpError::new_boxed(kind, e)
+    // object_store shows an HttpError as "HTTP error: {source}", and the prelude's one-line
+    // errors are read from that text: carry the whole chain ("client error (Connect) | tcp
+    // connect error | Connection refused"), not hyper's outermost layer alone.
+    HttpError::new(kind, std::io::Error::other(crate::s3::error_chain(e.as_ref())))
 }
 
 /// A response body that fails with a timeout once the request's deadline passes (reqwest's

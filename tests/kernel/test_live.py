@@ -254,7 +254,7 @@ def test_completions_inspect_and_errors(kernel):
         pass
     names = [n.split("(")[0] for n in m["content"]["matches"]]
     assert {"ls", "open_array", "mkdir"} <= set(names), names
-    assert not {"cfg", "store", "err", "list_buckets"} & set(names), f"private items offered: {names}"
+    assert not {"cfg", "err", "list_buckets"} & set(names), f"private items offered: {names}"
     # Inspect (Shift+Tab) with the cursor inside a word: std's and the prelude's documentation.
     for code, at, words in (("let v: Vec<u8> = Vec::new();", 8, ["pub struct Vec", "growable"]),
                             ("let fs = S3FileSystem::anon()?;\nfs.ls", 35, ["pub fn ls", "Buckets"])):
