@@ -30,6 +30,10 @@ if ! command -v chromium >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+echo "== the prelude's layers (tests/layers.py: no upward import, no cycle, no long file)"
+python3 tests/layers.py
+python3 tests/layers.py --self-test
+
 echo "== build"
 cargo build --workspace --all-targets --locked
 

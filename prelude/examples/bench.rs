@@ -12,6 +12,10 @@
 //! SHAPE and CHUNKS are like 1000x1000. Endpoint and credentials come from the environment.
 //! Every line also reports the process's peak RSS (VmHWM).
 
+/// Cells run in the kernel server's child process, whose allocator is mimalloc: so does this.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::{ObjectStore, ObjectStoreExt};

@@ -3,8 +3,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::zarr::array::for_each_chunk;
-use crate::zarr::dtype::{with_dtype, Dtype, Element};
-use crate::zarr::{Shape, ZarrArray};
+use crate::zarr::dtype::{with_dtype, Dtype};
+use crate::zarr::{Element, Shape, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use std::fmt;

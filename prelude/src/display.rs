@@ -5,6 +5,7 @@
 use crate::compute::{Histogram, Stats, StoreReport};
 use crate::fs::{EntryKind, Listing};
 use crate::live::{emit_result, Bundle, Html, Rich};
+use crate::text::{esc, human_bytes};
 use crate::zarr::{ZarrArray, ZarrGroup};
 use std::fmt::{self, Write};
 
@@ -53,26 +54,6 @@ pub trait ShowDebug {
 impl<T: fmt::Debug + ?Sized> ShowDebug for &T {
     fn evcxr_display(&self) {
         emit_result(&Bundle::text(format!("{:?}", *self)));
-    }
-}
-
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Bytes in human units, like dask's repr (`3.81 MiB`).
-pub fn human_bytes(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.2} {}", units[u])
     }
 }
 

@@ -106,6 +106,19 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// An error and all its sources, `" | "`-separated: the causes (refused, reset, TLS alert) are
+/// often only in the sources, and the classification of a failure needs to see them.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        text.push_str(" | ");
+        text.push_str(&s.to_string());
+        src = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

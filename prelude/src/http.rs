@@ -13,10 +13,11 @@ use object_store::client::{
     HttpService, ReqwestConnector,
 };
 use object_store::ClientOptions;
+use std::collections::HashMap;
 use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -29,7 +30,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 /// Connection and request limits of the clients this module makes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Limits {
     /// Time to open a TCP connection.
     pub connect_timeout: Duration,
@@ -55,10 +56,23 @@ impl HttpConnector for PreludeConnector {
         if proxy_configured() {
             return ReqwestConnector::default().connect(options);
         }
-        QuickAckClient::new(self.limits, self.quickack)
-            .map(HttpClient::new)
+        shared_client(self.limits, self.quickack)
             .map_err(|e| object_store::Error::Generic { store: "S3", source: e.into() })
     }
+}
+
+/// One pool per set of limits, shared by every bucket's store and the bucket-level calls: the
+/// next bucket reuses warm connections (and, over https, the CA store loaded once).
+fn shared_client(limits: Limits, quickack: bool) -> Result<HttpClient, rustls::Error> {
+    type Clients = Mutex<HashMap<(Limits, bool), HttpClient>>;
+    static CLIENTS: OnceLock<Clients> = OnceLock::new();
+    let mut clients = CLIENTS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = clients.get(&(limits, quickack)) {
+        return Ok(c.clone());
+    }
+    let client = HttpClient::new(QuickAckClient::new(limits, quickack)?);
+    clients.insert((limits, quickack), client.clone());
+    Ok(client)
 }
 
 /// reqwest reads these; a client that ignored them would bypass a site's proxy.
@@ -171,7 +185,7 @@ fn http_error(e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
     // object_store shows an HttpError as "HTTP error: {source}", and the prelude's one-line
     // errors are read from that text: carry the whole chain ("client error (Connect) | tcp
     // connect error | Connection refused"), not hyper's outermost layer alone.
-    HttpError::new(kind, std::io::Error::other(crate::s3::error_chain(e.as_ref())))
+    HttpError::new(kind, std::io::Error::other(crate::error::error_chain(e.as_ref())))
 }
 
 /// A response body that fails with a timeout once the request's deadline passes (reqwest's

@@ -17,6 +17,26 @@
 //! println!("mean = {}", z.mean()?);                     // streaming, chunk-parallel
 //! # Ok(()) }
 //! ```
+//!
+//! ## Layers
+//!
+//! Bottom up; a module uses only modules of lower layers, never its own layer's or a higher one
+//! (`tests/layers.py` checks every `crate::` path in CI). Presentation is at the top: lower
+//! layers reach Jupyter only through [`live`] (the output channel) and [`progress`] (bars).
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | 1 | `error`, `text` | the error type with its one-line messages; HTML escaping and byte sizes |
+//! | 2 | `interrupt`, `live`, `config`, `listing` | the kernel's interrupt; display and update messages to Jupyter; S3 settings from the environment; paths, bucket names and listings |
+//! | 3 | `runtime`, `progress`, `panic`, `http` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store |
+//! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint, or a local directory of buckets |
+//! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over either backend |
+//! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
+//! | 7 | `compute` | generators and streaming reductions over arrays |
+//! | 8 | `plot` | figures drawn from arrays and histograms |
+//! | 9 | `display` | the rich (HTML and text) forms of every type above |
+
+#![warn(missing_docs)]
 
 pub mod compute;
 pub mod config;
@@ -25,6 +45,7 @@ pub mod error;
 pub mod fs;
 mod http;
 pub mod interrupt;
+mod listing;
 pub mod live;
 mod local;
 mod panic;
@@ -32,6 +53,7 @@ pub mod plot;
 pub mod progress;
 mod runtime;
 mod s3;
+mod text;
 pub mod zarr;
 
 /// The "Rust (Zarr)" kernel's startup (`kernel/prelude.rs`) calls this and keeps a reference to
@@ -47,7 +69,6 @@ pub fn kernel_setup() {
 pub mod prelude {
     pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
     pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
-    pub use crate::display::human_bytes;
     pub use crate::display::{ShowDebug as _, ShowRich as _};
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
@@ -55,6 +76,7 @@ pub mod prelude {
     pub use crate::live::{clear_output, display, input, input_password, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};
+    pub use crate::text::human_bytes;
     pub use crate::zarr::{
         consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, Dtype,
         Element, ZarrArray, ZarrGroup,

@@ -91,7 +91,7 @@ where
 {
     fn bundle(&self) -> Bundle {
         let text = format!("{self:.6}");
-        let html = format!("<pre>{}</pre>", crate::display::esc(&text));
+        let html = format!("<pre>{}</pre>", crate::text::esc(&text));
         Bundle::text(text).html(html)
     }
 }

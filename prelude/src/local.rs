@@ -5,7 +5,7 @@
 //! and reads them behaves the same as against a server.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{Entry, EntryKind, Listing};
+use crate::listing::{check_bucket, Entry, EntryKind, Listing};
 use object_store::local::LocalFileSystem;
 use object_store::ObjectStore;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ pub(crate) fn list_buckets(root: &Path) -> Result<Listing> {
     let mut entries = Vec::new();
     for d in dir.flatten() {
         let name = d.file_name().to_string_lossy().into_owned();
-        if d.path().is_dir() && crate::fs::check_bucket(&name).is_ok() {
+        if d.path().is_dir() && check_bucket(&name).is_ok() {
             let modified = d.metadata().ok().and_then(|m| m.modified().ok()).map(rfc3339);
             entries.push(Entry { name, size: 0, kind: EntryKind::Bucket, modified });
         }

@@ -10,10 +10,10 @@
 //! writes always, reads, reductions and deletes once they run past half a second), `always` or
 //! `never`.
 
-use crate::display::{esc, human_bytes};
 use crate::error::{Error, Result};
 use crate::interrupt::interrupted;
 use crate::live::{in_kernel, new_display_id, Bundle, DisplayHandle};
+use crate::text::{esc, human_bytes};
 use std::time::{Duration, Instant};
 
 /// Which operations show a progress bar from now on, in this kernel: `"auto"` (the default:

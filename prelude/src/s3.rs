@@ -2,7 +2,7 @@
 //! signer and HTTP client, so one HTTP/TLS stack) for the bucket-level calls it lacks.
 
 use crate::config::S3Config;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::http::{Limits, PreludeConnector};
 use bytes::Bytes;
 use http::{Method, Request};
@@ -66,9 +66,6 @@ fn backoff(attempt: u32) -> Duration {
 
 /// The object_store client for one bucket, cached per configuration (this copy of the prelude).
 pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    if let Some(root) = cfg.local_root() {
-        return crate::local::bucket_store(root, bucket);
-    }
     type Cache = Mutex<HashMap<(S3Config, String), Arc<dyn ObjectStore>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let key = (cfg.clone(), bucket.to_string());
@@ -105,17 +102,11 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
     Ok(store)
 }
 
+/// The client of bucket-level calls: the same pool as the bucket stores' (src/http.rs).
 fn http_client(cfg: &S3Config) -> Result<HttpClient> {
-    static CACHE: OnceLock<Mutex<HashMap<bool, HttpClient>>> = OnceLock::new();
-    let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = cache.get(&cfg.allow_http()) {
-        return Ok(c.clone());
-    }
-    let client = connector(cfg)
+    connector(cfg)
         .connect(&client_options(cfg))
-        .map_err(|e| Error::new(ErrorKind::Config, format!("cannot create HTTP client: {e}")))?;
-    cache.insert(cfg.allow_http(), client.clone());
-    Ok(client)
+        .map_err(|e| Error::new(ErrorKind::Config, format!("cannot create HTTP client: {e}")))
 }
 
 /// A response to a bucket-level request.
@@ -313,19 +304,6 @@ pub(crate) fn classify(text: &str, what: &str, target: &str, cfg: &S3Config) -> 
         (ErrorKind::Other, format!("{short}; check the endpoint ({ep}) and retry"))
     };
     Error::new(kind, format!("{what} {target} failed: {hint}"))
-}
-
-/// An error and all its sources, `" | "`-separated: the causes (refused, reset, TLS alert) are
-/// often only in the sources, and [`classify`] needs to see them.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        text.push_str(" | ");
-        text.push_str(&s.to_string());
-        src = s.source();
-    }
-    text
 }
 
 /// Map an object_store error on `target` to one actionable line.

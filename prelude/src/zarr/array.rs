@@ -1,6 +1,6 @@
 //! [`ZarrArray`]: open, create, read and write Zarr v2/v3 arrays, chunk-parallel.
 
-use super::dtype::{Dtype, Element};
+use super::dtype::Dtype;
 use super::location::Location;
 use super::spec::{py_json, ArraySpec};
 use crate::error::{Error, ErrorKind, Result};
@@ -8,11 +8,10 @@ use crate::progress::{ProgressBar, Show};
 use crate::runtime::{block_on, Task};
 use crate::s3::DEFAULT_CONCURRENCY;
 use futures::{stream, StreamExt};
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
 use serde_json::{Map, Value};
 use std::ops::Range;
 use std::sync::Arc;
-use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArraySubset};
+use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3};
 use zarrs::storage::AsyncReadableWritableListableStorageTraits as Storage;
 use zarrs_object_store::AsyncObjectStore;
 
@@ -298,35 +297,6 @@ impl ZarrArray {
             .count() as u64)
     }
 
-    /// The whole array, like `z[:]`. `T` must match the dtype (`read::<f32>()` for float32).
-    pub fn read<T: Element>(&self) -> Result<ArrayD<T>> {
-        let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
-        T::read_from(self, &all)
-    }
-
-    /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension.
-    pub fn read_slice<T: Element>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
-        T::read_from(self, ranges)
-    }
-
-    /// Write a whole array (its shape must equal the array's).
-    pub fn write<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
-        &self,
-        data: &ndarray::ArrayBase<S, D>,
-    ) -> Result<()> {
-        let origin = vec![0; self.ndim()];
-        T::write_to(self, &origin, data.view().into_dyn(), true)
-    }
-
-    /// Write `data` with its first element at `offset`, like `z[o0:o0+n0, …] = data`.
-    pub fn write_slice<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
-        &self,
-        offset: &[u64],
-        data: &ndarray::ArrayBase<S, D>,
-    ) -> Result<()> {
-        T::write_to(self, offset, data.view().into_dyn(), false)
-    }
-
     pub(crate) fn check_dtype(&self, want: Dtype) -> Result<()> {
         if want == self.dtype {
             return Ok(());
@@ -424,7 +394,7 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
 /// One line for a failed chunk request: server and network failures classified like every
 /// other S3 call (with the chunk's URL), anything else reported as an undecodable chunk.
 pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &(dyn std::error::Error + 'static)) -> Error {
-    let text = crate::s3::error_chain(e);
+    let text = crate::error::error_chain(e);
     let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
     let from_storage =
         ["Generic S3 error", "Error performing", "HTTP error", "error sending request", "onnect", "timed out"]
@@ -501,112 +471,3 @@ where
     progress.finish();
     Ok(())
 }
-
-/// Read `ranges` of `z` as `T`: every intersecting chunk fetched and decoded as its own task,
-/// at most `z.concurrency` at once, then copied into place.
-pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
-    z.check_dtype(T::DTYPE)?;
-    z.check_ranges(ranges)?;
-    let arr = z.zarrs()?;
-    let shape: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
-    let mut out = ArrayD::<T>::default(IxDyn(&shape));
-    let chunks = z.chunks_in(ranges);
-    for_each_chunk(
-        z,
-        "read",
-        chunks,
-        |_, idx| {
-            let arr = arr.clone();
-            async move { arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await }
-        },
-        |_, idx, data| {
-            let (local, region) = z.overlap(idx, ranges);
-            let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
-            out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
-            src.len() as u64 * T::DTYPE.size() as u64
-        },
-    )?;
-    Ok(out)
-}
-
-fn to_slice(r: &Range<u64>) -> Slice {
-    Slice::from(r.start as usize..r.end as usize)
-}
-
-/// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
-/// covered chunks are read, merged and rewritten (zarrs does that).
-pub(crate) fn write_region<T: Element>(
-    z: &ZarrArray,
-    offset: &[u64],
-    data: ArrayViewD<'_, T>,
-    whole: bool,
-) -> Result<()> {
-    z.check_dtype(T::DTYPE)?;
-    let dshape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
-    if offset.len() != z.ndim() || dshape.len() != z.ndim() || (whole && dshape != z.shape) {
-        return Err(Error::invalid(format!(
-            "cannot write data of shape {dshape:?} {}to {} of shape {:?}; shapes must match (use write_slice for a part)",
-            if whole { String::new() } else { format!("at offset {offset:?} ") },
-            z.url(),
-            z.shape
-        )));
-    }
-    let ranges: Vec<Range<u64>> = offset.iter().zip(&dshape).map(|(&o, &n)| o..o + n).collect();
-    if ranges.iter().zip(&z.shape).any(|(r, &s)| r.end > s) {
-        return Err(Error::invalid(format!(
-            "data of shape {dshape:?} at offset {offset:?} does not fit in {} of shape {:?}",
-            z.url(),
-            z.shape
-        )));
-    }
-    let arr = z.zarrs()?;
-    let fill = T::from_f64(z.fill_f64());
-    let chunks = z.chunks_in(&ranges);
-    let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
-    for_each_chunk(
-        z,
-        "write",
-        chunks,
-        |_, idx| {
-            let (local, region) = z.overlap(&idx, &ranges);
-            let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
-            let bounded: Vec<u64> =
-                (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
-            let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
-            let (arr, chunk_shape) = (arr.clone(), chunk_shape.clone());
-            let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
-            async move {
-                if covers {
-                    // Whole chunk: pad edge chunks with the fill value, no read needed.
-                    let full = if part.shape() == chunk_shape.as_slice() {
-                        part
-                    } else {
-                        let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
-                        full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
-                        full
-                    };
-                    arr.async_store_chunk(&idx, full).await?;
-                } else {
-                    let subset = ArraySubset::new_with_ranges(&local);
-                    arr.async_store_chunk_subset(&idx, &subset, part).await?;
-                }
-                Ok(nbytes)
-            }
-        },
-        |_, _, nbytes| nbytes,
-    )
-}
-
-macro_rules! element_io {
-    ($($t:ty),*) => {$(
-        impl super::dtype::ElementIo for $t {
-            fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<$t>> {
-                read_region::<$t>(z, ranges)
-            }
-            fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, $t>, whole: bool) -> Result<()> {
-                write_region::<$t>(z, offset, data, whole)
-            }
-        }
-    )*};
-}
-element_io!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);

@@ -1,5 +1,5 @@
-//! Element types: numpy-style names, Zarr v2 / v3 spellings, and the [`Element`] trait that
-//! maps a Rust type to one of them.
+//! Data types: numpy-style names and Zarr v2 / v3 spellings (the Rust types that match them are
+//! `region`'s [`Element`](super::Element)).
 
 use crate::error::{Error, Result};
 use std::fmt;
@@ -132,103 +132,51 @@ impl std::str::FromStr for Dtype {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// Reads and writes compiled once, in the prelude, for each element type: a cell calling
-/// `z.read::<f32>()` links to this code instead of instantiating the zarrs stack again.
-#[doc(hidden)]
-pub trait ElementIo: Sized {
-    fn read_from(z: &super::ZarrArray, ranges: &[std::ops::Range<u64>]) -> Result<ndarray::ArrayD<Self>>;
-    fn write_to(z: &super::ZarrArray, offset: &[u64], data: ndarray::ArrayViewD<'_, Self>, whole: bool) -> Result<()>;
-}
-
-/// A Rust element type with a Zarr dtype: `bool`, `i8`…`i64`, `u8`…`u64`, `f32`, `f64`.
-///
-/// Sealed; the conversions to and from `f64` serve reductions, generators and plots.
-pub trait Element:
-    sealed::Sealed + ElementIo + zarrs::array::ElementOwned + Copy + Send + Sync + Default + fmt::Debug + 'static
-{
-    /// The matching dtype.
-    const DTYPE: Dtype;
-    /// Lossy conversion to f64 (bool: 0 or 1).
-    fn to_f64(self) -> f64;
-    /// Conversion from f64, saturating for integers (`as` semantics).
-    fn from_f64(v: f64) -> Self;
-}
-
-macro_rules! element {
-    ($($t:ty => $d:ident),*) => {$(
-        impl sealed::Sealed for $t {}
-        impl Element for $t {
-            const DTYPE: Dtype = $d;
-            #[inline]
-            fn to_f64(self) -> f64 { self as f64 }
-            #[inline]
-            fn from_f64(v: f64) -> Self { v as $t }
-        }
-    )*};
-}
-element!(i8 => Int8, i16 => Int16, i32 => Int32, i64 => Int64, u8 => UInt8, u16 => UInt16,
-         u32 => UInt32, u64 => UInt64, f32 => Float32, f64 => Float64);
-
-impl sealed::Sealed for bool {}
-impl Element for bool {
-    const DTYPE: Dtype = Bool;
-    fn to_f64(self) -> f64 {
-        self as u8 as f64
-    }
-    fn from_f64(v: f64) -> Self {
-        v != 0.0
-    }
-}
-
 /// Call `$body` with `$T` bound to the Rust type of `$dtype` (runtime dispatch to concrete code).
 macro_rules! with_dtype {
     ($dtype:expr, $T:ident => $body:expr) => {
         match $dtype {
-            $crate::zarr::Dtype::Bool => {
+            $crate::zarr::dtype::Dtype::Bool => {
                 type $T = bool;
                 $body
             }
-            $crate::zarr::Dtype::Int8 => {
+            $crate::zarr::dtype::Dtype::Int8 => {
                 type $T = i8;
                 $body
             }
-            $crate::zarr::Dtype::Int16 => {
+            $crate::zarr::dtype::Dtype::Int16 => {
                 type $T = i16;
                 $body
             }
-            $crate::zarr::Dtype::Int32 => {
+            $crate::zarr::dtype::Dtype::Int32 => {
                 type $T = i32;
                 $body
             }
-            $crate::zarr::Dtype::Int64 => {
+            $crate::zarr::dtype::Dtype::Int64 => {
                 type $T = i64;
                 $body
             }
-            $crate::zarr::Dtype::UInt8 => {
+            $crate::zarr::dtype::Dtype::UInt8 => {
                 type $T = u8;
                 $body
             }
-            $crate::zarr::Dtype::UInt16 => {
+            $crate::zarr::dtype::Dtype::UInt16 => {
                 type $T = u16;
                 $body
             }
-            $crate::zarr::Dtype::UInt32 => {
+            $crate::zarr::dtype::Dtype::UInt32 => {
                 type $T = u32;
                 $body
             }
-            $crate::zarr::Dtype::UInt64 => {
+            $crate::zarr::dtype::Dtype::UInt64 => {
                 type $T = u64;
                 $body
             }
-            $crate::zarr::Dtype::Float32 => {
+            $crate::zarr::dtype::Dtype::Float32 => {
                 type $T = f32;
                 $body
             }
-            $crate::zarr::Dtype::Float64 => {
+            $crate::zarr::dtype::Dtype::Float64 => {
                 type $T = f64;
                 $body
             }

@@ -1,8 +1,8 @@
 //! [`ZarrGroup`]: a node holding arrays and groups; consolidated metadata (`.zmetadata`).
 
+use super::array::ZarrArray;
 use super::location::Location;
 use super::spec::{py_json, ArraySpec};
-use super::ZarrArray;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::block_on;
 use serde_json::{json, Map, Value};

@@ -2,7 +2,8 @@
 //! directory. Both are served by object_store, so every layer above has one code path.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{split_path, S3FileSystem};
+use crate::fs::S3FileSystem;
+use crate::listing::split_path;
 use crate::s3::from_object_store;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};

@@ -4,11 +4,13 @@ pub(crate) mod array;
 pub(crate) mod dtype;
 mod group;
 mod location;
+mod region;
 mod spec;
 
 pub use array::ZarrArray;
-pub use dtype::{Dtype, Element};
+pub use dtype::Dtype;
 pub use group::ZarrGroup;
+pub use region::Element;
 pub use spec::{py_json, ArraySpec, Compressor, Shape};
 
 use crate::error::Result;

@@ -1,0 +1,282 @@
+//! Typed reads and writes: the [`Element`] trait (a Rust type for each dtype), `ZarrArray`'s
+//! `read`/`write` methods, and the chunk tasks under them (one per chunk of a region).
+//!
+//! `ZarrArray`'s other methods are in `array.rs`; these live here because `Element` names
+//! `ZarrArray` (its reads are compiled once, in the prelude) while `array.rs` needs no element type.
+
+use super::array::{for_each_chunk, ZarrArray};
+use super::dtype::Dtype;
+use super::dtype::Dtype::*;
+use crate::error::{Error, ErrorKind, Result};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::{ArrayBytesFixedDisjointView, ArrayError, ArraySubset};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Reads and writes compiled once, in the prelude, for each element type: a cell calling
+/// `z.read::<f32>()` links to this code instead of instantiating the zarrs stack again.
+#[doc(hidden)]
+pub trait ElementIo: Sized {
+    fn read_from(z: &ZarrArray, ranges: &[std::ops::Range<u64>]) -> Result<ndarray::ArrayD<Self>>;
+    fn write_to(z: &ZarrArray, offset: &[u64], data: ndarray::ArrayViewD<'_, Self>, whole: bool) -> Result<()>;
+}
+
+/// A Rust element type with a Zarr dtype: `bool`, `i8`…`i64`, `u8`…`u64`, `f32`, `f64`.
+///
+/// Sealed; the conversions to and from `f64` serve reductions, generators and plots.
+pub trait Element:
+    sealed::Sealed + ElementIo + zarrs::array::ElementOwned + Copy + Send + Sync + Default + fmt::Debug + 'static
+{
+    /// The matching dtype.
+    const DTYPE: Dtype;
+    /// Lossy conversion to f64 (bool: 0 or 1).
+    fn to_f64(self) -> f64;
+    /// Conversion from f64, saturating for integers (`as` semantics).
+    fn from_f64(v: f64) -> Self;
+}
+
+macro_rules! element {
+    ($($t:ty => $d:ident),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const DTYPE: Dtype = $d;
+            #[inline]
+            fn to_f64(self) -> f64 { self as f64 }
+            #[inline]
+            fn from_f64(v: f64) -> Self { v as $t }
+        }
+    )*};
+}
+element!(i8 => Int8, i16 => Int16, i32 => Int32, i64 => Int64, u8 => UInt8, u16 => UInt16,
+         u32 => UInt32, u64 => UInt64, f32 => Float32, f64 => Float64);
+
+impl sealed::Sealed for bool {}
+impl Element for bool {
+    const DTYPE: Dtype = Bool;
+    fn to_f64(self) -> f64 {
+        self as u8 as f64
+    }
+    fn from_f64(v: f64) -> Self {
+        v != 0.0
+    }
+}
+
+impl ZarrArray {
+    /// The whole array, like `z[:]`. `T` must match the dtype (`read::<f32>()` for float32).
+    pub fn read<T: Element>(&self) -> Result<ArrayD<T>> {
+        let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
+        T::read_from(self, &all)
+    }
+
+    /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension.
+    pub fn read_slice<T: Element>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+        T::read_from(self, ranges)
+    }
+
+    /// Write a whole array (its shape must equal the array's).
+    pub fn write<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+        &self,
+        data: &ndarray::ArrayBase<S, D>,
+    ) -> Result<()> {
+        let origin = vec![0; self.ndim()];
+        T::write_to(self, &origin, data.view().into_dyn(), true)
+    }
+
+    /// Write `data` with its first element at `offset`, like `z[o0:o0+n0, …] = data`.
+    pub fn write_slice<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+        &self,
+        offset: &[u64],
+        data: &ndarray::ArrayBase<S, D>,
+    ) -> Result<()> {
+        T::write_to(self, offset, data.view().into_dyn(), false)
+    }
+}
+
+/// The buffer a region is read into: every chunk task decodes straight into its own disjoint
+/// part of it, on whichever worker thread it runs (no per-chunk array, no serial copy).
+///
+/// Each task holds an `Arc` of it, so the buffer outlives every writer even when a read is
+/// interrupted and its tasks are dropped after the call has returned.
+struct Output<T> {
+    /// Never touched while `cells` may be in use: read back only by [`Output::into_array`].
+    data: Vec<T>,
+    /// `data`'s heap bytes (which do not move with the Vec), shared by the tasks' views.
+    cells: UnsafeCellSlice<'static, u8>,
+    shape: Vec<u64>,
+}
+
+impl<T: Element> Output<T> {
+    fn zeroed(shape: &[u64]) -> Self {
+        let n = shape.iter().product::<u64>() as usize;
+        let mut data = vec![T::default(); n];
+        let len = std::mem::size_of_val(data.as_slice());
+        // SAFETY: the pointer is to `data`'s allocation, valid for `len` bytes and alive as long
+        // as `self`; `cells` is only handed out borrowed from `&self` (see `part`), never 'static.
+        let bytes: &'static mut [u8] = unsafe { std::slice::from_raw_parts_mut(data.as_mut_ptr().cast(), len) };
+        Output { data, cells: UnsafeCellSlice::new(bytes), shape: shape.to_vec() }
+    }
+
+    /// A writable view of `subset` (output coordinates).
+    ///
+    /// # Safety
+    /// No two live views may overlap (one per chunk: chunks are disjoint).
+    unsafe fn part(&self, subset: ArraySubset) -> std::result::Result<ArrayBytesFixedDisjointView<'_>, ArrayError> {
+        let view = unsafe { ArrayBytesFixedDisjointView::new(self.cells, T::DTYPE.size(), &self.shape, subset) };
+        view.map_err(|e| ArrayError::CodecError(e.into()))
+    }
+
+    fn into_array(self) -> ArrayD<T> {
+        let shape: Vec<usize> = self.shape.iter().map(|&n| n as usize).collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), self.data).expect("the buffer was sized from its shape")
+    }
+}
+
+/// Read `ranges` of `z` as `T`: every intersecting chunk fetched and decoded as its own task,
+/// at most `z.concurrency` at once, into its place in the result.
+pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+    z.check_dtype(T::DTYPE)?;
+    z.check_ranges(ranges)?;
+    if T::DTYPE == Dtype::Bool {
+        // Decoded bytes are not all valid `bool`s: zarrs checks them when it builds the array.
+        return read_region_copied(z, ranges);
+    }
+    let arr = z.zarrs()?;
+    let shape: Vec<u64> = ranges.iter().map(|r| r.end - r.start).collect();
+    let out = Arc::new(Output::<T>::zeroed(&shape));
+    let chunks = z.chunks_in(ranges);
+    for_each_chunk(
+        z,
+        "read",
+        chunks,
+        |_, idx| {
+            let (local, region) = z.overlap(&idx, ranges);
+            let origin = idx.iter().zip(&z.chunks).map(|(&i, &c)| i * c);
+            let in_array: Vec<Range<u64>> = local.iter().zip(origin).map(|(r, o)| r.start + o..r.end + o).collect();
+            let nbytes = region.iter().map(|r| r.end - r.start).product::<u64>() * T::DTYPE.size() as u64;
+            let (arr, out) = (arr.clone(), out.clone());
+            async move {
+                // SAFETY: one view per chunk, and the chunks' regions are disjoint.
+                let mut part = unsafe { out.part(ArraySubset::new_with_ranges(&region))? };
+                let subset = ArraySubset::new_with_ranges(&in_array);
+                arr.async_retrieve_array_subset_into(&subset, (&mut part).into()).await?;
+                Ok(nbytes)
+            }
+        },
+        |_, _, nbytes| nbytes,
+    )?;
+    // Every task has finished (tokio drops a task's future before its result is seen).
+    let out = Arc::try_unwrap(out)
+        .map_err(|_| Error::new(ErrorKind::Other, format!("read {}: a chunk task outlived the read", z.url())))?;
+    Ok(out.into_array())
+}
+
+/// The same read through one decoded array per chunk, copied into place.
+fn read_region_copied<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+    let arr = z.zarrs()?;
+    let shape: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
+    let mut out = ArrayD::<T>::default(IxDyn(&shape));
+    for_each_chunk(
+        z,
+        "read",
+        z.chunks_in(ranges),
+        |_, idx| {
+            let arr = arr.clone();
+            async move { arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await }
+        },
+        |_, idx, data| {
+            let (local, region) = z.overlap(idx, ranges);
+            let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
+            out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
+            src.len() as u64 * T::DTYPE.size() as u64
+        },
+    )?;
+    Ok(out)
+}
+
+fn to_slice(r: &Range<u64>) -> Slice {
+    Slice::from(r.start as usize..r.end as usize)
+}
+
+/// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
+/// covered chunks are read, merged and rewritten (zarrs does that).
+pub(crate) fn write_region<T: Element>(
+    z: &ZarrArray,
+    offset: &[u64],
+    data: ArrayViewD<'_, T>,
+    whole: bool,
+) -> Result<()> {
+    z.check_dtype(T::DTYPE)?;
+    let dshape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
+    if offset.len() != z.ndim() || dshape.len() != z.ndim() || (whole && dshape != z.shape) {
+        return Err(Error::invalid(format!(
+            "cannot write data of shape {dshape:?} {}to {} of shape {:?}; shapes must match (use write_slice for a part)",
+            if whole { String::new() } else { format!("at offset {offset:?} ") },
+            z.url(),
+            z.shape
+        )));
+    }
+    let ranges: Vec<Range<u64>> = offset.iter().zip(&dshape).map(|(&o, &n)| o..o + n).collect();
+    if ranges.iter().zip(&z.shape).any(|(r, &s)| r.end > s) {
+        return Err(Error::invalid(format!(
+            "data of shape {dshape:?} at offset {offset:?} does not fit in {} of shape {:?}",
+            z.url(),
+            z.shape
+        )));
+    }
+    let arr = z.zarrs()?;
+    let fill = T::from_f64(z.fill_f64());
+    let chunks = z.chunks_in(&ranges);
+    let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
+    for_each_chunk(
+        z,
+        "write",
+        chunks,
+        |_, idx| {
+            let (local, region) = z.overlap(&idx, &ranges);
+            let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
+            let bounded: Vec<u64> =
+                (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
+            let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
+            let (arr, chunk_shape) = (arr.clone(), chunk_shape.clone());
+            let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
+            async move {
+                if covers {
+                    // Whole chunk: pad edge chunks with the fill value, no read needed.
+                    let full = if part.shape() == chunk_shape.as_slice() {
+                        part
+                    } else {
+                        let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
+                        full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
+                        full
+                    };
+                    arr.async_store_chunk(&idx, full).await?;
+                } else {
+                    let subset = ArraySubset::new_with_ranges(&local);
+                    arr.async_store_chunk_subset(&idx, &subset, part).await?;
+                }
+                Ok(nbytes)
+            }
+        },
+        |_, _, nbytes| nbytes,
+    )
+}
+
+macro_rules! element_io {
+    ($($t:ty),*) => {$(
+        impl ElementIo for $t {
+            fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<$t>> {
+                read_region::<$t>(z, ranges)
+            }
+            fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, $t>, whole: bool) -> Result<()> {
+                write_region::<$t>(z, offset, data, whole)
+            }
+        }
+    )*};
+}
+element_io!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
