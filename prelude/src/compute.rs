@@ -101,7 +101,7 @@ impl Generator {
 
     /// Values of the chunk with origin `origin` and (padded) shape `cshape`; elements past
     /// `shape` (edge chunks) get `pad`.
-    fn chunk_values(&self, chunk_linear: u64, origin: &[u64], cshape: &[usize], pad: f64) -> Vec<f64> {
+    pub(crate) fn chunk_values(&self, chunk_linear: u64, origin: &[u64], cshape: &[usize], pad: f64) -> Vec<f64> {
         let n: usize = cshape.iter().product();
         let mut rng = rand::rngs::SmallRng::seed_from_u64(mix(self.seed ^ mix(chunk_linear)));
         let mut idx = vec![0u64; cshape.len()];
@@ -137,14 +137,7 @@ impl Generator {
     /// Compute every chunk and store it into `z` (many chunks in flight), like dask's
     /// `arr.store(z)`. Values are cast to the array's dtype. Returns `z`'s URL and counts.
     pub fn store(&self, z: &ZarrArray) -> Result<StoreReport> {
-        if self.shape != z.shape() {
-            return Err(Error::invalid(format!(
-                "cannot store a generated array of shape {:?} into {} of shape {:?}; make the shapes equal",
-                self.shape,
-                z.url(),
-                z.shape()
-            )));
-        }
+        z.check_store_shape("a generated array", &self.shape)?;
         let start = std::time::Instant::now();
         let chunks = with_dtype!(z.dtype(), T => store_typed::<T>(self, z)?);
         let secs = start.elapsed().as_secs_f64();

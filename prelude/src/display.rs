@@ -4,6 +4,7 @@
 
 use crate::compute::{Histogram, Stats, StoreReport};
 use crate::fs::{EntryKind, Listing};
+use crate::lazy::LazyArray;
 use crate::live::{emit_result, Bundle, Html, Rich};
 use crate::text::{esc, human_bytes};
 use crate::zarr::{ZarrArray, ZarrGroup};
@@ -20,7 +21,18 @@ macro_rules! evcxr_display {
         }
     )*};
 }
-evcxr_display!(ZarrArray, ZarrGroup, Listing, Stats, StoreReport, Histogram, crate::plot::Figure, Html, Bundle);
+evcxr_display!(
+    ZarrArray,
+    LazyArray,
+    ZarrGroup,
+    Listing,
+    Stats,
+    StoreReport,
+    Histogram,
+    crate::plot::Figure,
+    Html,
+    Bundle
+);
 
 /// A cell's final value, shown in one compile. The kernel calls `(&value).evcxr_display()`: the
 /// prelude's own types answer with the inherent method above, ndarray arrays with [`ShowRich`],
@@ -141,6 +153,47 @@ impl fmt::Display for ZarrArray {
         writeln!(f, "Zarr array")?;
         for (k, v) in self.rows() {
             writeln!(f, "  {k:<12} {v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn lazy_rows(x: &LazyArray) -> Vec<(&'static str, String)> {
+    let chunk_bytes = x.chunks().iter().product::<u64>() * 8;
+    let nchunks: u64 = x.chunk_grid().iter().product();
+    vec![
+        ("Shape", format!("{:?}", x.shape())),
+        ("Chunks", format!("{:?} ({} per chunk as f64)", x.chunks(), human_bytes(chunk_bytes))),
+        ("Chunk grid", format!("{:?} = {nchunks} chunks", x.chunk_grid())),
+        ("Dtype", x.dtype().to_string()),
+        ("Tasks", x.tasks().to_string()),
+        ("Size", format!("{} as f64", human_bytes(x.nbytes()))),
+        ("Memory budget", human_bytes(x.budget())),
+    ]
+}
+
+/// Like dask's repr: properties, the chunk grid, and the plan.
+impl Rich for LazyArray {
+    fn bundle(&self) -> Bundle {
+        let html = format!(
+            "<div style=\"display:flex;gap:2em;align-items:center\"><div><b>Lazy array</b>{}<pre>{}</pre></div>{}</div>",
+            table(&lazy_rows(self)),
+            esc(&self.plan()),
+            chunk_svg(self.shape(), self.chunks())
+        );
+        Bundle::text(self.to_string()).html(html)
+    }
+}
+
+impl fmt::Display for LazyArray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Lazy array")?;
+        for (k, v) in lazy_rows(self) {
+            writeln!(f, "  {k:<14} {v}")?;
+        }
+        writeln!(f, "  Plan")?;
+        for line in self.plan().lines() {
+            writeln!(f, "    {line}")?;
         }
         Ok(())
     }

@@ -33,8 +33,9 @@
 //! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over either backend |
 //! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
 //! | 7 | `compute` | generators and streaming reductions over arrays |
-//! | 8 | `plot` | figures drawn from arrays and histograms |
-//! | 9 | `display` | the rich (HTML and text) forms of every type above |
+//! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
+//! | 9 | `plot` | figures drawn from arrays and histograms |
+//! | 10 | `display` | the rich (HTML and text) forms of every type above |
 
 #![warn(missing_docs)]
 
@@ -45,6 +46,7 @@ pub mod error;
 pub mod fs;
 mod http;
 pub mod interrupt;
+pub mod lazy;
 mod listing;
 pub mod live;
 mod local;
@@ -73,6 +75,7 @@ pub mod prelude {
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
     pub use crate::interrupt::{check_interrupt, interrupted};
+    pub use crate::lazy::{from_zarr, LazyArray};
     pub use crate::live::{clear_output, display, input, input_password, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};

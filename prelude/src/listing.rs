@@ -38,7 +38,7 @@ pub struct Entry {
     pub modified: Option<String>,
 }
 
-/// The result of [`S3FileSystem::ls`]: shows as a table in Jupyter.
+/// The result of [`S3FileSystem::ls`](crate::fs::S3FileSystem::ls): shows as a table in Jupyter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listing {
     /// The path that was listed.

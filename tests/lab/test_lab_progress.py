@@ -35,6 +35,9 @@ FAILING = ['println!("one");', 'let kept = 2;', 'let n: i32 = "not a number".par
            'println!("five {kept}");']
 
 
+LAB_WORK = []  # the running JupyterLab's root dir (its server.log), for failure reports
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,6 +47,7 @@ def free_port():
 @pytest.fixture(scope="module")
 def lab():
     work = tempfile.mkdtemp(prefix="zk-lab-")
+    LAB_WORK[:] = [work]
     shutil.copy(f"{ROOT}/notebooks/02-write-random-array-to-object-store.ipynb", f"{work}/02.ipynb")
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "slow", "metadata": {}, "outputs": [],
                      "source": SLOW}],
@@ -108,13 +112,42 @@ def open_notebook(browser, lab, name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{lab}/lab/tree/{name}?token={TOKEN}")
     # The kernel is up when the toolbar's status says idle.
+    # The notebook is ready too (its model loaded, its session attached): Run All issued before
+    # that can find no cells to run.
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.context"
+                           " && window.jupyterapp.shell.currentWidget.context.isReady"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
                            timeout=180_000)
     return page
+
+
+def state(page):
+    """What the notebook's model and kernel say: the evidence when a wait times out."""
+    return page.evaluate("""() => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = w.content.model.cells;
+        const out = [];
+        for (let i = 0; i < cells.length; i++) {
+            const c = cells.get(i);
+            out.push({count: c.executionCount, outputs: c.outputs.toJSON()});
+        }
+        return {kernel: w.sessionContext.session.kernel.status, cells: out};
+    }""")
+
+
+def wait_or_explain(page, selector, timeout_ms):
+    try:
+        page.wait_for_selector(selector, timeout=timeout_ms)
+    except Exception as e:  # playwright's TimeoutError: say what the page and the server showed
+        page.screenshot(path=f"{ARTIFACTS}/lab-timeout.png")
+        log = open(f"{LAB_WORK[0]}/server.log").read()[-3000:] if LAB_WORK else ""
+        pytest.fail(f"{selector} did not appear ({e.__class__.__name__}); notebook: {state(page)}; "
+                    f"server log tail:\n{log}")
 
 
 def run_all(page):
@@ -170,7 +203,7 @@ def test_run_all_stops_at_a_failing_cell(browser, lab):
     os.makedirs(ARTIFACTS, exist_ok=True)
     page = open_notebook(browser, lab, "failing.ipynb")
     run_all(page)
-    page.wait_for_selector("text=/ParseIntError/", timeout=120_000)
+    wait_or_explain(page, "text=/ParseIntError/", 120_000)
     # Let the queued cells' replies (aborted) arrive, then look at the model.
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
                            timeout=60_000)

@@ -309,6 +309,18 @@ impl ZarrArray {
         )))
     }
 
+    /// `what` of `shape` can be stored here only with the same shape.
+    pub(crate) fn check_store_shape(&self, what: &str, shape: &[u64]) -> Result<()> {
+        if shape == self.shape.as_slice() {
+            return Ok(());
+        }
+        Err(Error::invalid(format!(
+            "cannot store {what} of shape {shape:?} into {} of shape {:?}; make the shapes equal",
+            self.url(),
+            self.shape
+        )))
+    }
+
     pub(crate) fn check_ranges(&self, ranges: &[Range<u64>]) -> Result<()> {
         let bad =
             ranges.len() != self.ndim() || ranges.iter().zip(&self.shape).any(|(r, &s)| r.start > r.end || r.end > s);

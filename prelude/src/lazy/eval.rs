@@ -1,0 +1,182 @@
+//! The values of one region of a node (a block).
+
+use super::plan::{LazyArray, Node};
+use crate::compute::Generator;
+use crate::error::{Error, ErrorKind, Result};
+use crate::zarr::array::chunk_error;
+use crate::zarr::dtype::with_dtype;
+use crate::zarr::{Element, ZarrArray};
+use futures::future::BoxFuture;
+use ndarray::{ArrayD, IxDyn, Slice, Zip};
+use std::ops::Range;
+use zarrs::array::ArraySubset;
+
+/// The region of an operand of shape `op` for `region` of the broadcast result (numpy rules:
+/// trailing dimensions aligned, a dimension of 1 stretched).
+pub(crate) fn operand_region(region: &[Range<u64>], op: &[u64]) -> Vec<Range<u64>> {
+    let off = region.len() - op.len();
+    op.iter().enumerate().map(|(j, &n)| if n == 1 { 0..1 } else { region[off + j].clone() }).collect()
+}
+
+fn lens(region: &[Range<u64>]) -> Vec<usize> {
+    region.iter().map(|r| (r.end - r.start) as usize).collect()
+}
+
+impl LazyArray {
+    /// The values of `region` (one range per dimension) of this array.
+    pub(crate) fn block<'a>(&'a self, region: &'a [Range<u64>]) -> BoxFuture<'a, Result<ArrayD<f64>>> {
+        Box::pin(async move {
+            match &*self.node {
+                Node::Zarr(z) => read_f64(z, region).await,
+                Node::Gen(g) => Ok(generated(g, region)),
+                Node::Unary(op, x) => {
+                    let mut b = x.block(region).await?;
+                    let op = *op;
+                    b.mapv_inplace(|v| op.apply(v));
+                    Ok(b)
+                }
+                Node::Scalar(op, x, s, left) => {
+                    let mut b = x.block(region).await?;
+                    let (op, s) = (*op, *s);
+                    if *left {
+                        b.mapv_inplace(|v| op.apply(s, v));
+                    } else {
+                        b.mapv_inplace(|v| op.apply(v, s));
+                    }
+                    Ok(b)
+                }
+                Node::Map(f, x) => {
+                    let mut b = x.block(region).await?;
+                    b.mapv_inplace(|v| f(v));
+                    Ok(b)
+                }
+                Node::Binary(op, a, b) => {
+                    let (ra, rb) = (operand_region(region, &a.shape), operand_region(region, &b.shape));
+                    let (xa, xb) = futures::try_join!(a.block(&ra), b.block(&rb))?;
+                    let shape = IxDyn(&lens(region));
+                    let bad = || Error::new(ErrorKind::Other, "blocks of an element-wise operation did not broadcast");
+                    let (xa, xb) =
+                        (xa.broadcast(shape.clone()).ok_or_else(bad)?, xb.broadcast(shape.clone()).ok_or_else(bad)?);
+                    let op = *op;
+                    let mut out = ArrayD::<f64>::zeros(shape);
+                    Zip::from(&mut out).and(&xa).and(&xb).for_each(|o, &a, &b| *o = op.apply(a, b));
+                    Ok(out)
+                }
+                Node::Slice(offsets, x) => {
+                    let shifted: Vec<Range<u64>> =
+                        region.iter().zip(offsets).map(|(r, o)| r.start + o..r.end + o).collect();
+                    x.block(&shifted).await
+                }
+                Node::MapBlocks(f, x) => {
+                    // Each input chunk the region touches goes through `f` whole, then is cut.
+                    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
+                    for chunk in chunks_touching(region, &x.shape, &x.chunks) {
+                        let b = x.block(&chunk).await?;
+                        let y = f(b.view(), &chunk);
+                        if y.shape() != b.shape() {
+                            return Err(Error::invalid(format!(
+                                "map_blocks: the function returned a block of shape {:?} for one of shape {:?} (at {chunk:?}); return the shape it was given",
+                                y.shape(),
+                                b.shape()
+                            )));
+                        }
+                        let src: Vec<Range<u64>> = (0..chunk.len())
+                            .map(|d| {
+                                region[d].start.max(chunk[d].start) - chunk[d].start
+                                    ..region[d].end.min(chunk[d].end) - chunk[d].start
+                            })
+                            .collect();
+                        let dst: Vec<Range<u64>> = (0..chunk.len())
+                            .map(|d| {
+                                src[d].start + chunk[d].start - region[d].start
+                                    ..src[d].end + chunk[d].start - region[d].start
+                            })
+                            .collect();
+                        out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
+                            .assign(&y.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
+                    }
+                    Ok(out)
+                }
+                Node::Reduced(r) => {
+                    let v = r.value()?;
+                    Ok(v.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned())
+                }
+                Node::Fail(e) => Err(e.clone()),
+            }
+        })
+    }
+}
+
+/// The regions of the chunks (of a `chunks` grid over `shape`) that `region` touches, in C order.
+fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
+    let mut out: Vec<Vec<Range<u64>>> = vec![vec![]];
+    for d in 0..region.len() {
+        let (r, c) = (&region[d], chunks[d]);
+        let steps: Vec<Range<u64>> = if r.is_empty() {
+            vec![]
+        } else {
+            (r.start / c..(r.end - 1) / c + 1).map(|i| i * c..((i + 1) * c).min(shape[d])).collect()
+        };
+        out = out.into_iter().flat_map(|p| steps.iter().map(move |s| [p.clone(), vec![s.clone()]].concat())).collect();
+    }
+    out
+}
+
+pub(crate) fn to_slice(r: &Range<u64>) -> Slice {
+    Slice::from(r.start as usize..r.end as usize)
+}
+
+/// A region of a Zarr array as f64 (missing chunks read as the fill value).
+async fn read_f64(z: &ZarrArray, region: &[Range<u64>]) -> Result<ArrayD<f64>> {
+    let arr = z.zarrs()?;
+    let subset = ArraySubset::new_with_ranges(region);
+    let first: Vec<u64> = region.iter().zip(z.chunks()).map(|(r, c)| r.start / c).collect();
+    with_dtype!(z.dtype(), T => {
+        let a = arr.async_retrieve_array_subset::<ArrayD<T>>(&subset).await.map_err(|e| chunk_error(z, "read", &first, &e))?;
+        Ok(a.mapv(|v| v.to_f64()))
+    })
+}
+
+/// A region of a generator's values: the generator chunks it touches, cut to the region.
+fn generated(g: &Generator, region: &[Range<u64>]) -> ArrayD<f64> {
+    let chunks = g.chunks();
+    let grid: Vec<u64> = g.shape().iter().zip(chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect();
+    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
+    let per_dim: Vec<Range<u64>> = region
+        .iter()
+        .zip(chunks)
+        .map(|(r, &c)| if r.is_empty() { 0..0 } else { r.start / c..(r.end - 1) / c + 1 })
+        .collect();
+    let mut idx: Vec<u64> = per_dim.iter().map(|r| r.start).collect();
+    if per_dim.iter().any(|r| r.is_empty()) {
+        return out;
+    }
+    let cshape: Vec<usize> = chunks.iter().map(|&c| c as usize).collect();
+    loop {
+        let lin = idx.iter().zip(&grid).fold(0, |acc, (i, n)| acc * n + i);
+        let origin: Vec<u64> = idx.iter().zip(chunks).map(|(i, c)| i * c).collect();
+        let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &origin, &cshape, 0.0))
+            .expect("a generator chunk has its chunk shape");
+        let src: Vec<Range<u64>> = (0..idx.len())
+            .map(|d| region[d].start.max(origin[d]) - origin[d]..region[d].end.min(origin[d] + chunks[d]) - origin[d])
+            .collect();
+        let dst: Vec<Range<u64>> = (0..idx.len())
+            .map(|d| src[d].start + origin[d] - region[d].start..src[d].end + origin[d] - region[d].start)
+            .collect();
+        out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
+            .assign(&vals.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
+        // Next chunk index in C order within per_dim.
+        let mut d = idx.len();
+        loop {
+            if d == 0 {
+                return out;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < per_dim[d].end {
+                break;
+            }
+            idx[d] = per_dim[d].start;
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The plan: [`LazyArray`] (a node, its shape and chunks) and the nodes it is built of.
+//! Built-in operations are plain data; only `map` holds a closure.
+
+use crate::compute::Generator;
+use crate::error::Error;
+use crate::zarr::dtype::{with_dtype, Dtype};
+use crate::zarr::{Element, ZarrArray};
+use ndarray::ArrayD;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+
+/// Memory for chunks in flight when nothing else is set: a 4 GB JupyterHub pod keeps room.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 1 << 30;
+
+/// A lazy, chunked n-dimensional array of f64 values, like a `dask.array.Array`.
+///
+/// Cheap to clone (it shares its plan). Build one with [`from_zarr`](super::from_zarr) or from a generator
+/// (`random(..).lazy()`), combine with `+ - * /` (between arrays and with `f64`), then call
+/// [`store`](LazyArray::store), [`compute`](LazyArray::compute) or a reduction.
+#[derive(Clone)]
+pub struct LazyArray {
+    pub(crate) node: Arc<Node>,
+    pub(crate) shape: Vec<u64>,
+    pub(crate) chunks: Vec<u64>,
+    pub(crate) dtype: Dtype,
+    pub(crate) budget: u64,
+}
+
+impl LazyArray {
+    pub(crate) fn new(node: Node, shape: Vec<u64>, chunks: Vec<u64>, dtype: Dtype) -> Self {
+        // Chunks are at least 1 and at most the dimension (a 0-length dimension keeps 1).
+        let chunks = chunks.iter().zip(&shape).map(|(&c, &s)| c.clamp(1, s.max(1))).collect();
+        LazyArray { node: Arc::new(node), shape, chunks, dtype, budget: DEFAULT_MEMORY_BUDGET }
+    }
+
+    /// A node over `self` with the same shape and chunks.
+    pub(crate) fn derive(&self, node: Node, dtype: Dtype) -> Self {
+        LazyArray {
+            node: Arc::new(node),
+            shape: self.shape.clone(),
+            chunks: self.chunks.clone(),
+            dtype,
+            budget: self.budget,
+        }
+    }
+
+    /// An array that fails with `e` when evaluated (operators cannot return errors).
+    pub(crate) fn failed(e: Error) -> Self {
+        LazyArray::new(Node::Fail(e), vec![], vec![], Dtype::Float64)
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[u64] {
+        &self.shape
+    }
+    /// The chunk shape (edge chunks are cut at the shape).
+    pub fn chunks(&self) -> &[u64] {
+        &self.chunks
+    }
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+    /// The dtype values are rounded to when stored or computed (arithmetic makes `float64`).
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    /// Number of elements.
+    pub fn len(&self) -> u64 {
+        self.shape.iter().product()
+    }
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Chunks per dimension.
+    pub fn chunk_grid(&self) -> Vec<u64> {
+        self.shape.iter().zip(&self.chunks).map(|(s, c)| s.div_ceil(*c)).collect()
+    }
+    /// Bytes of the values as f64 (what `compute` allocates).
+    pub fn nbytes(&self) -> u64 {
+        self.len() * 8
+    }
+    /// Chunk tasks of the whole plan: one per output chunk of every node (dask's task count).
+    pub fn tasks(&self) -> u64 {
+        self.node.tasks() + self.chunk_grid().iter().product::<u64>()
+    }
+    /// The memory budget for chunks in flight (bytes): `compute`, `store` and reductions keep
+    /// fewer chunks in flight when chunks are large, so peak memory follows this, not the array.
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.budget = bytes.max(1);
+        self
+    }
+    /// The memory budget in bytes (default [`DEFAULT_MEMORY_BUDGET`]).
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+    /// The plan as text, one node per line: what will run (built-in operations are data;
+    /// closures show as `map(<closure>)`).
+    pub fn plan(&self) -> String {
+        let mut out = String::new();
+        self.node.describe(&self.shape, 0, &mut out);
+        out
+    }
+}
+
+/// One step of a plan. Built-in operations are plain data; only `Map` holds a closure.
+pub(crate) enum Node {
+    Zarr(Box<ZarrArray>),
+    Gen(Generator),
+    Unary(Unary, LazyArray),
+    /// `x op s`, or `s op x` when the flag is set.
+    Scalar(Binary, LazyArray, f64, bool),
+    Binary(Binary, LazyArray, LazyArray),
+    Map(Arc<dyn Fn(f64) -> f64 + Send + Sync>, LazyArray),
+    /// `f(block, region)` on each chunk of the input (output chunks = input chunks).
+    MapBlocks(BlockFn, LazyArray),
+    /// The input from these offsets on, with the node's shape.
+    Slice(Vec<u64>, LazyArray),
+    Reduced(Reduced),
+    /// An operation that could not be built (e.g. shapes that do not broadcast).
+    Fail(Error),
+}
+
+/// Element-wise operations on one array.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Unary {
+    Neg,
+    Abs,
+    Sqrt,
+    Exp,
+    Log,
+    Clip(f64, f64),
+    /// Round to the values of a dtype (`astype`).
+    Cast(Dtype),
+}
+
+/// Element-wise operations on two operands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Unary {
+    pub(crate) fn apply(self, v: f64) -> f64 {
+        match self {
+            Unary::Neg => -v,
+            Unary::Abs => v.abs(),
+            Unary::Sqrt => v.sqrt(),
+            Unary::Exp => v.exp(),
+            Unary::Log => v.ln(),
+            Unary::Clip(lo, hi) => v.clamp(lo, hi),
+            Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64()),
+        }
+    }
+}
+
+impl Binary {
+    pub(crate) fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            Binary::Add => a + b,
+            Binary::Sub => a - b,
+            Binary::Mul => a * b,
+            Binary::Div => a / b,
+        }
+    }
+    fn symbol(self) -> &'static str {
+        match self {
+            Binary::Add => "+",
+            Binary::Sub => "-",
+            Binary::Mul => "*",
+            Binary::Div => "/",
+        }
+    }
+}
+
+/// The function of `map_blocks`.
+pub(crate) type BlockFn =
+    Arc<dyn Fn(ndarray::ArrayViewD<'_, f64>, &[std::ops::Range<u64>]) -> ArrayD<f64> + Send + Sync>;
+
+impl Node {
+    /// The arrays this node computes from.
+    fn children(&self) -> Vec<&LazyArray> {
+        match self {
+            Node::Zarr(_) | Node::Gen(_) | Node::Fail(_) => vec![],
+            Node::Unary(_, x)
+            | Node::Scalar(_, x, _, _)
+            | Node::Map(_, x)
+            | Node::MapBlocks(_, x)
+            | Node::Slice(_, x) => {
+                vec![x]
+            }
+            Node::Binary(_, a, b) => vec![a, b],
+            Node::Reduced(r) => vec![&r.x],
+        }
+    }
+
+    /// Chunk tasks below this node (sources count one per chunk read).
+    pub(crate) fn tasks(&self) -> u64 {
+        self.children().iter().map(|x| x.node.tasks() + x.chunk_grid().iter().product::<u64>()).sum()
+    }
+
+    pub(crate) fn describe(&self, shape: &[u64], depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let line = match self {
+            Node::Zarr(z) => format!("from_zarr({}) {shape:?}", z.url()),
+            Node::Gen(g) => format!("{g:?}"),
+            Node::Unary(op, _) => format!("{op:?} {shape:?}").to_lowercase(),
+            Node::Scalar(op, _, s, false) => format!("x {} {s} {shape:?}", op.symbol()),
+            Node::Scalar(op, _, s, true) => format!("{s} {} x {shape:?}", op.symbol()),
+            Node::Binary(op, ..) => format!("a {} b {shape:?}", op.symbol()),
+            Node::Map(..) => format!("map(<closure>) {shape:?} (runs here only)"),
+            Node::MapBlocks(..) => format!("map_blocks(<closure>) {shape:?} (runs here only)"),
+            Node::Slice(offsets, _) => format!("slice from {offsets:?} {shape:?}"),
+            Node::Reduced(r) => format!("{} over axes {:?} {shape:?}", r.op.name(), r.axes),
+            Node::Fail(e) => format!("error: {}", e.message()),
+        };
+        let _ = writeln!(out, "{pad}{line}");
+        for x in self.children() {
+            x.node.describe(&x.shape, depth + 1, out);
+        }
+    }
+
+    /// Every reduction under this node, children first (they run before their parents).
+    pub(crate) fn reductions<'a>(&'a self, out: &mut Vec<&'a Reduced>) {
+        for x in self.children() {
+            x.node.reductions(out);
+        }
+        if let Node::Reduced(r) = self {
+            out.push(r);
+        }
+    }
+
+    /// The first construction error in the plan.
+    pub(crate) fn failure(&self) -> Option<&Error> {
+        match self {
+            Node::Fail(e) => Some(e),
+            _ => self.children().into_iter().find_map(|x| x.node.failure()),
+        }
+    }
+
+    /// The largest number of blocks alive at once while one block of this node is computed.
+    pub(crate) fn depth(&self) -> u64 {
+        match self {
+            // Its blocks are slices of its kept result: its input is not evaluated then.
+            Node::Reduced(_) => 1,
+            _ => 1 + self.children().iter().map(|x| x.node.depth()).sum::<u64>(),
+        }
+    }
+}
+
+/// What a reduction computes; `nan` skips NaN values (numpy's `nan…` functions).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Reduction {
+    pub(crate) op: Op,
+    pub(crate) nan: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Var,
+    Std,
+    Count,
+}
+
+impl Reduction {
+    pub(crate) fn name(self) -> String {
+        format!("{}{:?}", if self.nan && self.op != Op::Count { "nan" } else { "" }, self.op).to_lowercase()
+    }
+}
+
+/// A reduction node: its input, the axes it removes, and its result once computed.
+pub(crate) struct Reduced {
+    pub(crate) op: Reduction,
+    pub(crate) axes: Vec<usize>,
+    pub(crate) x: LazyArray,
+    pub(crate) value: Mutex<Option<Arc<ArrayD<f64>>>>,
+}

@@ -1,0 +1,69 @@
+//! Running blocks: each a tokio task, a bounded number in flight, results taken in chunk order.
+
+use super::plan::LazyArray;
+use crate::error::{Error, ErrorKind, Result};
+use crate::progress::{ProgressBar, Show};
+use crate::runtime::{block_on, Task};
+use futures::future::BoxFuture;
+use futures::{stream, StreamExt};
+use std::ops::Range;
+
+/// Most chunks in flight, whatever the budget (as many as the I/O keeps busy).
+const MAX_IN_FLIGHT: u64 = 32;
+
+/// Every chunk region of a grid (`chunks` per dimension over `shape`), in C order, cut at the shape.
+pub(crate) fn regions(shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
+    let mut out: Vec<Vec<Range<u64>>> = vec![vec![]];
+    for (&s, &c) in shape.iter().zip(chunks) {
+        let steps: Vec<Range<u64>> = (0..s.div_ceil(c)).map(|i| i * c..((i + 1) * c).min(s)).collect();
+        out = out.into_iter().flat_map(|p| steps.iter().map(move |r| [p.clone(), vec![r.clone()]].concat())).collect();
+    }
+    out
+}
+
+impl LazyArray {
+    /// Blocks in flight for blocks of `block_elems` values: each holds its inputs' blocks too.
+    pub(crate) fn in_flight(&self, block_elems: u64) -> usize {
+        let per_task = block_elems.max(1) * 8 * (self.node.depth() + 1);
+        (self.budget / per_task).clamp(1, MAX_IN_FLIGHT) as usize
+    }
+}
+
+/// The loop under `compute`, `store` and the reductions: `task(n, region)` for every block as
+/// its own tokio task, at most `inflight` at once, and `done` on each result **in block order**
+/// (so merges are deterministic; a slow block holds back at most `inflight` finished ones).
+/// `done` returns the bytes it accounts for (progress).
+pub(crate) fn run_blocks<X: Send + 'static>(
+    label: &str,
+    show: Show,
+    blocks: Vec<Vec<Range<u64>>>,
+    inflight: usize,
+    task: impl Fn(usize, Vec<Range<u64>>) -> BoxFuture<'static, Result<X>>,
+    mut done: impl FnMut(X) -> Result<u64>,
+) -> Result<()> {
+    let total = blocks.len();
+    let mut progress = ProgressBar::with(label.to_string(), total as u64, "chunks", show);
+    let run = block_on(async {
+        let mut results = stream::iter(blocks.into_iter().enumerate())
+            .map(|(n, region)| Task::spawn(task(n, region)))
+            .buffered(inflight.max(1));
+        while let Some(joined) = results.next().await {
+            let x =
+                joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label}: a chunk task failed: {e}")))??;
+            progress.tick(done(x)?);
+        }
+        Ok::<_, Error>(())
+    });
+    match run {
+        Ok(r) => r?,
+        Err(e) if e.kind() == ErrorKind::Interrupted => {
+            return Err(Error::interrupted(format!(
+                "{label} interrupted after {} of {total} chunks",
+                progress.position()
+            )))
+        }
+        Err(e) => return Err(e),
+    }
+    progress.finish();
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! Lazy arrays against the same computation done eagerly with ndarray on the same stored data,
+//! over several chunkings (edge chunks, 1-D, 3-D, one chunk for the whole array), in a local
+//! directory store.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use zarr_prelude::prelude::*;
+
+/// Values with structure along every axis (so an axis mix-up shows), some negative.
+fn data(shape: &[usize]) -> ArrayD<f64> {
+    let mut k = 0u64;
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        k += 1;
+        ((k * 7919) % 1009) as f64 / 13.0 - 30.0 + (k as f64).sqrt()
+    })
+}
+
+fn stored(dir: &std::path::Path, name: &str, a: &ArrayD<f64>, chunks: &[u64]) -> ZarrArray {
+    let shape: Vec<u64> = a.shape().iter().map(|&n| n as u64).collect();
+    let spec = ArraySpec::new(shape, chunks.to_vec(), "f8").compressor(Compressor::Zstd(1)).v3();
+    let z = create_array(dir.join(name).to_str().unwrap(), &spec).unwrap();
+    z.write(a).unwrap();
+    z
+}
+
+fn close(got: &ArrayD<f64>, want: &ArrayD<f64>, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shape");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let ok = (g.is_nan() && w.is_nan()) || (g - w).abs() <= 1e-12 * w.abs().max(1.0);
+        assert!(ok, "{what}: element {i}: {g} != {w}");
+    }
+}
+
+fn scalar(got: f64, want: f64, what: &str) {
+    let ok = (got.is_nan() && want.is_nan()) || (got - want).abs() <= 1e-12 * want.abs().max(1.0);
+    assert!(ok, "{what}: {got} != {want}");
+}
+
+/// ndarray's reductions over several axes, one at a time from the highest.
+fn over(a: &ArrayD<f64>, axes: &[usize], f: impl Fn(&ArrayD<f64>, Axis) -> ArrayD<f64>) -> ArrayD<f64> {
+    let mut out = a.clone();
+    for &ax in axes.iter().rev() {
+        out = f(&out, Axis(ax));
+    }
+    out
+}
+
+fn check_all(shape: &[usize], chunkings: &[&[u64]]) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = data(shape);
+    let n = a.len() as f64;
+    for (k, chunks) in chunkings.iter().enumerate() {
+        let what = format!("shape {shape:?} chunks {chunks:?}");
+        let z = stored(dir.path(), &format!("in{k}.zarr"), &a, chunks);
+        let x = from_zarr(&z);
+        assert_eq!(x.chunks(), *chunks);
+        close(&x.compute().unwrap(), &a, &format!("{what}: compute"));
+        close(&((&x * 2.0 + 1.0) / 4.0 - &x).compute().unwrap(), &(a.mapv(|v| (v * 2.0 + 1.0) / 4.0 - v)), &what);
+        close(&(10.0 - &x).abs().sqrt().compute().unwrap(), &a.mapv(|v| (10.0 - v).abs().sqrt()), &what);
+        close(&x.clip(-5.0, 5.0).map(|v| v * v).compute().unwrap(), &a.mapv(|v| v.clamp(-5.0, 5.0).powi(2)), &what);
+        close(&x.astype("f4").compute().unwrap(), &a.mapv(|v| v as f32 as f64), &format!("{what}: astype"));
+
+        // Whole-array reductions: sums exactly as numpy would up to rounding; min/max exact.
+        scalar(x.sum().unwrap(), a.sum(), &format!("{what}: sum"));
+        scalar(x.mean().unwrap(), a.sum() / n, &format!("{what}: mean"));
+        let var = a.mapv(|v| (v - a.sum() / n).powi(2)).sum() / n;
+        scalar(x.var().unwrap(), var, &format!("{what}: var"));
+        scalar(x.std().unwrap(), var.sqrt(), &format!("{what}: std"));
+        assert_eq!(x.min().unwrap(), a.iter().cloned().fold(f64::INFINITY, f64::min), "{what}: min");
+        assert_eq!(x.max().unwrap(), a.iter().cloned().fold(f64::NEG_INFINITY, f64::max), "{what}: max");
+        assert_eq!(x.count().unwrap(), n);
+
+        // Reductions over each axis and (3-D) over all but the last, and the anomaly against them.
+        let mut axis_sets: Vec<Vec<usize>> = (0..shape.len()).map(|d| vec![d]).collect();
+        if shape.len() > 2 {
+            axis_sets.push((0..shape.len() - 1).collect());
+        }
+        for axes in &axis_sets {
+            let w = format!("{what} axes {axes:?}");
+            let mean = over(&a, axes, |b, ax| b.mean_axis(ax).unwrap());
+            close(&x.mean_axis(axes).compute().unwrap(), &mean, &format!("{w}: mean_axis"));
+            close(
+                &x.sum_axis(axes).compute().unwrap(),
+                &over(&a, axes, |b, ax| b.sum_axis(ax)),
+                &format!("{w}: sum_axis"),
+            );
+            let max = over(&a, axes, |b, ax| b.fold_axis(ax, f64::NEG_INFINITY, |m, &v| m.max(v)));
+            assert_eq!(x.max_axis(axes).compute().unwrap(), max, "{w}: max_axis");
+            if axes.len() == 1 {
+                let std = a.std_axis(Axis(axes[0]), 0.0);
+                close(&x.std_axis(axes).compute().unwrap(), &std, &format!("{w}: std_axis"));
+            }
+            if axes == &[0] {
+                // (x - x.mean(axis=0)): the mean broadcasts over the trailing dimensions.
+                let anomaly = &a - &mean;
+                close(&(&x - &x.mean_axis(&[0])).compute().unwrap(), &anomaly, &format!("{w}: anomaly"));
+                let out = stored(dir.path(), &format!("anom{k}.zarr"), &ArrayD::zeros(a.raw_dim()), &rechunked(shape));
+                let report = (&x - &x.mean_axis(&[0])).store(&out).unwrap();
+                assert_eq!(report.chunks, out.chunk_grid().iter().product::<u64>());
+                close(&out.read::<f64>().unwrap(), &anomaly, &format!("{w}: anomaly stored with other chunks"));
+            }
+        }
+    }
+}
+
+/// Chunks that differ from every input chunking above (so stores cross input chunks).
+fn rechunked(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&s| (s as u64 / 3).max(1)).collect()
+}
+
+#[test]
+fn one_dimension() {
+    check_all(&[37], &[&[10], &[37], &[1]]);
+}
+
+#[test]
+fn two_dimensions_with_edge_chunks() {
+    check_all(&[23, 17], &[&[5, 4], &[23, 17], &[1, 17], &[8, 3]]);
+}
+
+#[test]
+fn three_dimensions_like_a_climate_model() {
+    check_all(&[6, 9, 11], &[&[1, 9, 11], &[6, 2, 2], &[4, 5, 7]]);
+}
+
+#[test]
+fn nan_aware_reductions_skip_missing_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = data(&[8, 6]);
+    a[[1, 2]] = f64::NAN;
+    a[[5, 0]] = f64::NAN;
+    for r in 0..8 {
+        a[[r, 4]] = f64::NAN; // a whole column missing
+    }
+    let x = from_zarr(&stored(dir.path(), "nan.zarr", &a, &[3, 4]));
+    let valid: Vec<f64> = a.iter().cloned().filter(|v| !v.is_nan()).collect();
+    let (sum, n) = (valid.iter().sum::<f64>(), valid.len() as f64);
+    assert!(x.sum().unwrap().is_nan() && x.mean().unwrap().is_nan() && x.max().unwrap().is_nan());
+    scalar(x.nansum().unwrap(), sum, "nansum");
+    scalar(x.nanmean().unwrap(), sum / n, "nanmean");
+    assert_eq!(x.nanmin().unwrap(), valid.iter().cloned().fold(f64::INFINITY, f64::min));
+    assert_eq!(x.count().unwrap(), n);
+    let col_means = x.nanmean_axis(&[0]).compute().unwrap();
+    for c in 0..6 {
+        let col: Vec<f64> = (0..8).map(|r| a[[r, c]]).filter(|v| !v.is_nan()).collect();
+        let want = if col.is_empty() { f64::NAN } else { col.iter().sum::<f64>() / col.len() as f64 };
+        scalar(col_means[[c]], want, &format!("nanmean of column {c}"));
+    }
+    assert_eq!(x.count_axis(&[0]).compute().unwrap()[[4]], 0.0);
+    assert_eq!(x.nansum_axis(&[0]).compute().unwrap()[[4]], 0.0, "numpy: the nansum of nothing is 0");
+}
+
+#[test]
+fn generators_are_sources_and_results_do_not_depend_on_timing() {
+    let g = random([40, 30], [7, 8]).seed(3);
+    let x = g.lazy();
+    close(&x.compute().unwrap(), &g.compute().unwrap(), "random(..).lazy() = random(..).compute()");
+    let means: Vec<f64> = (0..5).map(|_| (&x * 3.0).mean_axis(&[1]).mean().unwrap()).collect();
+    assert!(means.windows(2).all(|w| w[0].to_bits() == w[1].to_bits()), "{means:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let z = stored(dir.path(), "g.zarr", &ArrayD::zeros(IxDyn(&[40, 30])), &[16, 16]);
+    (&x + 1.0).store(&z).unwrap();
+    close(&z.read::<f64>().unwrap(), &g.compute().unwrap().mapv(|v| v + 1.0), "stored generator + 1");
+}
+
+#[test]
+fn bad_plans_fail_with_one_line_when_run() {
+    let a = random([4, 5], [2, 2]).lazy();
+    let b = random([4, 3], [2, 2]).lazy();
+    let e = (&a + &b).compute().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.message().contains("do not broadcast"), "{e}");
+    let e = a.mean_axis(&[2]).compute().unwrap_err();
+    assert!(e.message().contains("axis 2 is out of range"), "{e}");
+    assert!(a.astype("f3").mean().unwrap_err().message().contains("f3"));
+    let dir = tempfile::tempdir().unwrap();
+    let z = stored(dir.path(), "small.zarr", &ArrayD::zeros(IxDyn(&[3, 3])), &[2, 2]);
+    assert!(a.store(&z).unwrap_err().message().contains("make the shapes equal"));
+    // Broadcasting a row over a matrix works, and shows in the plan.
+    let row = random([5], [5]).lazy();
+    let sum = &a + &row;
+    assert_eq!(sum.shape(), &[4, 5]);
+    assert!(sum.plan().contains("a + b [4, 5]"), "{}", sum.plan());
+    // Shown like dask's repr: properties, the plan, the chunk grid.
+    let shown = sum.mean_axis(&[0]).bundle();
+    for want in ["Lazy array", "Shape          [5]", "Tasks", "mean over axes [0] [5]", "a + b [4, 5]"] {
+        assert!(shown.plain().contains(want), "{want:?} not in {}", shown.plain());
+    }
+    assert!(shown.get("text/html").unwrap().as_str().unwrap().contains("<svg"));
+}
+
+#[test]
+fn slices_blocks_and_rechunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = data(&[12, 10, 9]);
+    let x = from_zarr(&stored(dir.path(), "x.zarr", &a, &[1, 10, 9]));
+    let part = x.slice(&[2..9, 3..10, 0..5]);
+    assert_eq!(part.shape(), &[7, 7, 5]);
+    close(&part.compute().unwrap(), &a.slice(ndarray::s![2..9, 3..10, 0..5]).into_dyn().to_owned(), "slice");
+    close(
+        &part.mean_axis(&[0]).compute().unwrap(),
+        &a.slice(ndarray::s![2..9, 3..10, 0..5]).mean_axis(Axis(0)).unwrap().into_dyn(),
+        "slice mean",
+    );
+    assert!(x.slice(&[0..13, 0..10, 0..9]).compute().unwrap_err().message().contains("out of bounds"));
+
+    // map_blocks sees whole input chunks with their regions, also when stored in other chunks.
+    let y = x.map_blocks(|b, region| b.mapv(|v| v + region[0].start as f64 * 1000.0));
+    let want = ArrayD::from_shape_fn(a.raw_dim(), |i| a[&i] + i[0] as f64 * 1000.0);
+    close(&y.compute().unwrap(), &want, "map_blocks");
+    let out = stored(dir.path(), "y.zarr", &ArrayD::zeros(a.raw_dim()), &[12, 3, 3]);
+    y.store(&out).unwrap();
+    close(&out.read::<f64>().unwrap(), &want, "map_blocks stored as time series");
+    let bad = x.map_blocks(|_, _| ArrayD::zeros(IxDyn(&[1])));
+    assert!(bad.sum().unwrap_err().message().contains("return the shape it was given"));
+
+    // Rechunked for time series: the same values, the new chunks.
+    let r = x.rechunk([12, 5, 3]);
+    assert_eq!(r.chunks(), &[12, 5, 3]);
+    assert_eq!(r.chunk_grid(), vec![1, 2, 3]);
+    close(&r.compute().unwrap(), &a, "rechunk");
+    assert!(x.rechunk([1, 2]).mean().unwrap_err().message().contains("each of the 3 dimensions"));
+}
