@@ -5,9 +5,11 @@
 //!   interop check URL VARIANT     # Python wrote, Rust checks
 //!   interop stats URL             # prints mean/min/max as JSON
 //!   interop group URL             # a v2 group with two arrays, consolidated
+//!   interop lazy URL OUT          # lazy-array results of the 3-D array at URL, under OUT
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
 
+use serde_json::Value;
 use zarr_prelude::prelude::*;
 
 const SHAPE: [u64; 2] = [37, 53];
@@ -75,6 +77,29 @@ fn check(fs: &S3FileSystem, url: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a dask user computes from a (time, y, x) array, stored for Python to compare with numpy:
+/// the anomaly against the time mean (in other chunks, zarr 2 format), the NaN-skipping time
+/// mean, the std over y (zarr 3 format); whole-array reductions printed as JSON (NaN as null).
+fn lazy(fs: &S3FileSystem, url: &str, out: &str) -> Result<()> {
+    let z = fs.open_array(url)?;
+    let x = from_zarr(&z);
+    let (t, y, w) = (z.shape()[0], z.shape()[1], z.shape()[2]);
+    let spec = |shape: Vec<u64>, chunks: Vec<u64>| {
+        ArraySpec::new(shape, chunks, "f8").compressor(Compressor::Zstd(1)).overwrite(true)
+    };
+    (&x - &x.mean_axis(&[0]))
+        .store(&fs.create_array(&format!("{out}/anomaly.zarr"), &spec(vec![t, y, w], vec![t, 7, 8]))?)?;
+    x.nanmean_axis(&[0]).store(&fs.create_array(&format!("{out}/timemean.zarr"), &spec(vec![y, w], vec![y, w]))?)?;
+    x.std_axis(&[1]).store(&fs.create_array(&format!("{out}/std1.zarr"), &spec(vec![t, w], vec![4, 16]).v3())?)?;
+    let num = |v: f64| if v.is_nan() { Value::Null } else { json!(v) };
+    println!(
+        "{}",
+        json!({"nanmean": num(x.nanmean()?), "nanstd": num(x.nanstd()?), "nanmin": num(x.nanmin()?),
+               "nanmax": num(x.nanmax()?), "count": x.count()?, "sum": num(x.sum()?)})
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fs = S3FileSystem::new()?;
@@ -107,6 +132,7 @@ fn main() -> Result<()> {
             g.consolidate_metadata()?;
             Ok(())
         }
-        _ => Err(Error::new(ErrorKind::InvalidInput, "usage: interop mkdir|write|check|stats|reference|group …")),
+        ["lazy", url, out] => lazy(&fs, url, out),
+        _ => Err(Error::new(ErrorKind::InvalidInput, "usage: interop mkdir|write|check|stats|reference|group|lazy …")),
     }
 }
