@@ -29,6 +29,8 @@ ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--rss-gib", type=float, default=2.0)
 ap.add_argument("--only", help="comma-separated array keys (default: all)")
 ap.add_argument("--kernel", action="store_true", help="also time the reference write as a kernel cell")
+ap.add_argument("--lazy-days", type=int, default=365, help="time steps of the lazy-array rows' (time, 720, 1440) array")
+ap.add_argument("--lazy-only", action="store_true", help="only the lazy-array rows (first server)")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERS = dict(s.split("=", 1) for s in args.server)
@@ -142,7 +144,7 @@ def table(server, rows):
 
 
 out = []
-for server, ep in SERVERS.items():
+for server, ep in ({} if args.lazy_only else SERVERS).items():
     rows = []
     for key, label, shape, chunks, dtype, codec, bounds in ARRAYS:
         for what, m, raw in bench_array(server, ep, key, shape, chunks, dtype, codec, bounds):
@@ -169,6 +171,40 @@ random([1000, 1000], [100, 100]).store(&z)?;"""
             samples.append(r.seconds)
     out.append(f"Reference write as a kernel cell (cell wall time, {next(iter(SERVERS))}): "
                f"{fmt(statistics.median(samples))}.")
+
+
+
+def lazy_rows():
+    """A dask user's next steps on a climate-model layout: time mean map, anomaly stored."""
+    days = args.lazy_days
+    src = f"s3://{B}/lazy/t.zarr"
+    run("rust", first, "write", src, f"{days}x720x1440", "1x720x1440", "float32", "none")
+    rows = []
+    for what, cmd in [("time mean (mean over axis 0, computed)", ["climatology", src]),
+                      ("anomaly x - x.mean(axis=0), stored", ["anomaly", src, f"s3://{B}/lazy/anomaly.zarr"])]:
+        samples = {"rust": [], "zarr2": []}
+        for rep in range(args.reps):
+            for p in rotating(list(samples), rep):
+                samples[p].append(run(p, first, *cmd))
+        sums = {p: [s.get("sum") for s in v] for p, v in samples.items()}
+        if sums["rust"][0] is not None:
+            assert abs(sums["rust"][0] - sums["zarr2"][0]) <= 1e-9 * abs(sums["zarr2"][0]), sums
+        med = {p: median_of(v) for p, v in samples.items()}
+        rss = {p: max(s["peak_rss_mib"] for s in v) for p, v in samples.items()}
+        rows.append(f"| {what} | **{fmt(med['rust'])}** ({rss['rust']:.0f} MiB) | {fmt(med['zarr2'])} "
+                    f"({rss['zarr2']:.0f} MiB) | {med['zarr2'] / med['rust']:.2f}× |")
+        print(f"compare.py: lazy: {what} done", file=sys.stderr)
+    run("rust", first, "rm", f"s3://{B}/lazy")
+    gib = days * 720 * 1440 * 4 / 2**30
+    head = (f"### Lazy arrays: {days}×720×1440 f4 ({gib:.2f} GiB) in 1×720×1440 chunks, none (v2), {first}\n\n"
+            "| row | Rust prelude (peak RSS) | zarr 2 + dask + s3fs (peak RSS) | dask ÷ Rust |\n|---|---|---|---|")
+    return head + "\n" + "\n".join(rows)
+
+
+out.append(lazy_rows())
+if args.lazy_only:
+    print("\n\n".join(out))
+    sys.exit(0)
 
 # Streaming mean over an array far larger than the in-flight budget (32 chunks of 2 MiB).
 side = int((args.rss_gib * 2**30 / 8) ** 0.5) // 512 * 512

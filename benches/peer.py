@@ -4,6 +4,8 @@ prelude/examples/bench.rs, with the stack of the venv that runs it. One JSON lin
     peer.py write URL SHAPE CHUNKS DTYPE CODEC   # CODEC: none | v2-blosc-lz4 | v3-zstd
     peer.py mean URL
     peer.py slice URL R0 R1 C0 C1
+    peer.py climatology URL      # zarr2 only: da.from_zarr(z).mean(axis=0).compute()
+    peer.py anomaly URL OUT      # zarr2 only: (x - x.mean(axis=0)).store(zarr.create(OUT, ...))
 
 SHAPE and CHUNKS are NxMx... (any rank for write and mean). The stack is $BENCH_STACK, or by
 default the installed zarr-python's major version:
@@ -75,6 +77,19 @@ if STACK == "zarr2":
         t = time.perf_counter()
         a = zarr.open(store_for(url), mode="r")[r0:r1, c0:c1]
         report(time.perf_counter() - t, sum=float(a.sum()))
+
+    def climatology(url):
+        t = time.perf_counter()
+        m = da.from_zarr(zarr.open(store_for(url), mode="r")).astype("f8").mean(axis=0).compute()
+        report(time.perf_counter() - t, sum=float(m.sum()))
+
+    def anomaly(url, out):
+        t = time.perf_counter()
+        x = da.from_zarr(zarr.open(store_for(url), mode="r"))
+        z = zarr.create(x.shape, chunks=x.chunksize, dtype="f4", compressor=None, fill_value=None,
+                        store=store_for(out), overwrite=True)
+        (x.astype("f8") - x.astype("f8").mean(axis=0)).astype("f4").store(z)
+        report(time.perf_counter() - t)
 
 elif STACK in ("zarr3", "zarrs"):
     import numcodecs
@@ -186,5 +201,9 @@ elif cmd == "mean":
     mean(rest[0])
 elif cmd == "slice":
     read_slice(rest[0], *map(int, rest[1:5]))
+elif cmd == "climatology":
+    climatology(rest[0])
+elif cmd == "anomaly":
+    anomaly(rest[0], rest[1])
 else:
     sys.exit(f"peer.py: unknown command {cmd}")

@@ -6,6 +6,8 @@
 //!   bench write URL SHAPE CHUNKS DTYPE CODEC   # create + random fill + store; CODEC: none|v2-blosc-lz4|v3-zstd
 //!   bench mean URL                             # open + streaming mean
 //!   bench slice URL R0 R1 C0 C1                # open + read_slice [R0..R1, C0..C1]
+//!   bench climatology URL                      # open + from_zarr(z).mean_axis(&[0]).compute()
+//!   bench anomaly URL OUT                      # create OUT like URL + store (x - x.mean_axis(&[0]))
 //!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT [reqwest]   # object_store alone: N PUTs of BYTES
 //!   bench raw-get BUCKET PREFIX N INFLIGHT [reqwest]         # ... and the GETs back
 //!
@@ -121,6 +123,23 @@ fn main() -> Result<()> {
             let z = S3FileSystem::new()?.open_array(url)?;
             let a = z.read_slice::<f64>(&[n(r0)?..n(r1)?, n(c0)?..n(c1)?])?;
             report(t.elapsed().as_secs_f64(), json!({"sum": a.sum()}));
+        }
+        ["climatology", url] => {
+            let t = Instant::now();
+            let map = from_zarr(&S3FileSystem::new()?.open_array(url)?).mean_axis(&[0]).compute()?;
+            report(t.elapsed().as_secs_f64(), json!({"sum": map.sum()}));
+        }
+        ["anomaly", url, out] => {
+            let t = Instant::now();
+            let fs = S3FileSystem::new()?;
+            let z = fs.open_array(url)?;
+            let spec = ArraySpec::new(z.shape().to_vec(), z.chunks().to_vec(), "f4")
+                .compressor(Compressor::None)
+                .fill_value(None)
+                .overwrite(true);
+            let x = from_zarr(&z);
+            (&x - &x.mean_axis(&[0])).store(&fs.create_array(out, &spec)?)?;
+            report(t.elapsed().as_secs_f64(), json!({}));
         }
         ["raw-put", bucket, prefix, n, bytes, inflight, client @ ..] => {
             let store = raw_store(bucket, client.first().copied())?;

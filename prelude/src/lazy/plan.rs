@@ -9,8 +9,9 @@ use ndarray::ArrayD;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
-/// Memory for chunks in flight when nothing else is set: a 4 GB JupyterHub pod keeps room.
-pub const DEFAULT_MEMORY_BUDGET: u64 = 1 << 30;
+/// Memory for chunks in flight when nothing else is set: a 4 GB JupyterHub pod keeps room,
+/// and 8 blocks of 4 MB in flight already keep the network busy.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
 
 /// A lazy, chunked n-dimensional array of f64 values, like a `dask.array.Array`.
 ///
@@ -271,6 +272,11 @@ pub(crate) enum Op {
 }
 
 impl Reduction {
+    /// Whether it needs the running mean and squared deviations (variance, std).
+    pub(crate) fn moments(self) -> bool {
+        matches!(self.op, Op::Var | Op::Std)
+    }
+
     pub(crate) fn name(self) -> String {
         format!("{}{:?}", if self.nan && self.op != Op::Count { "nan" } else { "" }, self.op).to_lowercase()
     }

@@ -26,23 +26,27 @@ struct Acc {
 const EMPTY: Acc = Acc { n: 0.0, nans: 0.0, sum: 0.0, mean: 0.0, m2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY };
 
 impl Acc {
-    fn push(&mut self, v: f64) {
+    /// Add one value; the running mean and squared deviations only when a variance needs them
+    /// (`moments`): they cost a division per value.
+    fn push(&mut self, v: f64, moments: bool) {
         if v.is_nan() {
             self.nans += 1.0;
             return;
         }
         self.n += 1.0;
         self.sum += v;
-        let d = v - self.mean;
-        self.mean += d / self.n;
-        self.m2 += d * (v - self.mean);
+        if moments {
+            let d = v - self.mean;
+            self.mean += d / self.n;
+            self.m2 += d * (v - self.mean);
+        }
         self.min = self.min.min(v);
         self.max = self.max.max(v);
     }
 
     /// The statistics of `values` in two passes (sums, then squared deviations from the mean):
     /// no division per value, and the variance as accurate as numpy's.
-    fn of(values: &[f64]) -> Acc {
+    fn of(values: &[f64], moments: bool) -> Acc {
         let mut a = EMPTY;
         for &v in values {
             if v.is_nan() {
@@ -54,23 +58,25 @@ impl Acc {
                 a.max = a.max.max(v);
             }
         }
-        if a.n > 0.0 {
+        if a.n > 0.0 && moments {
             a.mean = a.sum / a.n;
             a.m2 = values.iter().filter(|v| !v.is_nan()).map(|v| (v - a.mean) * (v - a.mean)).sum();
         }
         a
     }
 
-    fn merge(&mut self, o: &Acc) {
+    fn merge(&mut self, o: &Acc, moments: bool) {
         let nans = self.nans + o.nans;
         if o.n == 0.0 {
         } else if self.n == 0.0 {
             *self = *o;
         } else {
             let n = self.n + o.n;
-            let d = o.mean - self.mean;
-            self.mean += d * o.n / n;
-            self.m2 += o.m2 + d * d * self.n * o.n / n;
+            if moments {
+                let d = o.mean - self.mean;
+                self.mean += d * o.n / n;
+                self.m2 += o.m2 + d * d * self.n * o.n / n;
+            }
             self.n = n;
             self.sum += o.sum;
             self.min = self.min.min(o.min);
@@ -114,6 +120,7 @@ impl Reduced {
         let blocks = regions(&x.shape, &x.chunks);
         let inflight = x.in_flight(x.chunks.iter().product());
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
+        let moments = self.op.moments();
         run_blocks(
             &label,
             Show::IfSlow,
@@ -121,13 +128,14 @@ impl Reduced {
             inflight,
             |_, region| {
                 let (x, keep, axes) = (x.clone(), keep.clone(), self.axes.clone());
+                let moments = self.op.moments();
                 Box::pin(async move {
                     let b = x.block(&region).await?;
                     let kept_n: usize = keep.iter().map(|&d| b.shape()[d]).product();
                     // A partial is 7 numbers per kept element: worth it only when it is smaller
                     // than the block (e.g. not for a time mean over chunks one step long).
                     Ok(if kept_n * 7 < b.len() {
-                        (region, Part::Accs(partial(b, &keep, &axes)))
+                        (region, Part::Accs(partial(b, &keep, &axes, moments)))
                     } else {
                         (region, Part::Block(b))
                     })
@@ -136,13 +144,15 @@ impl Reduced {
             |(region, part)| {
                 let kept: Vec<Range<u64>> = keep.iter().map(|&d| region[d].clone()).collect();
                 match part {
-                    Part::Accs(p) => linear_indices(&kept, &out_shape).zip(&p).for_each(|(lin, a)| accs[lin].merge(a)),
+                    Part::Accs(p) => {
+                        linear_indices(&kept, &out_shape).zip(&p).for_each(|(lin, a)| accs[lin].merge(a, moments))
+                    }
                     Part::Block(b) => {
                         let rows = rows(b, &keep, &self.axes);
                         let width =
                             rows.len() / kept.iter().map(|r| (r.end - r.start) as usize).product::<usize>().max(1);
                         for (lin, row) in linear_indices(&kept, &out_shape).zip(rows.chunks(width.max(1))) {
-                            row.iter().for_each(|&v| accs[lin].push(v));
+                            row.iter().for_each(|&v| accs[lin].push(v, moments));
                         }
                     }
                 }
@@ -172,13 +182,13 @@ fn rows(b: ArrayD<f64>, keep: &[usize], axes: &[usize]) -> Vec<f64> {
 }
 
 /// One block reduced over `axes`: an `Acc` per kept element, in C order of the kept axes.
-fn partial(b: ArrayD<f64>, keep: &[usize], axes: &[usize]) -> Vec<Acc> {
+fn partial(b: ArrayD<f64>, keep: &[usize], axes: &[usize], moments: bool) -> Vec<Acc> {
     let kept_n: usize = keep.iter().map(|&d| b.shape()[d]).product();
     if b.is_empty() {
         return vec![EMPTY; kept_n];
     }
     let flat = rows(b, keep, axes);
-    flat.chunks(flat.len() / kept_n).map(Acc::of).collect()
+    flat.chunks(flat.len() / kept_n).map(|row| Acc::of(row, moments)).collect()
 }
 
 /// Linear (C order) indices in an array of `shape` of every element of `region`, in C order.
