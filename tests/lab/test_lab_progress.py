@@ -110,13 +110,15 @@ def browser():
 
 def open_notebook(browser, lab, name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{lab}/lab/tree/{name}?token={TOKEN}")
+    # A workspace of its own, reset: JupyterLab otherwise reopens the notebooks earlier pages had
+    # open, and whichever it activates last becomes the current widget that Run All runs.
+    page.goto(f"{lab}/lab/workspaces/{name.split('.')[0]}/tree/{name}?reset&token={TOKEN}")
     # The kernel is up when the toolbar's status says idle.
-    # The notebook is ready too (its model loaded, its session attached): Run All issued before
-    # that can find no cells to run.
+    # The notebook is the current widget and ready (its model loaded, its session attached).
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
                            " && window.jupyterapp.shell.currentWidget.context"
                            " && window.jupyterapp.shell.currentWidget.context.isReady"
+                           f" && window.jupyterapp.shell.currentWidget.context.path === '{name}'"
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.isReady"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
