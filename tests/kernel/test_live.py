@@ -93,7 +93,7 @@ def test_a_progress_bar_updates_in_place_before_the_reply(kernel):
     # The print after the bar comes after its final state, and everything before the reply.
     types = [m["msg_type"] for m in out]
     assert types[-1] == "stream" and out[-1]["content"]["text"] == "after the bar\n", types
-    assert all(m["header"]["date"] <= reply["header"]["date"] for m in out)
+    assert all(stamp(m) <= stamp(reply) for m in out)
 
 
 def test_display_at_any_point_keeps_order_with_prints(kernel):
