@@ -5,9 +5,10 @@ use crate::compute::Generator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::zarr::array::chunk_error;
 use crate::zarr::dtype::with_dtype;
+use crate::zarr::region::to_slice;
 use crate::zarr::{Element, ZarrArray};
 use futures::future::BoxFuture;
-use ndarray::{ArrayD, IxDyn, Slice, Zip};
+use ndarray::{ArrayD, IxDyn, Zip};
 use std::ops::Range;
 use zarrs::array::ArraySubset;
 
@@ -80,20 +81,7 @@ impl LazyArray {
                                 b.shape()
                             )));
                         }
-                        let src: Vec<Range<u64>> = (0..chunk.len())
-                            .map(|d| {
-                                region[d].start.max(chunk[d].start) - chunk[d].start
-                                    ..region[d].end.min(chunk[d].end) - chunk[d].start
-                            })
-                            .collect();
-                        let dst: Vec<Range<u64>> = (0..chunk.len())
-                            .map(|d| {
-                                src[d].start + chunk[d].start - region[d].start
-                                    ..src[d].end + chunk[d].start - region[d].start
-                            })
-                            .collect();
-                        out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
-                            .assign(&y.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
+                        paste(&mut out, region, &chunk, &y);
                     }
                     Ok(out)
                 }
@@ -122,8 +110,17 @@ fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u64]) -> Vec<
     out
 }
 
-pub(crate) fn to_slice(r: &Range<u64>) -> Slice {
-    Slice::from(r.start as usize..r.end as usize)
+/// Copy the part of `block` (the values from `chunk`'s start on) inside `region` into `out`
+/// (the values of `region`).
+fn paste(out: &mut ArrayD<f64>, region: &[Range<u64>], chunk: &[Range<u64>], block: &ArrayD<f64>) {
+    let src: Vec<Range<u64>> = (0..chunk.len())
+        .map(|d| region[d].start.max(chunk[d].start) - chunk[d].start..region[d].end.min(chunk[d].end) - chunk[d].start)
+        .collect();
+    let dst: Vec<Range<u64>> = (0..chunk.len())
+        .map(|d| src[d].start + chunk[d].start - region[d].start..src[d].end + chunk[d].start - region[d].start)
+        .collect();
+    out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
+        .assign(&block.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
 }
 
 /// A region of a Zarr array as f64 (missing chunks read as the fill value).
@@ -141,42 +138,15 @@ async fn read_f64(z: &ZarrArray, region: &[Range<u64>]) -> Result<ArrayD<f64>> {
 fn generated(g: &Generator, region: &[Range<u64>]) -> ArrayD<f64> {
     let chunks = g.chunks();
     let grid: Vec<u64> = g.shape().iter().zip(chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect();
-    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
-    let per_dim: Vec<Range<u64>> = region
-        .iter()
-        .zip(chunks)
-        .map(|(r, &c)| if r.is_empty() { 0..0 } else { r.start / c..(r.end - 1) / c + 1 })
-        .collect();
-    let mut idx: Vec<u64> = per_dim.iter().map(|r| r.start).collect();
-    if per_dim.iter().any(|r| r.is_empty()) {
-        return out;
-    }
     let cshape: Vec<usize> = chunks.iter().map(|&c| c as usize).collect();
-    loop {
-        let lin = idx.iter().zip(&grid).fold(0, |acc, (i, n)| acc * n + i);
-        let origin: Vec<u64> = idx.iter().zip(chunks).map(|(i, c)| i * c).collect();
+    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
+    for chunk in chunks_touching(region, g.shape(), chunks) {
+        let origin: Vec<u64> = chunk.iter().map(|r| r.start).collect();
+        // The chunk's C-order number seeds its values, as in `Generator::store`.
+        let lin = origin.iter().zip(chunks).zip(&grid).fold(0, |acc, ((o, c), n)| acc * n + o / c);
         let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &origin, &cshape, 0.0))
             .expect("a generator chunk has its chunk shape");
-        let src: Vec<Range<u64>> = (0..idx.len())
-            .map(|d| region[d].start.max(origin[d]) - origin[d]..region[d].end.min(origin[d] + chunks[d]) - origin[d])
-            .collect();
-        let dst: Vec<Range<u64>> = (0..idx.len())
-            .map(|d| src[d].start + origin[d] - region[d].start..src[d].end + origin[d] - region[d].start)
-            .collect();
-        out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
-            .assign(&vals.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
-        // Next chunk index in C order within per_dim.
-        let mut d = idx.len();
-        loop {
-            if d == 0 {
-                return out;
-            }
-            d -= 1;
-            idx[d] += 1;
-            if idx[d] < per_dim[d].end {
-                break;
-            }
-            idx[d] = per_dim[d].start;
-        }
+        paste(&mut out, region, &chunk, &vals);
     }
+    out
 }

@@ -1,6 +1,5 @@
 //! `compute` (the whole result in memory) and `store` (every chunk of a Zarr array).
 
-use super::eval::to_slice;
 use super::plan::LazyArray;
 use super::run::{regions, run_blocks};
 use crate::compute::StoreReport;
@@ -8,6 +7,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::zarr::array::chunk_error;
 use crate::zarr::dtype::with_dtype;
+use crate::zarr::region::to_slice;
 use crate::zarr::{Element, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
 

@@ -4,7 +4,7 @@ pub(crate) mod array;
 pub(crate) mod dtype;
 mod group;
 mod location;
-mod region;
+pub(crate) mod region;
 mod spec;
 
 pub use array::ZarrArray;

@@ -199,7 +199,8 @@ fn read_region_copied<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Resul
     Ok(out)
 }
 
-fn to_slice(r: &Range<u64>) -> Slice {
+/// A range of indices as an ndarray slice.
+pub(crate) fn to_slice(r: &Range<u64>) -> Slice {
     Slice::from(r.start as usize..r.end as usize)
 }
 
