@@ -175,13 +175,16 @@ random([1000, 1000], [100, 100]).store(&z)?;"""
 
 
 def lazy_rows():
-    """A dask user's next steps on a climate-model layout: time mean map, anomaly stored."""
+    """A dask user's next steps on a climate-model layout: time mean map, anomaly stored, time steps
+    rechunked into time series (against the `rechunker` package)."""
     days = args.lazy_days
     src = f"s3://{B}/lazy/t.zarr"
     run("rust", first, "write", src, f"{days}x720x1440", "1x720x1440", "float32", "none")
     rows = []
     for what, cmd in [("time mean (mean over axis 0, computed)", ["climatology", src]),
-                      ("anomaly x - x.mean(axis=0), stored", ["anomaly", src, f"s3://{B}/lazy/anomaly.zarr"])]:
+                      ("anomaly x - x.mean(axis=0), stored", ["anomaly", src, f"s3://{B}/lazy/anomaly.zarr"]),
+                      (f"rechunk to {days}×90×90 (Rust store / rechunker + dask)",
+                       ["rechunk", src, f"s3://{B}/lazy/series.zarr", f"{days}x90x90"])]:
         samples = {"rust": [], "zarr2": []}
         for rep in range(args.reps):
             for p in rotating(list(samples), rep):

@@ -6,6 +6,7 @@ prelude/examples/bench.rs, with the stack of the venv that runs it. One JSON lin
     peer.py slice URL R0 R1 C0 C1
     peer.py climatology URL      # zarr2 only: da.from_zarr(z).mean(axis=0).compute()
     peer.py anomaly URL OUT      # zarr2 only: (x - x.mean(axis=0)).store(zarr.create(OUT, ...))
+    peer.py rechunk URL OUT CHUNKS  # zarr2 only: rechunker.rechunk(z, CHUNKS, "256MB", OUT, temp).execute()
 
 SHAPE and CHUNKS are NxMx... (any rank for write and mean). The stack is $BENCH_STACK, or by
 default the installed zarr-python's major version:
@@ -90,6 +91,22 @@ if STACK == "zarr2":
                         store=store_for(out), overwrite=True)
         (x.astype("f8") - x.astype("f8").mean(axis=0)).astype("f4").store(z)
         report(time.perf_counter() - t)
+
+    def rechunk(url, out, chunks):
+        import rechunker
+        chunks = tuple(int(c) for c in chunks.split("x"))
+        t = time.perf_counter()
+        src = zarr.open(store_for(url), mode="r")
+        for u in (out, out + ".rechunk-tmp"):
+            zarr.storage.rmdir(store_for(u))
+        # rechunker's own plan and intermediate store, in the prelude's memory budget (256 MiB).
+        plan = rechunker.rechunk(src, chunks, "256MB", store_for(out), temp_store=store_for(out + ".rechunk-tmp"),
+                                 target_options={"compressor": None, "fill_value": None})
+        plan.execute()
+        seconds = time.perf_counter() - t
+        z = zarr.open(store_for(out), mode="r")
+        assert z.chunks == chunks, z.chunks
+        report(seconds, sum=float(z[:, 0, 0].astype("f8").sum()))
 
 elif STACK in ("zarr3", "zarrs"):
     import numcodecs
@@ -205,5 +222,7 @@ elif cmd == "climatology":
     climatology(rest[0])
 elif cmd == "anomaly":
     anomaly(rest[0], rest[1])
+elif cmd == "rechunk":
+    rechunk(rest[0], rest[1], rest[2])
 else:
     sys.exit(f"peer.py: unknown command {cmd}")

@@ -8,6 +8,7 @@
 //!   bench slice URL R0 R1 C0 C1                # open + read_slice [R0..R1, C0..C1]
 //!   bench climatology URL                      # open + from_zarr(z).mean_axis(&[0]).compute()
 //!   bench anomaly URL OUT                      # create OUT like URL + store (x - x.mean_axis(&[0]))
+//!   bench rechunk URL OUT CHUNKS               # create OUT like URL in CHUNKS + from_zarr(z).store(out)
 //!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT [reqwest]   # object_store alone: N PUTs of BYTES
 //!   bench raw-get BUCKET PREFIX N INFLIGHT [reqwest]         # ... and the GETs back
 //!
@@ -140,6 +141,22 @@ fn main() -> Result<()> {
             let x = from_zarr(&z);
             (&x - &x.mean_axis(&[0])).store(&fs.create_array(out, &spec)?)?;
             report(t.elapsed().as_secs_f64(), json!({}));
+        }
+        ["rechunk", url, out, chunks] => {
+            let t = Instant::now();
+            let fs = S3FileSystem::new()?;
+            let z = fs.open_array(url)?;
+            let spec = ArraySpec::new(z.shape().to_vec(), dims(chunks)?, "f4")
+                .compressor(Compressor::None)
+                .fill_value(None)
+                .overwrite(true);
+            let out = fs.create_array(out, &spec)?;
+            let stored = from_zarr(&z).store(&out)?;
+            let seconds = t.elapsed().as_secs_f64();
+            // Checked outside the timing: one time series.
+            let series = out.read_slice::<f32>(&[0..z.shape()[0], 0..1, 0..1])?;
+            let sum: f64 = series.iter().map(|&v| v as f64).sum();
+            report(seconds, json!({"sum": sum, "passes": if stored.intermediate.is_some() { 2 } else { 1 }}));
         }
         ["raw-put", bucket, prefix, n, bytes, inflight, client @ ..] => {
             let store = raw_store(bucket, client.first().copied())?;

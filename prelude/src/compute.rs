@@ -141,7 +141,7 @@ impl Generator {
         let start = std::time::Instant::now();
         let chunks = with_dtype!(z.dtype(), T => store_typed::<T>(self, z)?);
         let secs = start.elapsed().as_secs_f64();
-        Ok(StoreReport { url: z.url(), chunks, bytes: z.nbytes(), seconds: secs })
+        Ok(StoreReport { url: z.url(), chunks, bytes: z.nbytes(), seconds: secs, intermediate: None })
     }
 
     /// Compute the whole array in memory (small arrays), as f64.
@@ -223,6 +223,8 @@ pub struct StoreReport {
     pub bytes: u64,
     /// Wall time.
     pub seconds: f64,
+    /// The intermediate array a two-pass rechunk went through (deleted since), if any.
+    pub intermediate: Option<String>,
 }
 
 impl fmt::Display for StoreReport {
@@ -235,7 +237,11 @@ impl fmt::Display for StoreReport {
             self.url,
             self.seconds,
             self.bytes as f64 / 1e6 / self.seconds.max(1e-9)
-        )
+        )?;
+        match &self.intermediate {
+            Some(tmp) => write!(f, ", in two passes through {tmp}"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -220,3 +220,73 @@ fn slices_blocks_and_rechunks() {
     close(&r.compute().unwrap(), &a, "rechunk");
     assert!(x.rechunk([1, 2]).mean().unwrap_err().message().contains("each of the 3 dimensions"));
 }
+
+#[test]
+fn comparisons_and_where_like_numpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = data(&[9, 7]);
+    a[[2, 3]] = f64::NAN;
+    let x = from_zarr(&stored(dir.path(), "w.zarr", &a, &[4, 3]));
+    let row = data(&[7]);
+    let r = from_zarr(&stored(dir.path(), "row.zarr", &row, &[7]));
+    let b = |f: fn(f64, f64) -> bool, o: f64| a.mapv(|v| f64::from(u8::from(f(v, o))));
+    close(&x.gt(0.0).compute().unwrap(), &b(|v, o| v > o, 0.0), "x > 0");
+    close(&x.le(-3.0).compute().unwrap(), &b(|v, o| v <= o, -3.0), "x <= -3");
+    assert_eq!(x.gt(0.0).dtype(), Dtype::Bool);
+    let lt_row = ArrayD::from_shape_fn(a.raw_dim(), |i| f64::from(u8::from(a[&i] < row[[i[1]]])));
+    close(&x.lt(&r).compute().unwrap(), &lt_row, "x < row (broadcast)");
+    // NaN compares false and is not equal to itself, like numpy.
+    assert_eq!(x.equal(&x).compute().unwrap()[[2, 3]], 0.0);
+    assert_eq!(x.not_equal(&x).compute().unwrap()[[2, 3]], 1.0);
+    assert_eq!(x.isnan().sum().unwrap(), 1.0);
+    // np.where(x > 0, x, 0), np.where(np.isnan(x), -1, x), and a broadcast row as `b`.
+    let pos = where_(x.gt(0.0), &x, 0.0).compute().unwrap();
+    close(&pos, &a.mapv(|v| if v > 0.0 { v } else { 0.0 }), "where(x > 0, x, 0)");
+    let filled = where_(x.isnan(), -1.0, &x).compute().unwrap();
+    close(&filled, &a.mapv(|v| if v.is_nan() { -1.0 } else { v }), "where(isnan(x), -1, x)");
+    let mixed = where_(x.ge(&r), &x, &r).compute().unwrap();
+    let want = ArrayD::from_shape_fn(a.raw_dim(), |i| if a[&i] >= row[[i[1]]] { a[&i] } else { row[[i[1]]] });
+    close(&mixed, &want, "where(x >= row, x, row)");
+    assert_eq!(where_(&x, 1.0, 0.0).shape(), &[9, 7], "scalars broadcast");
+    let e = where_(&x, from_zarr(&stored(dir.path(), "bad.zarr", &data(&[5]), &[5])), 0.0).compute().unwrap_err();
+    assert!(e.message().starts_with("where_: shapes"), "{e}");
+    // A mask stored as bool reads back as bool.
+    let spec = ArraySpec::new([9, 7], [4, 4], "bool").v3();
+    let mask = create_array(dir.path().join("mask.zarr").to_str().unwrap(), &spec).unwrap();
+    x.gt(0.0).store(&mask).unwrap();
+    assert_eq!(mask.read::<bool>().unwrap(), a.mapv(|v| v > 0.0));
+}
+
+#[test]
+fn storing_time_steps_as_time_series_goes_through_an_intermediate_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = data(&[30, 12, 20]);
+    let x = from_zarr(&stored(dir.path(), "steps.zarr", &a, &[1, 12, 20]));
+    let series = |name: &str| {
+        let spec = ArraySpec::new([30, 12, 20], [30, 3, 4], "f8").v3().compressor(Compressor::Zstd(1));
+        create_array(dir.path().join(name).to_str().unwrap(), &spec).unwrap()
+    };
+    // One pass would make one task of the whole array (30 x 12 x 20 x 16 bytes = 115 KB);
+    // with a 20 KB budget the values go through an intermediate array, deleted when done.
+    let out = series("series.zarr");
+    let report = x.clone().memory_budget(20_000).store(&out).unwrap();
+    let tmp = report.intermediate.clone().expect("two passes");
+    assert!(tmp.ends_with("series.zarr.rechunk-tmp"), "{tmp}");
+    assert!(!std::path::Path::new(&tmp).exists(), "the intermediate array is deleted");
+    assert!(report.to_string().contains("in two passes through"), "{report}");
+    assert_eq!(out.read::<f64>().unwrap(), a, "values are copied exactly");
+    // The same with the default budget: one pass, same values; and through an expression.
+    let direct = series("direct.zarr");
+    assert!(x.store(&direct).unwrap().intermediate.is_none());
+    assert_eq!(direct.read::<f64>().unwrap(), a);
+    let anomaly = series("anomaly.zarr");
+    let y = (&x - &x.mean_axis(&[0])).memory_budget(20_000);
+    assert!(y.store(&anomaly).unwrap().intermediate.is_some());
+    close(&anomaly.read::<f64>().unwrap(), &(&a - &a.mean_axis(Axis(0)).unwrap()), "anomaly in two passes");
+    // to_zarr creates the array; a rechunk on top does not change the plan.
+    let spec = ArraySpec::new([30, 12, 20], [30, 6, 5], "f4").v2();
+    let z = x.rechunk([30, 6, 5]).memory_budget(20_000).to_zarr(dir.path().join("f4.zarr").to_str().unwrap(), &spec);
+    assert_eq!(z.unwrap().read::<f32>().unwrap(), a.mapv(|v| v as f32));
+    let e = x.to_zarr(dir.path().join("no.zarr").to_str().unwrap(), &ArraySpec::new([3], [3], "f8")).unwrap_err();
+    assert!(e.message().contains("the spec's shape [3] is not the array's [30, 12, 20]"), "{e}");
+}

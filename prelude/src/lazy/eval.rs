@@ -1,6 +1,7 @@
 //! The values of one region of a node (a block).
 
 use super::plan::{LazyArray, Node};
+use super::run::chunks_touching;
 use crate::compute::Generator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::zarr::array::chunk_error;
@@ -63,6 +64,28 @@ impl LazyArray {
                     Zip::from(&mut out).and(&xa).and(&xb).for_each(|o, &a, &b| *o = op.apply(a, b));
                     Ok(out)
                 }
+                Node::Where(c, a, b) => {
+                    let (rc, ra, rb) = (
+                        operand_region(region, &c.shape),
+                        operand_region(region, &a.shape),
+                        operand_region(region, &b.shape),
+                    );
+                    let (xc, xa, xb) = futures::try_join!(c.block(&rc), a.block(&ra), b.block(&rb))?;
+                    let shape = IxDyn(&lens(region));
+                    let bad = || Error::new(ErrorKind::Other, "blocks of where_ did not broadcast");
+                    let (xc, xa, xb) = (
+                        xc.broadcast(shape.clone()).ok_or_else(bad)?,
+                        xa.broadcast(shape.clone()).ok_or_else(bad)?,
+                        xb.broadcast(shape.clone()).ok_or_else(bad)?,
+                    );
+                    let mut out = ArrayD::<f64>::zeros(shape);
+                    Zip::from(&mut out).and(&xc).and(&xa).and(&xb).for_each(|o, &c, &a, &b| {
+                        *o = if c != 0.0 && !c.is_nan() { a } else { b };
+                    });
+                    Ok(out)
+                }
+                Node::Const(v) => Ok(ArrayD::from_elem(IxDyn(&lens(region)), *v)),
+                Node::Rechunk(x) => x.block(region).await,
                 Node::Slice(offsets, x) => {
                     let shifted: Vec<Range<u64>> =
                         region.iter().zip(offsets).map(|(r, o)| r.start + o..r.end + o).collect();
@@ -93,21 +116,6 @@ impl LazyArray {
             }
         })
     }
-}
-
-/// The regions of the chunks (of a `chunks` grid over `shape`) that `region` touches, in C order.
-fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
-    let mut out: Vec<Vec<Range<u64>>> = vec![vec![]];
-    for d in 0..region.len() {
-        let (r, c) = (&region[d], chunks[d]);
-        let steps: Vec<Range<u64>> = if r.is_empty() {
-            vec![]
-        } else {
-            (r.start / c..(r.end - 1) / c + 1).map(|i| i * c..((i + 1) * c).min(shape[d])).collect()
-        };
-        out = out.into_iter().flat_map(|p| steps.iter().map(move |s| [p.clone(), vec![s.clone()]].concat())).collect();
-    }
-    out
 }
 
 /// Copy the part of `block` (the values from `chunk`'s start on) inside `region` into `out`

@@ -14,18 +14,20 @@
 mod eval;
 mod ops;
 mod plan;
+mod rechunk;
 mod reduce;
 mod run;
 mod store;
 
 use crate::compute::Generator;
 use crate::zarr::{Dtype, ZarrArray};
+pub use ops::{where_, IntoLazy};
 use plan::Node;
 pub use plan::{LazyArray, DEFAULT_MEMORY_BUDGET};
 
 /// A lazy view of a Zarr array, chunked like it, like `dask.array.from_zarr(z)`.
 pub fn from_zarr(z: &ZarrArray) -> LazyArray {
-    LazyArray::new(Node::Zarr(Box::new(z.clone())), z.shape().to_vec(), z.chunks().to_vec(), z.dtype())
+    LazyArray::zarr(z)
 }
 
 impl Generator {

@@ -1,11 +1,71 @@
-//! Element-wise operations: `+ - * /` (arrays and `f64`), `map`, `clip`, `abs`, `sqrt`, `exp`,
-//! `log`, `astype`.
+//! Element-wise operations: `+ - * /` (arrays and `f64`), comparisons, `where_`, `map`, `clip`,
+//! `abs`, `sqrt`, `exp`, `log`, `isnan`, `astype`.
 
 use super::plan::{Binary, LazyArray, Node, Unary};
 use crate::error::{Error, Result};
-use crate::zarr::Dtype;
+use crate::zarr::{Dtype, ZarrArray};
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 use std::sync::Arc;
+
+/// Anything an element-wise operation takes as an operand: a [`LazyArray`], a Zarr array, or
+/// an `f64` (a single value that broadcasts to any shape).
+pub trait IntoLazy {
+    /// The operand as a lazy array.
+    fn into_lazy(self) -> LazyArray;
+}
+
+impl IntoLazy for LazyArray {
+    fn into_lazy(self) -> LazyArray {
+        self
+    }
+}
+impl IntoLazy for &LazyArray {
+    fn into_lazy(self) -> LazyArray {
+        self.clone()
+    }
+}
+impl IntoLazy for &ZarrArray {
+    fn into_lazy(self) -> LazyArray {
+        LazyArray::zarr(self)
+    }
+}
+impl IntoLazy for f64 {
+    fn into_lazy(self) -> LazyArray {
+        LazyArray::new(Node::Const(self), vec![], vec![], Dtype::Float64)
+    }
+}
+
+/// `a` where `cond` is true (not 0 and not NaN), else `b`, element by element, like
+/// `np.where(cond, a, b)`: the three broadcast together (numpy rules); each may be an `f64`.
+/// `where_(x.isnan(), 0.0, &x)` replaces NaN by 0.
+pub fn where_(cond: impl IntoLazy, a: impl IntoLazy, b: impl IntoLazy) -> LazyArray {
+    let (c, a, b) = (cond.into_lazy(), a.into_lazy(), b.into_lazy());
+    let shape = match broadcast_shape(&c.shape, &a.shape).and_then(|s| broadcast_shape(&s, &b.shape)) {
+        Ok(s) => s,
+        Err(e) => return LazyArray::failed(Error::invalid(format!("where_: {}", e.message()))),
+    };
+    let chunks = broadcast_chunks(&shape, &[&c, &a, &b]);
+    let budget = c.budget.min(a.budget).min(b.budget);
+    let mut out = LazyArray::new(Node::Where(c, a, b), shape, chunks, Dtype::Float64);
+    out.budget = budget;
+    out
+}
+
+/// Chunks of a broadcast result: along each dimension, those of the first operand that spans it.
+fn broadcast_chunks(shape: &[u64], operands: &[&LazyArray]) -> Vec<u64> {
+    let n = shape.len();
+    (0..n)
+        .map(|d| {
+            operands
+                .iter()
+                .find_map(|x| {
+                    let k = (d + x.ndim()).checked_sub(n)?;
+                    (x.shape[k] == shape[d]).then_some(x.chunks[k])
+                })
+                .unwrap_or(1)
+        })
+        .collect()
+}
 
 /// numpy's broadcast shape (trailing dimensions aligned; equal, or one of them 1).
 pub(crate) fn broadcast_shape(a: &[u64], b: &[u64]) -> Result<Vec<u64>> {
@@ -33,26 +93,24 @@ impl LazyArray {
             Ok(s) => s,
             Err(e) => return LazyArray::failed(e),
         };
-        // Chunks from the operand that spans each dimension (the left one first).
-        let n = shape.len();
-        let chunks = (0..n)
-            .map(|d| {
-                [self, other]
-                    .iter()
-                    .find_map(|x| {
-                        let k = (d + x.ndim()).checked_sub(n)?;
-                        (x.shape[k] == shape[d]).then_some(x.chunks[k])
-                    })
-                    .unwrap_or(1)
-            })
-            .collect();
-        let mut out = LazyArray::new(Node::Binary(op, self.clone(), other.clone()), shape, chunks, Dtype::Float64);
+        let chunks = broadcast_chunks(&shape, &[self, other]);
+        let dtype = if op.is_comparison() { Dtype::Bool } else { Dtype::Float64 };
+        let mut out = LazyArray::new(Node::Binary(op, self.clone(), other.clone()), shape, chunks, dtype);
         out.budget = self.budget.min(other.budget);
         out
     }
 
     fn scalar(&self, op: Binary, s: f64, left: bool) -> LazyArray {
-        self.derive(Node::Scalar(op, self.clone(), s, left), Dtype::Float64)
+        let dtype = if op.is_comparison() { Dtype::Bool } else { Dtype::Float64 };
+        self.derive(Node::Scalar(op, self.clone(), s, left), dtype)
+    }
+
+    fn compare(&self, op: Binary, other: impl IntoLazy) -> LazyArray {
+        let other = other.into_lazy();
+        match &*other.node {
+            Node::Const(v) => self.scalar(op, *v, false),
+            _ => self.binary(op, &other),
+        }
     }
 
     /// `f` applied to every element. Runs in this process only (a closure is not data).
@@ -84,9 +142,10 @@ impl LazyArray {
         out.budget = self.budget;
         out
     }
-    /// The same values in other chunks, like `x.rechunk(chunks)`: later tasks compute blocks of
-    /// this shape. Each reads the input regions it needs, so a rechunk across many input chunks
-    /// (time steps into time series) re-reads them: bounded memory, not the fewest reads.
+    /// The same values in other chunks, like `x.rechunk(chunks)`: `map_blocks` and the display
+    /// see blocks of this shape. Storing does not need it (`store` writes any chunking, through
+    /// an intermediate array when one pass would not fit the budget, like the `rechunker`
+    /// package); `x.rechunk(c).store(&z)` plans from `x`'s own chunks all the same.
     pub fn rechunk(&self, chunks: impl Into<crate::zarr::Shape>) -> LazyArray {
         let chunks: Vec<u64> = chunks.into().0;
         if chunks.len() != self.ndim() || chunks.contains(&0) {
@@ -95,8 +154,39 @@ impl LazyArray {
                 self.ndim()
             )));
         }
-        let mut out = self.clone();
-        out.chunks = chunks.iter().zip(&self.shape).map(|(&c, &s)| c.clamp(1, s.max(1))).collect();
+        let mut out = LazyArray::new(Node::Rechunk(self.clone()), self.shape.clone(), chunks, self.dtype);
+        out.budget = self.budget;
+        out
+    }
+    /// 1 (true) where `self > other`, else 0, stored as `bool`, like `x > other`; `other` is an
+    /// `f64` or an array (broadcast). NaN compares false.
+    pub fn gt(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Gt, other)
+    }
+    /// `self >= other` (see [`gt`](LazyArray::gt)).
+    pub fn ge(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Ge, other)
+    }
+    /// `self < other` (see [`gt`](LazyArray::gt)).
+    pub fn lt(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Lt, other)
+    }
+    /// `self <= other` (see [`gt`](LazyArray::gt)).
+    pub fn le(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Le, other)
+    }
+    /// `self == other`, like `np.equal` (see [`gt`](LazyArray::gt)).
+    pub fn equal(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Eq, other)
+    }
+    /// `self != other`, like `np.not_equal` (NaN is not equal to anything).
+    pub fn not_equal(&self, other: impl IntoLazy) -> LazyArray {
+        self.compare(Binary::Ne, other)
+    }
+    /// 1 where the value is NaN (a fill value decoded as NaN, a gap), else 0, like `np.isnan`.
+    pub fn isnan(&self) -> LazyArray {
+        let mut out = self.unary(Unary::IsNan);
+        out.dtype = Dtype::Bool;
         out
     }
     /// Values limited to `lo..=hi`, like `np.clip`.

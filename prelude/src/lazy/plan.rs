@@ -34,6 +34,11 @@ impl LazyArray {
         LazyArray { node: Arc::new(node), shape, chunks, dtype, budget: DEFAULT_MEMORY_BUDGET }
     }
 
+    /// A lazy view of a Zarr array, chunked like it.
+    pub(crate) fn zarr(z: &ZarrArray) -> Self {
+        LazyArray::new(Node::Zarr(Box::new(z.clone())), z.shape().to_vec(), z.chunks().to_vec(), z.dtype())
+    }
+
     /// A node over `self` with the same shape and chunks.
     pub(crate) fn derive(&self, node: Node, dtype: Dtype) -> Self {
         LazyArray {
@@ -96,6 +101,15 @@ impl LazyArray {
     pub fn budget(&self) -> u64 {
         self.budget
     }
+    /// The chunks tasks are cut by when only performance depends on it (`compute`, `store`,
+    /// reductions): a `rechunk` on top changes how `map_blocks` and the display see the array,
+    /// not which input chunks each task reads, so its input's chunks are used.
+    pub(crate) fn source_chunks(&self) -> &[u64] {
+        match &*self.node {
+            Node::Rechunk(x) => x.source_chunks(),
+            _ => &self.chunks,
+        }
+    }
     /// The plan as text, one node per line: what will run (built-in operations are data;
     /// closures show as `map(<closure>)`).
     pub fn plan(&self) -> String {
@@ -118,6 +132,12 @@ pub(crate) enum Node {
     MapBlocks(BlockFn, LazyArray),
     /// The input from these offsets on, with the node's shape.
     Slice(Vec<u64>, LazyArray),
+    /// The input in the node's chunks (its values unchanged).
+    Rechunk(LazyArray),
+    /// One value everywhere (a 0-d array: broadcasts to any shape).
+    Const(f64),
+    /// `a` where `cond` is true (not 0, not NaN), else `b`, like `np.where`.
+    Where(LazyArray, LazyArray, LazyArray),
     Reduced(Reduced),
     /// An operation that could not be built (e.g. shapes that do not broadcast).
     Fail(Error),
@@ -134,6 +154,8 @@ pub(crate) enum Unary {
     Clip(f64, f64),
     /// Round to the values of a dtype (`astype`).
     Cast(Dtype),
+    /// 1 where NaN, else 0.
+    IsNan,
 }
 
 /// Element-wise operations on two operands.
@@ -143,6 +165,13 @@ pub(crate) enum Binary {
     Sub,
     Mul,
     Div,
+    /// Comparisons give 1 (true) or 0 (false); NaN compares false (not equal), like numpy.
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
 }
 
 impl Unary {
@@ -155,6 +184,7 @@ impl Unary {
             Unary::Log => v.ln(),
             Unary::Clip(lo, hi) => v.clamp(lo, hi),
             Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64()),
+            Unary::IsNan => f64::from(u8::from(v.is_nan())),
         }
     }
 }
@@ -166,7 +196,17 @@ impl Binary {
             Binary::Sub => a - b,
             Binary::Mul => a * b,
             Binary::Div => a / b,
+            Binary::Gt => f64::from(u8::from(a > b)),
+            Binary::Ge => f64::from(u8::from(a >= b)),
+            Binary::Lt => f64::from(u8::from(a < b)),
+            Binary::Le => f64::from(u8::from(a <= b)),
+            Binary::Eq => f64::from(u8::from(a == b)),
+            Binary::Ne => f64::from(u8::from(a != b)),
         }
+    }
+    /// Whether the result is true/false (stored as `bool`).
+    pub(crate) fn is_comparison(self) -> bool {
+        !matches!(self, Binary::Add | Binary::Sub | Binary::Mul | Binary::Div)
     }
     fn symbol(self) -> &'static str {
         match self {
@@ -174,6 +214,12 @@ impl Binary {
             Binary::Sub => "-",
             Binary::Mul => "*",
             Binary::Div => "/",
+            Binary::Gt => ">",
+            Binary::Ge => ">=",
+            Binary::Lt => "<",
+            Binary::Le => "<=",
+            Binary::Eq => "==",
+            Binary::Ne => "!=",
         }
     }
 }
@@ -186,15 +232,17 @@ impl Node {
     /// The arrays this node computes from.
     fn children(&self) -> Vec<&LazyArray> {
         match self {
-            Node::Zarr(_) | Node::Gen(_) | Node::Fail(_) => vec![],
+            Node::Zarr(_) | Node::Gen(_) | Node::Const(_) | Node::Fail(_) => vec![],
             Node::Unary(_, x)
             | Node::Scalar(_, x, _, _)
             | Node::Map(_, x)
             | Node::MapBlocks(_, x)
-            | Node::Slice(_, x) => {
+            | Node::Slice(_, x)
+            | Node::Rechunk(x) => {
                 vec![x]
             }
             Node::Binary(_, a, b) => vec![a, b],
+            Node::Where(c, a, b) => vec![c, a, b],
             Node::Reduced(r) => vec![&r.x],
         }
     }
@@ -216,6 +264,9 @@ impl Node {
             Node::Map(..) => format!("map(<closure>) {shape:?} (runs here only)"),
             Node::MapBlocks(..) => format!("map_blocks(<closure>) {shape:?} (runs here only)"),
             Node::Slice(offsets, _) => format!("slice from {offsets:?} {shape:?}"),
+            Node::Rechunk(_) => format!("rechunk {shape:?}"),
+            Node::Const(v) => format!("{v}"),
+            Node::Where(..) => format!("where(cond, a, b) {shape:?}"),
             Node::Reduced(r) => format!("{} over axes {:?} {shape:?}", r.op.name(), r.axes),
             Node::Fail(e) => format!("error: {}", e.message()),
         };
@@ -248,6 +299,8 @@ impl Node {
         match self {
             // Its blocks are slices of its kept result: its input is not evaluated then.
             Node::Reduced(_) => 1,
+            // Passes its input's blocks through.
+            Node::Rechunk(x) => x.node.depth(),
             _ => 1 + self.children().iter().map(|x| x.node.depth()).sum::<u64>(),
         }
     }

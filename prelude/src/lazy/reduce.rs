@@ -117,12 +117,14 @@ impl Reduced {
         let keep: Vec<usize> = (0..x.ndim()).filter(|d| !self.axes.contains(d)).collect();
         let out_shape: Vec<u64> = keep.iter().map(|&d| x.shape[d]).collect();
         let mut accs = vec![EMPTY; out_shape.iter().product::<u64>() as usize];
-        let blocks = regions(&x.shape, &x.chunks);
-        let inflight = x.in_flight(x.chunks.iter().product());
+        let grid = x.source_chunks();
+        let blocks = regions(&x.shape, grid);
+        let inflight = x.in_flight(grid.iter().product());
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
         let moments = self.op.moments();
         run_blocks(
             &label,
+            "chunks",
             Show::IfSlow,
             blocks,
             inflight,

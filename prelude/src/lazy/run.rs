@@ -13,10 +13,21 @@ const MAX_IN_FLIGHT: u64 = 32;
 
 /// Every chunk region of a grid (`chunks` per dimension over `shape`), in C order, cut at the shape.
 pub(crate) fn regions(shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
+    let whole: Vec<Range<u64>> = shape.iter().map(|&s| 0..s).collect();
+    chunks_touching(&whole, shape, chunks)
+}
+
+/// The regions of the chunks (of a `chunks` grid over `shape`) that `region` touches, in C order.
+pub(crate) fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
     let mut out: Vec<Vec<Range<u64>>> = vec![vec![]];
-    for (&s, &c) in shape.iter().zip(chunks) {
-        let steps: Vec<Range<u64>> = (0..s.div_ceil(c)).map(|i| i * c..((i + 1) * c).min(s)).collect();
-        out = out.into_iter().flat_map(|p| steps.iter().map(move |r| [p.clone(), vec![r.clone()]].concat())).collect();
+    for d in 0..region.len() {
+        let (r, c) = (&region[d], chunks[d].max(1));
+        let steps: Vec<Range<u64>> = if r.is_empty() {
+            vec![]
+        } else {
+            (r.start / c..(r.end - 1) / c + 1).map(|i| i * c..((i + 1) * c).min(shape[d])).collect()
+        };
+        out = out.into_iter().flat_map(|p| steps.iter().map(move |s| [p.clone(), vec![s.clone()]].concat())).collect();
     }
     out
 }
@@ -32,9 +43,10 @@ impl LazyArray {
 /// The loop under `compute`, `store` and the reductions: `task(n, region)` for every block as
 /// its own tokio task, at most `inflight` at once, and `done` on each result **in block order**
 /// (so merges are deterministic; a slow block holds back at most `inflight` finished ones).
-/// `done` returns the bytes it accounts for (progress).
+/// `done` returns the bytes it accounts for (progress, counted in `unit`s: chunks or tasks).
 pub(crate) fn run_blocks<X: Send + 'static>(
     label: &str,
+    unit: &'static str,
     show: Show,
     blocks: Vec<Vec<Range<u64>>>,
     inflight: usize,
@@ -42,7 +54,7 @@ pub(crate) fn run_blocks<X: Send + 'static>(
     mut done: impl FnMut(X) -> Result<u64>,
 ) -> Result<()> {
     let total = blocks.len();
-    let mut progress = ProgressBar::with(label.to_string(), total as u64, "chunks", show);
+    let mut progress = ProgressBar::with(label.to_string(), total as u64, unit, show);
     let run = block_on(async {
         let mut results = stream::iter(blocks.into_iter().enumerate())
             .map(|(n, region)| Task::spawn(task(n, region)))
@@ -58,7 +70,7 @@ pub(crate) fn run_blocks<X: Send + 'static>(
         Ok(r) => r?,
         Err(e) if e.kind() == ErrorKind::Interrupted => {
             return Err(Error::interrupted(format!(
-                "{label} interrupted after {} of {total} chunks",
+                "{label} interrupted after {} of {total} {unit}",
                 progress.position()
             )))
         }

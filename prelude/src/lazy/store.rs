@@ -1,14 +1,16 @@
-//! `compute` (the whole result in memory) and `store` (every chunk of a Zarr array).
+//! `compute` (the whole result in memory), `store` and `to_zarr` (every chunk of a Zarr array).
 
 use super::plan::LazyArray;
-use super::run::{regions, run_blocks};
+use super::rechunk::{task_extent, StorePlan, SCRATCH_SUFFIX};
+use super::run::{chunks_touching, regions, run_blocks};
 use crate::compute::StoreReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
+use crate::runtime::Task;
 use crate::zarr::array::chunk_error;
 use crate::zarr::dtype::with_dtype;
-use crate::zarr::region::to_slice;
-use crate::zarr::{Element, ZarrArray};
+use crate::zarr::region::{padded, to_slice};
+use crate::zarr::{ArraySpec, Compressor, Element, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
 
 impl LazyArray {
@@ -17,10 +19,12 @@ impl LazyArray {
         self.prepare()?;
         let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
         let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
-        let blocks = regions(&self.shape, &self.chunks);
-        let inflight = self.in_flight(self.chunks.iter().product());
+        let grid = self.source_chunks();
+        let blocks = regions(&self.shape, grid);
+        let inflight = self.in_flight(grid.iter().product());
         run_blocks(
             "compute",
+            "chunks",
             Show::IfSlow,
             blocks,
             inflight,
@@ -40,40 +44,122 @@ impl LazyArray {
         Ok(out)
     }
 
-    /// Compute every chunk of `z` and write it, like `x.store(z)` / `da.to_zarr`: one task per
-    /// chunk of `z` (its chunks may differ from this array's), values cast to `z`'s dtype.
+    /// Compute every chunk of `z` and write it, like `x.store(z)` / `da.to_zarr`, values cast
+    /// to `z`'s dtype. `z`'s chunks may differ from this array's: each task writes the whole
+    /// output chunks that one input chunk covers, and when such a task would not fit the memory
+    /// budget (time steps into time series) the values go through an intermediate array beside
+    /// `z` (`<name>.rechunk-tmp`, deleted when done), like the `rechunker` package.
     pub fn store(&self, z: &ZarrArray) -> Result<StoreReport> {
         z.check_store_shape("an array", &self.shape)?;
         self.prepare()?;
         let start = std::time::Instant::now();
-        let chunks = with_dtype!(z.dtype(), T => store_typed::<T>(self, z)?);
-        Ok(StoreReport { url: z.url(), chunks, bytes: z.nbytes(), seconds: start.elapsed().as_secs_f64() })
+        let intermediate = match self.store_plan(z.chunks()) {
+            StorePlan::Direct(extent) => {
+                store_pass(self, z, &extent, format!("store {}", z.url()))?;
+                None
+            }
+            StorePlan::Staged(tmp) => Some(self.store_staged(z, &tmp)?),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        Ok(StoreReport { url: z.url(), chunks: z.nchunks(), bytes: z.nbytes(), seconds, intermediate })
+    }
+
+    /// Create the array at `url` from `spec` (its shape must be this array's) and store into it,
+    /// like `x.to_zarr(url)`.
+    pub fn to_zarr(&self, url: &str, spec: &ArraySpec) -> Result<ZarrArray> {
+        if spec.shape != self.shape {
+            return Err(Error::invalid(format!(
+                "to_zarr({url}): the spec's shape {:?} is not the array's {:?}; give ArraySpec::new({:?}, chunks, dtype)",
+                spec.shape, self.shape, self.shape
+            )));
+        }
+        let z = crate::zarr::create_array(url, spec)?;
+        self.store(&z)?;
+        Ok(z)
+    }
+
+    /// Two passes: this array into an intermediate one, then that into `z`; returns where the
+    /// intermediate array was.
+    fn store_staged(&self, z: &ZarrArray, tmp_chunks: &[u64]) -> Result<String> {
+        let spec = ArraySpec::new(self.shape.clone(), tmp_chunks.to_vec(), self.dtype.name())
+            .v3()
+            .compressor(Compressor::None);
+        let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
+        let pass1 = store_pass(
+            self,
+            &tmp,
+            &task_extent(self.source_chunks(), tmp_chunks),
+            format!("rechunk 1/2 {}", tmp.url()),
+        );
+        let pass2 = pass1.and_then(|()| {
+            let staged = LazyArray::zarr(&tmp).memory_budget(self.budget);
+            store_pass(&staged, z, &task_extent(tmp_chunks, z.chunks()), format!("rechunk 2/2 store {}", z.url()))
+        });
+        match pass2 {
+            Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::interrupted(format!(
+                "{}; the intermediate copy {} is left: re-run to replace both, or delete it",
+                e.message(),
+                tmp.url()
+            ))),
+            r => {
+                // Keep the first error; a failed clean-up is worth a line of its own.
+                let removed = tmp.remove();
+                r?;
+                removed.map_err(|e| {
+                    Error::new(
+                        e.kind(),
+                        format!("{} was stored, but its intermediate copy was not deleted: {}", z.url(), e.message()),
+                    )
+                })?;
+                Ok(tmp.url())
+            }
+        }
     }
 }
 
-fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray) -> Result<u64> {
+/// One pass: every block of `extent` over `z`'s shape (whole chunks of `z`) is computed and
+/// its chunks written, a bounded number of blocks in flight.
+fn store_pass(x: &LazyArray, z: &ZarrArray, extent: &[u64], label: String) -> Result<()> {
+    with_dtype!(z.dtype(), T => store_typed::<T>(x, z, extent, &label))
+}
+
+fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], label: &str) -> Result<()> {
     let arr = z.zarrs()?;
     let chunk_shape: Vec<usize> = z.chunks().iter().map(|&c| c as usize).collect();
     let fill = T::from_f64(z.fill_f64());
-    let blocks = regions(z.shape(), z.chunks());
-    let total = blocks.len() as u64;
-    let inflight = x.in_flight(z.chunks().iter().product());
-    let label = format!("store {}", z.url());
+    let tasks = regions(z.shape(), extent);
+    let unit = if extent == z.chunks() { "chunks" } else { "tasks" };
+    let inflight = x.in_flight(extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product());
     run_blocks(
-        &label,
+        label,
+        unit,
         Show::Now,
-        blocks,
+        tasks,
         inflight,
         |_, region| {
             let (x, arr, z, chunk_shape) = (x.clone(), arr.clone(), z.clone(), chunk_shape.clone());
             Box::pin(async move {
                 let b = x.block(&region).await?;
-                let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
-                full.slice_each_axis_mut(|ax| ndarray::Slice::from(0..b.shape()[ax.axis.index()]))
-                    .assign(&b.mapv(T::from_f64));
-                let idx: Vec<u64> = region.iter().zip(z.chunks()).map(|(r, c)| r.start / c).collect();
-                arr.async_store_chunk(&idx, full).await.map_err(|e| chunk_error(&z, "store", &idx, &e))?;
-                Ok(b.len() as u64 * T::DTYPE.size() as u64)
+                let bytes = b.len() as u64 * T::DTYPE.size() as u64;
+                // Each chunk is encoded and written as its own tokio task (encoding is CPU work).
+                let writes: Vec<_> = chunks_touching(&region, z.shape(), z.chunks())
+                    .into_iter()
+                    .map(|chunk| {
+                        let local: Vec<std::ops::Range<u64>> =
+                            chunk.iter().zip(&region).map(|(c, r)| c.start - r.start..c.end - r.start).collect();
+                        let part = b.slice_each_axis(|ax| to_slice(&local[ax.axis.index()])).mapv(T::from_f64);
+                        let idx: Vec<u64> = chunk.iter().zip(z.chunks()).map(|(c, n)| c.start / n).collect();
+                        let (arr, z, full) = (arr.clone(), z.clone(), padded(part, &chunk_shape, fill));
+                        Task::spawn(async move {
+                            arr.async_store_chunk(&idx, full).await.map_err(|e| chunk_error(&z, "store", &idx, &e))
+                        })
+                    })
+                    .collect();
+                drop(b);
+                for w in writes {
+                    w.await.map_err(|e| Error::new(ErrorKind::Other, format!("a chunk write failed: {e}")))??;
+                }
+                Ok(bytes)
             })
         },
         Ok,
@@ -83,6 +169,5 @@ fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray) -> Result<u64> {
             Error::interrupted(format!("{}; the array is partly written: re-run to complete it", e.message()))
         }
         _ => e,
-    })?;
-    Ok(total)
+    })
 }

@@ -177,6 +177,17 @@ impl ZarrArray {
         Ok(array)
     }
 
+    /// A new array beside this one (its name followed by `suffix`), replacing any there:
+    /// scratch space for a two-pass rechunk.
+    pub(crate) fn create_beside(&self, suffix: &str, spec: &ArraySpec) -> Result<ZarrArray> {
+        ZarrArray::create_at(self.loc.sibling(suffix), &spec.clone().overwrite(true))
+    }
+
+    /// Delete the array: its metadata and every chunk.
+    pub(crate) fn remove(&self) -> Result<()> {
+        block_on(self.loc.remove())?
+    }
+
     /// A zarrs array over this location (built per call: nothing async outlives a call).
     pub(crate) fn zarrs(&self) -> Result<Arc<ZArray>> {
         let store = self.loc.store(false)?;

@@ -66,6 +66,41 @@ impl Location {
         }
     }
 
+    /// A node beside this one, its name followed by `suffix` (scratch space next to an array).
+    pub fn sibling(&self, suffix: &str) -> Location {
+        match self {
+            Location::S3 { fs, bucket, prefix } => Location::S3 {
+                fs: fs.clone(),
+                bucket: bucket.clone(),
+                prefix: if prefix.is_empty() {
+                    suffix.trim_start_matches('.').to_string()
+                } else {
+                    format!("{prefix}{suffix}")
+                },
+            },
+            Location::Local(p) => {
+                let mut name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+                name.push(suffix);
+                Location::Local(p.with_file_name(name))
+            }
+        }
+    }
+
+    /// Delete this node and everything below it.
+    pub async fn remove(&self) -> Result<()> {
+        if let Location::Local(p) = self {
+            return match std::fs::remove_dir_all(p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::new(ErrorKind::Other, format!("cannot remove {}: {e}; delete it by hand", p.display())))
+                }
+                _ => Ok(()),
+            };
+        }
+        let store = self.store(false)?;
+        let keys = self.keys(&*store).await?;
+        self.clear(&store, &keys).await
+    }
+
     /// An object store rooted at this node (keys like `.zarray`, `0.0`).
     pub fn store(&self, create: bool) -> Result<Arc<dyn ObjectStore>> {
         match self {

@@ -204,6 +204,17 @@ pub(crate) fn to_slice(r: &Range<u64>) -> Slice {
     Slice::from(r.start as usize..r.end as usize)
 }
 
+/// The values of a chunk (`part`, cut at the array's edge) as a whole chunk of `chunk_shape`,
+/// padded with `fill`: Zarr stores edge chunks full size.
+pub(crate) fn padded<T: Element>(part: ArrayD<T>, chunk_shape: &[usize], fill: T) -> ArrayD<T> {
+    if part.shape() == chunk_shape {
+        return part;
+    }
+    let mut full = ArrayD::from_elem(IxDyn(chunk_shape), fill);
+    full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
+    full
+}
+
 /// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
 /// covered chunks are read, merged and rewritten (zarrs does that).
 pub(crate) fn write_region<T: Element>(
@@ -248,15 +259,8 @@ pub(crate) fn write_region<T: Element>(
             let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
             async move {
                 if covers {
-                    // Whole chunk: pad edge chunks with the fill value, no read needed.
-                    let full = if part.shape() == chunk_shape.as_slice() {
-                        part
-                    } else {
-                        let mut full = ArrayD::from_elem(IxDyn(&chunk_shape), fill);
-                        full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
-                        full
-                    };
-                    arr.async_store_chunk(&idx, full).await?;
+                    // Whole chunk: no read needed.
+                    arr.async_store_chunk(&idx, padded(part, &chunk_shape, fill)).await?;
                 } else {
                     let subset = ArraySubset::new_with_ranges(&local);
                     arr.async_store_chunk_subset(&idx, &subset, part).await?;
