@@ -9,7 +9,8 @@
 # they run on the embedded local default: our own Ceph RGW on 127.0.0.1 (tests/rgw.sh), with a
 # throwaway credentials file, stopped when done. Where RGW cannot run (no Ceph installed and no
 # root to install it), a local directory store (endpoint file:///…) stands in for the server.
-# Order: 02 writes the array and makes it public, 01 reads it anonymously, 03 is the tutorial.
+# Order: 02 writes the array and makes it public, 01 reads it anonymously, 03 is the tutorial,
+# 04 the lazy arrays (dask.array's part).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -68,5 +69,6 @@ export ZARR_READ_URL=${ZARR_READ_URL:-$ZARR_WRITE_URL}
 "$PY" "$here/execute.py" "$out" \
   "$here/02-write-random-array-to-object-store.ipynb" \
   "$here/01-read-zarr-from-object-store.ipynb" \
-  "$here/03-tutorial-zarr-on-object-storage.ipynb"
+  "$here/03-tutorial-zarr-on-object-storage.ipynb" \
+  "$here/04-lazy-arrays-climate.ipynb"
 echo "notebooks/run.sh: executed notebooks (with their tables and plots) are in $out" >&2

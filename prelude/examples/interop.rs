@@ -79,7 +79,8 @@ fn check(fs: &S3FileSystem, url: &str) -> Result<()> {
 
 /// What a dask user computes from a (time, y, x) array, stored for Python to compare with numpy:
 /// the anomaly against the time mean (in other chunks, zarr 2 format), the NaN-skipping time
-/// mean, the std over y (zarr 3 format); whole-array reductions printed as JSON (NaN as null).
+/// mean, the std over y (zarr 3 format), NaN filled by `where_`, the array rechunked into time
+/// series in two passes; whole-array reductions printed as JSON (NaN as null).
 fn lazy(fs: &S3FileSystem, url: &str, out: &str) -> Result<()> {
     let z = fs.open_array(url)?;
     let x = from_zarr(&z);
@@ -91,11 +92,16 @@ fn lazy(fs: &S3FileSystem, url: &str, out: &str) -> Result<()> {
         .store(&fs.create_array(&format!("{out}/anomaly.zarr"), &spec(vec![t, y, w], vec![t, 7, 8]))?)?;
     x.nanmean_axis(&[0]).store(&fs.create_array(&format!("{out}/timemean.zarr"), &spec(vec![y, w], vec![y, w]))?)?;
     x.std_axis(&[1]).store(&fs.create_array(&format!("{out}/std1.zarr"), &spec(vec![t, w], vec![4, 16]).v3())?)?;
+    where_(x.isnan(), -999.0, &x)
+        .store(&fs.create_array(&format!("{out}/filled.zarr"), &spec(vec![t, y, w], vec![t, y, w]))?)?;
+    // Time steps into time series through the intermediate array (a budget below one pass).
+    let series = fs.create_array(&format!("{out}/series.zarr"), &spec(vec![t, y, w], vec![t, 5, 6]))?;
+    let passes = if x.clone().memory_budget(64 << 10).store(&series)?.intermediate.is_some() { 2 } else { 1 };
     let num = |v: f64| if v.is_nan() { Value::Null } else { json!(v) };
     println!(
         "{}",
         json!({"nanmean": num(x.nanmean()?), "nanstd": num(x.nanstd()?), "nanmin": num(x.nanmin()?),
-               "nanmax": num(x.nanmax()?), "count": x.count()?, "sum": num(x.sum()?)})
+               "nanmax": num(x.nanmax()?), "count": x.count()?, "sum": num(x.sum()?), "series_passes": passes})
     );
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 type ElementFn = Arc<dyn Fn(&[u64]) -> f64 + Send + Sync>;
 
 #[derive(Clone)]
-enum Kind {
+pub(crate) enum Kind {
     Uniform { low: f64, high: f64 },
     Normal { mean: f64, std: f64 },
     Full(f64),
@@ -25,10 +25,10 @@ enum Kind {
 /// nothing is computed until [`Generator::store`] writes it chunk by chunk into a Zarr array.
 #[derive(Clone)]
 pub struct Generator {
-    shape: Vec<u64>,
-    chunks: Vec<u64>,
-    kind: Kind,
-    seed: u64,
+    pub(crate) shape: Vec<u64>,
+    pub(crate) chunks: Vec<u64>,
+    pub(crate) kind: Kind,
+    pub(crate) seed: u64,
 }
 
 impl fmt::Debug for Generator {

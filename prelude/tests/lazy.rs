@@ -290,3 +290,53 @@ fn storing_time_steps_as_time_series_goes_through_an_intermediate_array() {
     let e = x.to_zarr(dir.path().join("no.zarr").to_str().unwrap(), &ArraySpec::new([3], [3], "f8")).unwrap_err();
     assert!(e.message().contains("the spec's shape [3] is not the array's [30, 12, 20]"), "{e}");
 }
+
+#[test]
+fn plans_round_trip_through_json_without_closures_or_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = data(&[12, 8]);
+    let x = from_zarr(&stored(dir.path(), "p.zarr", &a, &[5, 3]));
+    let g = normal(1.0, 2.0, [12, 8], [5, 3]).seed(7).lazy();
+    let y = where_((&x - &x.mean_axis(&[0])).gt(0.0), &x * 2.0 + &g, (-&x).clip(-3.0, 3.0))
+        .slice(&[1..11, 0..8])
+        .rechunk([10, 4])
+        .astype("f4")
+        .nanstd_axis(&[1]);
+    let text = serde_json::to_string(&y.clone().memory_budget(1 << 20).to_json().unwrap()).unwrap();
+    let back = LazyArray::from_json(&serde_json::from_str(&text).unwrap()).unwrap();
+    assert_eq!(back.plan(), y.plan());
+    assert_eq!(back.budget(), 1 << 20);
+    let (got, want) = (back.compute().unwrap(), y.compute().unwrap());
+    assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{got} != {want}");
+    let e = (&x + &x.map(|v| v * 2.0)).to_json().unwrap_err();
+    assert!(e.message().starts_with("map(<closure>) runs in this kernel only"), "{e}");
+    assert!(from_fn([2], [2], |_| 1.0).lazy().to_json().unwrap_err().message().contains("from_fn runs"));
+
+    // An S3 source keeps its endpoint and region, never its keys.
+    let endpoint = format!("file://{}", dir.path().display());
+    let fs = S3FileSystem::builder()
+        .endpoint_url(&endpoint)
+        .key("AKIAPLANTESTKEY00000", "plan-secret-value")
+        .build()
+        .unwrap();
+    fs.mkdir("plans").unwrap();
+    let z: ZarrArray = fs.create_array("plans/s.zarr", &ArraySpec::new([12, 8], [4, 4], "f8")).unwrap();
+    z.write(&a).unwrap();
+    let doc = (from_zarr(&z) * 3.0).to_json().unwrap();
+    let text = doc.to_string();
+    assert!(!text.contains("AKIAPLANTESTKEY") && !text.contains("plan-secret-value"), "{text}");
+    assert!(text.contains(&endpoint) && text.contains("s3://plans/s.zarr"), "{text}");
+    let back = LazyArray::from_json(&doc).unwrap();
+    assert_eq!(back.compute().unwrap(), a.mapv(|v| v * 3.0));
+
+    // Documents that are not plans, or whose source changed: one line each.
+    let e = LazyArray::from_json(&json!({"format": "other"})).unwrap_err();
+    assert!(e.message().starts_with("not a lazy-array plan"), "{e}");
+    let mut doc = doc;
+    doc["array"]["node"]["scalar"] = json!("%");
+    assert!(LazyArray::from_json(&doc).unwrap_err().message().contains("unknown operator \"%\""));
+    let mut moved = (from_zarr(&z) * 3.0).to_json().unwrap();
+    moved["array"]["node"]["x"]["shape"] = json!([12, 9]);
+    let e = LazyArray::from_json(&moved).unwrap_err();
+    assert!(e.message().contains("the plan was made for [12, 9]"), "{e}");
+}

@@ -4,6 +4,7 @@ committed notebooks hold no secret and no machine path."""
 
 import glob
 import json
+import math
 import os
 import re
 import subprocess
@@ -36,7 +37,7 @@ def executed(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS") and not k.startswith("AWS_SECRET")}
     env.update(AWS_SHARED_CREDENTIALS_FILE=str(creds), AWS_CONFIG_FILE=str(out / "config"), ZARR_WRITE_URL=url, ZARR_READ_URL=url)
     nbs = [f"{NB}/02-write-random-array-to-object-store.ipynb", f"{NB}/01-read-zarr-from-object-store.ipynb",
-           f"{NB}/03-tutorial-zarr-on-object-storage.ipynb"]
+           f"{NB}/03-tutorial-zarr-on-object-storage.ipynb", f"{NB}/04-lazy-arrays-climate.ipynb"]
     r = subprocess.run([sys.executable, f"{NB}/execute.py", str(out), *nbs], env=env, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
     return out, url
@@ -65,6 +66,33 @@ def test_notebooks_run_clean_and_01_reads_what_02_wrote(executed):
     assert len(live) == 1
     shown = [o for o in live[0].outputs if o.get("output_type") == "display_data"]
     assert len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBOR"), live[0].outputs
+    check_lazy_notebook(nbformat.read(out / "04-lazy-arrays-climate.ipynb", 4))
+
+
+def check_lazy_notebook(nb):
+    """Notebook 04's printed numbers against their closed forms. The synthetic field's time mean
+    is 255 + 45 mean(cos² lat) = 277.5 K (the seasonal and longitude terms cancel over whole
+    periods); the anomaly's std is sqrt(12²/4 + 3²) (seasons of amplitude 12 sin(lat), halved
+    twice by averaging sin² over latitudes and days, plus the 3 K weather); the frequency of
+    anomalies above 5 K is the normal tail averaged over the grid's latitudes and the days. The
+    rechunk went through its intermediate array."""
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"], text[-3000:]
+    mean = float(re.search(r"global time mean: ([0-9.]+) K", text).group(1))
+    assert abs(mean - 277.5) < 0.01, mean
+    std = float(re.search(r"anomaly: mean \S+ K, std ([0-9.]+) K", text).group(1))
+    assert abs(std - math.sqrt(45.0)) < 0.02, std
+    sigma = 3.0 * math.sqrt(1 - 1 / 365)  # the weather minus its own time mean
+    tail = [0.5 * math.erfc((5.0 - 12.0 * math.sin(math.radians(90 - (i + 0.5) * 2)) * math.sin(2 * math.pi * (d - 80) / 365))
+                            / (sigma * math.sqrt(2))) for i in range(90) for d in range(365)]
+    warm = float(re.search(r"warm days \(anomaly > 5 K\): ([0-9.]+)%", text).group(1))
+    assert abs(warm - 100 * sum(tail) / len(tail)) < 0.3, (warm, 100 * sum(tail) / len(tail))
+    assert "largest capped anomaly: 5.0 K" in text
+    assert "in two passes through" in text and "t2m-series.zarr.rechunk-tmp" in text, text[-3000:]
+    assert re.search(r"time-series chunks: 1 chunks hold", text), text[-3000:]
+    assert "do not broadcast" in text
+    pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == 3, "time-mean map, warm-day map, time series"
 
 
 @pytest.mark.parametrize("stack", ["zarr2", "zarr3"])
@@ -103,6 +131,7 @@ def test_run_sh_falls_back_to_a_local_directory_store(tmp_path):
     nb3 = nbformat.read(tmp_path / "03-tutorial-zarr-on-object-storage.ipynb", 4)
     text = "".join(o.get("text", "") for c in nb3.cells for o in c.get("outputs", []))
     assert "does not check credentials" in text and "does not exist" in text, text[-2000:]
+    check_lazy_notebook(nbformat.read(tmp_path / "04-lazy-arrays-climate.ipynb", 4))
     assert not list(tmp_path.glob("zk-notebooks.*")), "the store is removed when done"
 
 
@@ -110,7 +139,7 @@ def test_committed_notebooks_hold_no_secret_or_machine_path():
     patterns = [re.compile(p) for p in (r"AKIA[0-9A-Z]{16}", r"aws_secret_access_key\s*=\s*\S", r"ZKALICE|ZKBOB",
                                         r"secret-for-loopback", r"/root/|/home/|/tmp/|/opt/|/work/")]
     files = glob.glob(f"{NB}/*.ipynb")
-    assert len(files) == 3
+    assert len(files) == 4
     for f in files:
         nb = nbformat.read(f, 4)
         outputs = json.dumps([c.get("outputs", []) for c in nb.cells])

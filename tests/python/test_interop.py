@@ -179,6 +179,13 @@ def test_lazy_results_match_numpy_and_read_in_zarr_python(fs, bucket):
     np.testing.assert_allclose(open_py(fs, f"{bucket}/lazy/timemean.zarr")[:], timemean, rtol=1e-12, equal_nan=True)
     if not ZARR2:  # zarr 2 reads no zarr 3 arrays
         np.testing.assert_allclose(open_py(fs, f"{bucket}/lazy/std1.zarr")[:], std1, rtol=1e-12, atol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(open_py(fs, f"{bucket}/lazy/filled.zarr")[:], np.where(np.isnan(x), -999.0, x))
+    # Rechunked into time series through an intermediate array, which is gone afterwards.
+    assert got["series_passes"] == 2
+    series = open_py(fs, f"{bucket}/lazy/series.zarr")
+    assert series.chunks == (12, 5, 6)
+    np.testing.assert_array_equal(series[:], x)
+    assert not fs.exists(f"{bucket}/lazy/series.zarr.rechunk-tmp") and not fs.find(f"{bucket}/lazy/series.zarr.rechunk-tmp")
     assert got["count"] == np.count_nonzero(~np.isnan(x)) and got["sum"] is None
     assert got["nanmin"] == np.nanmin(x) and got["nanmax"] == np.nanmax(x)
     assert got["nanmean"] == pytest.approx(np.nanmean(x), rel=1e-12)

@@ -17,6 +17,7 @@ mod plan;
 mod rechunk;
 mod reduce;
 mod run;
+mod serial;
 mod store;
 
 use crate::compute::Generator;

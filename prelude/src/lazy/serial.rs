@@ -1,0 +1,232 @@
+//! A plan as JSON, to run it somewhere else: [`LazyArray::to_json`] and
+//! [`LazyArray::from_json`].
+//!
+//! Every built-in node is data: an operation name and its operands. Zarr sources are their URL
+//! and, for S3, the endpoint, region and whether requests are signed; never credentials (the
+//! machine that runs the plan brings its own, the AWS way: environment or profile). Closures
+//! (`map`, `map_blocks`, `from_fn`) are code in this kernel: a plan holding one is refused.
+
+use super::plan::{Binary, LazyArray, Node, Op, Reduced, Reduction, Unary};
+use crate::compute::{Generator, Kind};
+use crate::error::{Error, Result};
+use crate::fs::S3FileSystem;
+use crate::zarr::{open_array, Dtype};
+use serde_json::{json, Value};
+use std::sync::Mutex;
+
+/// The version tag every plan document carries.
+const FORMAT: &str = "zarr-kernel-plan/1";
+
+const UNARY: [(Unary, &str); 6] = [
+    (Unary::Neg, "neg"),
+    (Unary::Abs, "abs"),
+    (Unary::Sqrt, "sqrt"),
+    (Unary::Exp, "exp"),
+    (Unary::Log, "log"),
+    (Unary::IsNan, "isnan"),
+];
+const BINARY: [(Binary, &str); 10] = [
+    (Binary::Add, "+"),
+    (Binary::Sub, "-"),
+    (Binary::Mul, "*"),
+    (Binary::Div, "/"),
+    (Binary::Gt, ">"),
+    (Binary::Ge, ">="),
+    (Binary::Lt, "<"),
+    (Binary::Le, "<="),
+    (Binary::Eq, "=="),
+    (Binary::Ne, "!="),
+];
+const OPS: [(Op, &str); 7] = [
+    (Op::Sum, "sum"),
+    (Op::Mean, "mean"),
+    (Op::Min, "min"),
+    (Op::Max, "max"),
+    (Op::Var, "var"),
+    (Op::Std, "std"),
+    (Op::Count, "count"),
+];
+
+fn local_only(what: &str) -> Error {
+    Error::invalid(format!(
+        "{what} runs in this kernel only: a closure is code, not data, and cannot be sent to another machine; \
+         write it with built-in operations (+ - * /, where_, clip, ...) to run the plan elsewhere"
+    ))
+}
+
+fn bad(why: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("not a lazy-array plan ({FORMAT}): {why}; make it with LazyArray::to_json"))
+}
+
+impl LazyArray {
+    /// The plan as a JSON document: every node, no values, no credentials. Fails (one line)
+    /// for plans with closures, which run in this kernel only.
+    pub fn to_json(&self) -> Result<Value> {
+        if let Some(e) = self.node.failure() {
+            return Err(e.clone());
+        }
+        Ok(json!({"format": FORMAT, "budget": self.budget, "array": array_json(self)?}))
+    }
+
+    /// The plan [`to_json`](LazyArray::to_json) wrote, its Zarr sources opened here (with this
+    /// machine's credentials for signed endpoints).
+    pub fn from_json(doc: &Value) -> Result<LazyArray> {
+        if doc["format"] != FORMAT {
+            return Err(bad(format!("its format is {}", doc["format"])));
+        }
+        let mut x = array_from(&doc["array"])?;
+        if let Some(b) = doc["budget"].as_u64() {
+            x = x.memory_budget(b);
+        }
+        Ok(x)
+    }
+}
+
+fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str {
+    table.iter().find(|(t, _)| *t == v).map(|(_, n)| *n).unwrap_or("?")
+}
+
+fn array_json(x: &LazyArray) -> Result<Value> {
+    let child = |a: &LazyArray| array_json(a);
+    let node = match &*x.node {
+        Node::Zarr(z) => {
+            let mut src = json!({"url": z.url()});
+            if let Some(fs) = z.filesystem() {
+                let c = fs.config();
+                src["endpoint"] = json!(c.endpoint());
+                src["region"] = json!(c.region());
+                src["anonymous"] = json!(c.is_anonymous());
+            }
+            json!({"zarr": src})
+        }
+        Node::Gen(g) => json!({"generator": g.to_json().ok_or_else(|| local_only("from_fn"))?}),
+        Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
+        Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": child(a)?}),
+        Node::Unary(op, a) => json!({"unary": name(&UNARY, *op), "x": child(a)?}),
+        Node::Scalar(op, a, s, left) => json!({"scalar": name(&BINARY, *op), "value": s, "left": left, "x": child(a)?}),
+        Node::Binary(op, a, b) => json!({"binary": name(&BINARY, *op), "a": child(a)?, "b": child(b)?}),
+        Node::Where(c, a, b) => json!({"where": [child(c)?, child(a)?, child(b)?]}),
+        Node::Const(v) => json!({"const": v}),
+        Node::Slice(offsets, a) => json!({"slice": offsets, "x": child(a)?}),
+        Node::Rechunk(a) => json!({"rechunk": child(a)?}),
+        Node::Reduced(r) => json!({"reduce": r.op.name(), "axes": r.axes, "x": child(&r.x)?}),
+        Node::Map(..) => return Err(local_only("map(<closure>)")),
+        Node::MapBlocks(..) => return Err(local_only("map_blocks(<closure>)")),
+        Node::Fail(e) => return Err(e.clone()),
+    };
+    Ok(json!({"shape": x.shape, "chunks": x.chunks, "dtype": x.dtype.name(), "node": node}))
+}
+
+fn lookup<T: Copy>(table: &[(T, &'static str)], v: &Value, what: &str) -> Result<T> {
+    table.iter().find(|(_, n)| v == *n).map(|(t, _)| *t).ok_or_else(|| bad(format!("unknown {what} {v}")))
+}
+
+fn f64_of(v: &Value, what: &str) -> Result<f64> {
+    // JSON has no NaN or infinity: serde_json writes them as null.
+    if v.is_null() {
+        return Ok(f64::NAN);
+    }
+    v.as_f64().ok_or_else(|| bad(format!("{what} must be a number, not {v}")))
+}
+
+fn dims(v: &Value, what: &str) -> Result<Vec<u64>> {
+    serde_json::from_value(v.clone()).map_err(|_| bad(format!("'{what}' must be a list of lengths, not {v}")))
+}
+
+fn array_from(v: &Value) -> Result<LazyArray> {
+    let (shape, chunks) = (dims(&v["shape"], "shape")?, dims(&v["chunks"], "chunks")?);
+    let dtype = Dtype::parse(v["dtype"].as_str().unwrap_or("?"))?;
+    let n = &v["node"];
+    let x = |k: &str| array_from(&n[k]);
+    let node = if let Some(src) = n.get("zarr") {
+        let url = src["url"].as_str().ok_or_else(|| bad("a zarr source without a url"))?;
+        let z = match src["endpoint"].as_str() {
+            Some(ep) => {
+                let b = S3FileSystem::builder().endpoint_url(ep).region(src["region"].as_str().unwrap_or(""));
+                let anon = src["anonymous"].as_bool().unwrap_or(false);
+                b.anon(anon).build()?.open_array(url)?
+            }
+            None => open_array(url)?,
+        };
+        if z.shape() != shape.as_slice() {
+            return Err(Error::invalid(format!(
+                "{url} now has shape {:?}, the plan was made for {shape:?}; rebuild the plan",
+                z.shape()
+            )));
+        }
+        Node::Zarr(Box::new(z))
+    } else if let Some(g) = n.get("generator") {
+        Node::Gen(Generator::from_json(g).map_err(bad)?)
+    } else if let Some(c) = n.get("clip") {
+        Node::Unary(Unary::Clip(f64_of(&c[0], "clip")?, f64_of(&c[1], "clip")?), x("x")?)
+    } else if let Some(d) = n.get("astype") {
+        Node::Unary(Unary::Cast(Dtype::parse(d.as_str().unwrap_or("?"))?), x("x")?)
+    } else if let Some(op) = n.get("unary") {
+        Node::Unary(lookup(&UNARY, op, "operation")?, x("x")?)
+    } else if let Some(op) = n.get("scalar") {
+        let left = n["left"].as_bool().unwrap_or(false);
+        Node::Scalar(lookup(&BINARY, op, "operator")?, x("x")?, f64_of(&n["value"], "value")?, left)
+    } else if let Some(op) = n.get("binary") {
+        Node::Binary(lookup(&BINARY, op, "operator")?, x("a")?, x("b")?)
+    } else if let Some(w) = n.get("where") {
+        Node::Where(array_from(&w[0])?, array_from(&w[1])?, array_from(&w[2])?)
+    } else if let Some(c) = n.get("const") {
+        Node::Const(f64_of(c, "const")?)
+    } else if let Some(o) = n.get("slice") {
+        Node::Slice(dims(o, "slice")?, x("x")?)
+    } else if let Some(a) = n.get("rechunk") {
+        Node::Rechunk(array_from(a)?)
+    } else if let Some(r) = n.get("reduce").and_then(Value::as_str) {
+        let nan = r.starts_with("nan");
+        let op = lookup(&OPS, &json!(r.trim_start_matches("nan")), "reduction")?;
+        let axes = serde_json::from_value(n["axes"].clone()).map_err(|_| bad("'axes' must be a list"))?;
+        Node::Reduced(Reduced {
+            op: Reduction { op, nan: nan || op == Op::Count },
+            axes,
+            x: x("x")?,
+            value: Mutex::new(None),
+        })
+    } else {
+        return Err(bad(format!("unknown node {n}")));
+    };
+    Ok(LazyArray::new(node, shape, chunks, dtype))
+}
+
+/// Generators as data (`from_fn` holds a closure: `None`).
+trait GeneratorJson: Sized {
+    fn to_json(&self) -> Option<Value>;
+    fn from_json(v: &Value) -> std::result::Result<Self, String>;
+}
+
+impl GeneratorJson for Generator {
+    /// The generator as JSON data (shape, chunks, kind, seed), or `None` for `from_fn`: a
+    /// closure is code in this process, not data.
+    fn to_json(&self) -> Option<Value> {
+        let kind = match &self.kind {
+            Kind::Uniform { low, high } => json!({"uniform": [low, high]}),
+            Kind::Normal { mean, std } => json!({"normal": [mean, std]}),
+            Kind::Full(v) => json!({"full": v}),
+            Kind::Func(_) => return None,
+        };
+        Some(json!({"shape": self.shape, "chunks": self.chunks, "kind": kind, "seed": self.seed}))
+    }
+
+    /// The generator [`Generator::to_json`] described, or why the JSON is not one.
+    fn from_json(v: &Value) -> std::result::Result<Self, String> {
+        let dims = |k: &str| -> std::result::Result<Vec<u64>, String> {
+            serde_json::from_value(v[k].clone()).map_err(|_| format!("generator: '{k}' must be a list of lengths"))
+        };
+        let pair = |k: &str| -> Option<(f64, f64)> { Some((v["kind"][k][0].as_f64()?, v["kind"][k][1].as_f64()?)) };
+        let kind = if let Some((low, high)) = pair("uniform") {
+            Kind::Uniform { low, high }
+        } else if let Some((mean, std)) = pair("normal") {
+            Kind::Normal { mean, std }
+        } else if let Some(x) = v["kind"]["full"].as_f64() {
+            Kind::Full(x)
+        } else {
+            return Err(format!("generator: unknown kind {}", v["kind"]));
+        };
+        let seed = v["seed"].as_u64().ok_or("generator: 'seed' must be an unsigned integer")?;
+        Ok(Generator { shape: dims("shape")?, chunks: dims("chunks")?, kind, seed })
+    }
+}
