@@ -31,6 +31,7 @@ ap.add_argument("--only", help="comma-separated array keys (default: all)")
 ap.add_argument("--kernel", action="store_true", help="also time the reference write as a kernel cell")
 ap.add_argument("--lazy-days", type=int, default=365, help="time steps of the lazy-array rows' (time, 720, 1440) array")
 ap.add_argument("--lazy-only", action="store_true", help="only the lazy-array rows (first server)")
+ap.add_argument("--lazy-rows", default="mean,anomaly,rechunk", help="comma-separated lazy rows to run (default: all)")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERS = dict(s.split("=", 1) for s in args.server)
@@ -181,10 +182,13 @@ def lazy_rows():
     src = f"s3://{B}/lazy/t.zarr"
     run("rust", first, "write", src, f"{days}x720x1440", "1x720x1440", "float32", "none")
     rows = []
-    for what, cmd in [("time mean (mean over axis 0, computed)", ["climatology", src]),
-                      ("anomaly x - x.mean(axis=0), stored", ["anomaly", src, f"s3://{B}/lazy/anomaly.zarr"]),
-                      (f"rechunk to {days}×90×90 (Rust store / rechunker + dask)",
-                       ["rechunk", src, f"s3://{B}/lazy/series.zarr", f"{days}x90x90"])]:
+    wanted = args.lazy_rows.split(",")
+    for key, what, cmd in [("mean", "time mean (mean over axis 0, computed)", ["climatology", src]),
+                           ("anomaly", "anomaly x - x.mean(axis=0), stored", ["anomaly", src, f"s3://{B}/lazy/anomaly.zarr"]),
+                           ("rechunk", f"rechunk to {days}×90×90 (Rust store / rechunker + dask)",
+                            ["rechunk", src, f"s3://{B}/lazy/series.zarr", f"{days}x90x90"])]:
+        if key not in wanted:
+            continue
         samples = {"rust": [], "zarr2": []}
         for rep in range(args.reps):
             for p in rotating(list(samples), rep):

@@ -114,6 +114,11 @@ osd crush update on start = false
 osd objectstore = memstore
 memstore device bytes = $MEM_BYTES
 rgw enable usage log = false
+# A deleted object's data waits for RGW's garbage collector, by default 2 h: in a memstore OSD
+# that is RAM (benchmarks that overwrite GBs ran the machine out of it). Collect within seconds.
+rgw gc obj min wait = 0
+rgw gc processor period = 5
+rgw gc processor max time = 5
 [mon.a]
 mon data = $DIR/mon
 [osd.0]

@@ -151,7 +151,10 @@ fn main() -> Result<()> {
                 .fill_value(None)
                 .overwrite(true);
             let out = fs.create_array(out, &spec)?;
-            let stored = from_zarr(&z).store(&out)?;
+            // ZARR_BENCH_BUDGET (bytes) tries other memory budgets by hand; compare.py uses the default.
+            let budget = std::env::var("ZARR_BENCH_BUDGET").ok().and_then(|b| b.parse().ok());
+            let stored =
+                from_zarr(&z).memory_budget(budget.unwrap_or(zarr_prelude::lazy::DEFAULT_MEMORY_BUDGET)).store(&out)?;
             let seconds = t.elapsed().as_secs_f64();
             // Checked outside the timing: one time series.
             let series = out.read_slice::<f32>(&[0..z.shape()[0], 0..1, 0..1])?;

@@ -4,11 +4,13 @@ use super::plan::{LazyArray, Node};
 use super::run::chunks_touching;
 use crate::compute::Generator;
 use crate::error::{Error, ErrorKind, Result};
-use crate::zarr::array::chunk_error;
+use crate::runtime::Task;
+use crate::zarr::array::{chunk_error, ZArray};
 use crate::zarr::dtype::with_dtype;
 use crate::zarr::region::to_slice;
 use crate::zarr::{Element, ZarrArray};
 use futures::future::BoxFuture;
+use futures::StreamExt;
 use ndarray::{ArrayD, IxDyn, Zip};
 use std::ops::Range;
 use zarrs::array::ArraySubset;
@@ -131,11 +133,38 @@ fn paste(out: &mut ArrayD<f64>, region: &[Range<u64>], chunk: &[Range<u64>], blo
         .assign(&block.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
 }
 
-/// A region of a Zarr array as f64 (missing chunks read as the fill value).
+/// A region of a Zarr array as f64 (missing chunks read as the fill value). A region over
+/// several chunks (a time series out of daily maps) fetches and decodes each chunk as its own
+/// tokio task, `z.concurrency()` at once: one request at a time per block would leave the
+/// network idle.
 async fn read_f64(z: &ZarrArray, region: &[Range<u64>]) -> Result<ArrayD<f64>> {
     let arr = z.zarrs()?;
-    let subset = ArraySubset::new_with_ranges(region);
-    let first: Vec<u64> = region.iter().zip(z.chunks()).map(|(r, c)| r.start / c).collect();
+    let parts: Vec<Vec<Range<u64>>> = chunks_touching(region, z.shape(), z.chunks())
+        .into_iter()
+        .map(|c| c.iter().zip(region).map(|(c, r)| c.start.max(r.start)..c.end.min(r.end)).collect())
+        .collect();
+    if parts.len() == 1 {
+        return read_part(&arr, z, &parts[0]).await;
+    }
+    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
+    let mut reads = futures::stream::iter(parts)
+        .map(|part| {
+            let (arr, z) = (arr.clone(), z.clone());
+            Task::spawn(async move { read_part(&arr, &z, &part).await.map(|a| (part, a)) })
+        })
+        .buffer_unordered(z.concurrency().max(1));
+    while let Some(joined) = reads.next().await {
+        let (part, a) = joined
+            .map_err(|e| Error::new(ErrorKind::Other, format!("read {}: a chunk task failed: {e}", z.url())))??;
+        paste(&mut out, region, &part, &a);
+    }
+    Ok(out)
+}
+
+/// One region of `z` (within one chunk, or any) as f64.
+async fn read_part(arr: &ZArray, z: &ZarrArray, part: &[Range<u64>]) -> Result<ArrayD<f64>> {
+    let subset = ArraySubset::new_with_ranges(part);
+    let first: Vec<u64> = part.iter().zip(z.chunks()).map(|(r, c)| r.start / c).collect();
     with_dtype!(z.dtype(), T => {
         let a = arr.async_retrieve_array_subset::<ArrayD<T>>(&subset).await.map_err(|e| chunk_error(z, "read", &first, &e))?;
         Ok(a.mapv(|v| v.to_f64()))

@@ -7,7 +7,7 @@
 //! all of them, so the input chunk is read and decoded once, not once per output chunk.
 //! Time steps into time series (1×720×1440 into 365×90×90) would make one task of the whole
 //! array; then the input is copied into an intermediate array whose chunks nest in both grids
-//! (1 step × 90×90, grown along time while a pass-1 task stays within a quarter of the budget),
+//! (1 step × 90×90, grown along time while a pass-1 task stays within half the budget),
 //! and each output chunk is assembled from it in a second pass. Every value is read twice and
 //! written twice instead of being re-read once per output chunk.
 
@@ -58,12 +58,13 @@ impl LazyArray {
 
     /// Chunks of the intermediate array: the smaller of the two grids along each dimension (so
     /// both passes cut whole chunks), grown in whole input chunks where the input's are the
-    /// smaller, while a pass-1 task stays within a quarter of the budget (several in flight).
+    /// smaller, while a pass-1 task stays within half the budget (two in flight; each writes its
+    /// chunks in parallel, and larger intermediate chunks mean fewer requests).
     fn scratch_chunks(&self, out: &[u64]) -> Vec<u64> {
         let src = self.source_chunks().to_vec();
         let depth = self.node.depth();
         let mut tmp: Vec<u64> = src.iter().zip(out).map(|(&s, &o)| s.min(o)).collect();
-        let target = (self.budget / 4).max(1);
+        let target = (self.budget / 2).max(1);
         for d in 0..tmp.len() {
             if src[d] >= out[d] {
                 continue;
@@ -102,8 +103,8 @@ mod tests {
     fn time_steps_into_time_series_go_through_an_intermediate_array() {
         let x = lazy(&[365, 720, 1440], &[1, 720, 1440]);
         let plan = x.store_plan(&[365, 90, 90]);
-        // A pass-1 task of 4 steps is 4 x 720 x 1440 x 8 bytes x 2 = 63 MiB <= 256 MiB / 4.
-        assert_eq!(plan, StorePlan::Staged(vec![4, 90, 90]));
+        // A pass-1 task of 8 steps is 8 x 720 x 1440 x 8 bytes x 2 = 127 MiB <= 256 MiB / 2.
+        assert_eq!(plan, StorePlan::Staged(vec![8, 90, 90]));
         let small = lazy(&[365, 720, 1440], &[1, 720, 1440]).memory_budget(1);
         assert_eq!(small.store_plan(&[365, 90, 90]), StorePlan::Staged(vec![1, 90, 90]));
     }
