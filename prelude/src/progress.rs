@@ -160,6 +160,11 @@ impl ProgressBar {
         self.inc(1);
     }
 
+    /// Change the label (a multi-pass operation names the pass that runs).
+    pub(crate) fn set_label(&mut self, label: String) {
+        self.label = label;
+    }
+
     /// Steps done so far.
     pub fn position(&self) -> u64 {
         self.done

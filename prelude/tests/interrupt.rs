@@ -77,5 +77,32 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
     assert!(!interrupted());
     full(2.0, [40, 40], [2, 2]).store(&z).unwrap();
     assert_eq!(z.sum().unwrap(), 3200.0);
+
+    // A lazy two-pass rechunk stops the same way, in its first pass: one line naming the pass
+    // and the task count, saying the output is partly written and where the intermediate is.
+    let cols = fs.create_array("intr/cols.zarr", &ArraySpec::new([40, 40], [40, 1], "f8")).unwrap();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(unsafe { libc::write(write, [1u8].as_ptr().cast(), 1) }, 1);
+        write
+    });
+    let e = slow().lazy().memory_budget(1).store(&cols).unwrap_err();
+    let write = interrupter.join().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+    let m = e.message();
+    assert!(
+        m.starts_with("store s3://intr/cols.zarr: rechunk 1/2 into s3://intr/cols.zarr.rechunk-tmp interrupted after "),
+        "{e}"
+    );
+    assert!(
+        m.contains(" tasks; the array is partly written")
+            && m.contains("the intermediate copy s3://intr/cols.zarr.rechunk-tmp is left"),
+        "{e}"
+    );
+    assert_eq!(m.matches("variables from earlier cells are kept").count(), 1, "{e}");
+    while unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    let report = full(3.0, [40, 40], [2, 2]).lazy().memory_budget(1).store(&cols).unwrap();
+    assert!(report.intermediate.is_some() && !fs.exists("intr/cols.zarr.rechunk-tmp/zarr.json").unwrap(), "{report}");
+    assert_eq!(cols.sum().unwrap(), 4800.0);
     unsafe { libc::close(write) };
 }

@@ -3,7 +3,7 @@
 //! chunk order so results are the same run to run, and keeps only its result.
 
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
-use super::run::{regions, run_blocks};
+use super::run::{cell_error, regions, run_blocks, PlanBar};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::zarr::Dtype;
@@ -108,9 +108,14 @@ impl Reduced {
         v.ok_or_else(|| Error::new(ErrorKind::Other, format!("{} was used before it was computed", self.op.name())))
     }
 
-    /// Run the pass, once.
-    pub(crate) fn materialize(&self) -> Result<()> {
-        if self.value.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+    /// Whether the pass has run.
+    pub(crate) fn is_computed(&self) -> bool {
+        self.value.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Run the pass, once, ticking the plan's bar.
+    pub(crate) fn materialize(&self, bar: &mut PlanBar) -> Result<()> {
+        if self.is_computed() {
             return Ok(());
         }
         let x = &self.x;
@@ -123,9 +128,8 @@ impl Reduced {
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
         let moments = self.op.moments();
         run_blocks(
+            bar,
             &label,
-            "chunks",
-            Show::IfSlow,
             blocks,
             inflight,
             |_, region| {
@@ -210,15 +214,16 @@ fn linear_indices<'a>(region: &'a [Range<u64>], shape: &'a [u64]) -> impl Iterat
 }
 
 impl LazyArray {
-    /// Run the reductions the plan needs (each its own pass), then check it can run.
-    pub(crate) fn prepare(&self) -> Result<()> {
+    /// Run the reductions the plan needs (each its own pass, on the plan's bar), then check
+    /// it can run.
+    pub(crate) fn prepare(&self, bar: &mut PlanBar) -> Result<()> {
         if let Some(e) = self.node.failure() {
             return Err(e.clone());
         }
         let mut reductions = vec![];
         self.node.reductions(&mut reductions);
         for r in reductions {
-            r.materialize()?;
+            r.materialize(bar)?;
         }
         Ok(())
     }
@@ -245,9 +250,18 @@ impl LazyArray {
     }
 
     fn reduce_all(&self, op: Reduction) -> Result<f64> {
+        self.reduce_whole(op).map_err(cell_error)
+    }
+
+    fn reduce_whole(&self, op: Reduction) -> Result<f64> {
         let all: Vec<usize> = (0..self.ndim()).collect();
         let r = self.reduced(op, &all);
-        r.prepare()?;
+        if let Some(e) = r.node.failure() {
+            return Err(e.clone());
+        }
+        let mut bar = PlanBar::new(&r, format!("{}()", op.name()), 0, Show::IfSlow);
+        r.prepare(&mut bar)?;
+        bar.finish();
         match &*r.node {
             Node::Reduced(red) => Ok(red.value()?.iter().next().copied().unwrap_or(f64::NAN)),
             _ => unreachable!("reduced() makes a Reduced node or a failed one, which prepare() reports"),

@@ -40,42 +40,83 @@ impl LazyArray {
     }
 }
 
+/// An error as a cell shows it: an interrupt's message, built up by the passes it stopped,
+/// gets the cell-level wording once.
+pub(crate) fn cell_error(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::Interrupted if !e.message().ends_with(Error::interrupted("").message()) => {
+            Error::interrupted(e.message())
+        }
+        _ => e,
+    }
+}
+
+/// The one progress bar of a plan: every pass (each reduction's, then the store's or the
+/// compute's) ticks it, and its label names the pass that runs.
+pub(crate) struct PlanBar {
+    bar: ProgressBar,
+    base: String,
+    total: u64,
+}
+
+impl PlanBar {
+    /// A bar over the passes `x` still needs (its reductions not yet computed) and
+    /// `final_tasks` more.
+    pub(crate) fn new(x: &LazyArray, base: String, final_tasks: u64, show: Show) -> PlanBar {
+        let mut reductions = vec![];
+        x.node.reductions(&mut reductions);
+        let pending: u64 = reductions
+            .iter()
+            .filter(|r| !r.is_computed())
+            .map(|r| regions(&r.x.shape, r.x.source_chunks()).len() as u64)
+            .sum();
+        let total = pending + final_tasks;
+        PlanBar { bar: ProgressBar::with(base.clone(), total, "tasks", show), base, total }
+    }
+
+    fn stage(&mut self, stage: &str) {
+        let label = if stage.is_empty() { self.base.clone() } else { format!("{}: {stage}", self.base) };
+        self.bar.set_label(label);
+    }
+
+    /// Show the completed state (under the plan's own label).
+    pub(crate) fn finish(mut self) {
+        self.stage("");
+        self.bar.finish();
+    }
+}
+
 /// The loop under `compute`, `store` and the reductions: `task(n, region)` for every block as
 /// its own tokio task, at most `inflight` at once, and `done` on each result **in block order**
 /// (so merges are deterministic; a slow block holds back at most `inflight` finished ones).
-/// `done` returns the bytes it accounts for (progress, counted in `unit`s: chunks or tasks).
+/// `done` returns the bytes it accounts for; each block ticks the plan's bar, labelled `stage`.
 pub(crate) fn run_blocks<X: Send + 'static>(
-    label: &str,
-    unit: &'static str,
-    show: Show,
+    bar: &mut PlanBar,
+    stage: &str,
     blocks: Vec<Vec<Range<u64>>>,
     inflight: usize,
     task: impl Fn(usize, Vec<Range<u64>>) -> BoxFuture<'static, Result<X>>,
     mut done: impl FnMut(X) -> Result<u64>,
 ) -> Result<()> {
-    let total = blocks.len();
-    let mut progress = ProgressBar::with(label.to_string(), total as u64, unit, show);
+    bar.stage(stage);
+    let what = if stage.is_empty() { bar.base.clone() } else { format!("{}: {stage}", bar.base) };
     let run = block_on(async {
         let mut results = stream::iter(blocks.into_iter().enumerate())
             .map(|(n, region)| Task::spawn(task(n, region)))
             .buffered(inflight.max(1));
         while let Some(joined) = results.next().await {
-            let x =
-                joined.map_err(|e| Error::new(ErrorKind::Other, format!("{label}: a chunk task failed: {e}")))??;
-            progress.tick(done(x)?);
+            let x = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{what}: a chunk task failed: {e}")))??;
+            bar.bar.tick(done(x)?);
         }
         Ok::<_, Error>(())
     });
     match run {
-        Ok(r) => r?,
-        Err(e) if e.kind() == ErrorKind::Interrupted => {
-            return Err(Error::interrupted(format!(
-                "{label} interrupted after {} of {total} {unit}",
-                progress.position()
-            )))
-        }
-        Err(e) => return Err(e),
+        Ok(r) => r,
+        // The cell-level wording (variables are kept) is added once, by `cell_error`.
+        Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::new(
+            ErrorKind::Interrupted,
+            format!("{what} interrupted after {} of {} tasks", bar.bar.position(), bar.total),
+        )),
+        Err(e) => Err(e),
     }
-    progress.finish();
-    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use super::plan::LazyArray;
 use super::rechunk::{task_extent, StorePlan, SCRATCH_SUFFIX};
-use super::run::{chunks_touching, regions, run_blocks};
+use super::run::{cell_error, chunks_touching, regions, run_blocks, PlanBar};
 use crate::compute::StoreReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
@@ -16,16 +16,23 @@ use ndarray::{ArrayD, IxDyn};
 impl LazyArray {
     /// The whole array in memory, like `x.compute()` (for results that fit).
     pub fn compute(&self) -> Result<ArrayD<f64>> {
-        self.prepare()?;
-        let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
-        let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
+        self.compute_all().map_err(cell_error)
+    }
+
+    fn compute_all(&self) -> Result<ArrayD<f64>> {
+        if let Some(e) = self.node.failure() {
+            return Err(e.clone());
+        }
         let grid = self.source_chunks();
         let blocks = regions(&self.shape, grid);
+        let mut bar = PlanBar::new(self, "compute".into(), blocks.len() as u64, Show::IfSlow);
+        self.prepare(&mut bar)?;
+        let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
+        let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
         let inflight = self.in_flight(grid.iter().product());
         run_blocks(
-            "compute",
-            "chunks",
-            Show::IfSlow,
+            &mut bar,
+            "",
             blocks,
             inflight,
             |_, region| {
@@ -41,6 +48,7 @@ impl LazyArray {
                 Ok(n)
             },
         )?;
+        bar.finish();
         Ok(out)
     }
 
@@ -50,16 +58,33 @@ impl LazyArray {
     /// budget (time steps into time series) the values go through an intermediate array beside
     /// `z` (`<name>.rechunk-tmp`, deleted when done), like the `rechunker` package.
     pub fn store(&self, z: &ZarrArray) -> Result<StoreReport> {
+        self.store_all(z).map_err(cell_error)
+    }
+
+    fn store_all(&self, z: &ZarrArray) -> Result<StoreReport> {
         z.check_store_shape("an array", &self.shape)?;
-        self.prepare()?;
+        if let Some(e) = self.node.failure() {
+            return Err(e.clone());
+        }
         let start = std::time::Instant::now();
-        let intermediate = match self.store_plan(z.chunks()) {
+        let plan = self.store_plan(z.chunks());
+        let tasks = match &plan {
+            StorePlan::Direct(extent) => regions(z.shape(), extent).len(),
+            StorePlan::Staged(tmp) => {
+                regions(&self.shape, &task_extent(self.source_chunks(), tmp)).len()
+                    + regions(z.shape(), &task_extent(tmp, z.chunks())).len()
+            }
+        };
+        let mut bar = PlanBar::new(self, format!("store {}", z.url()), tasks as u64, Show::Now);
+        self.prepare(&mut bar)?;
+        let intermediate = match plan {
             StorePlan::Direct(extent) => {
-                store_pass(self, z, &extent, format!("store {}", z.url()))?;
+                store_pass(self, z, &extent, &mut bar, "")?;
                 None
             }
-            StorePlan::Staged(tmp) => Some(self.store_staged(z, &tmp)?),
+            StorePlan::Staged(tmp) => Some(self.store_staged(z, &tmp, &mut bar)?),
         };
+        bar.finish();
         let seconds = start.elapsed().as_secs_f64();
         Ok(StoreReport { url: z.url(), chunks: z.nchunks(), bytes: z.nbytes(), seconds, intermediate })
     }
@@ -80,27 +105,26 @@ impl LazyArray {
 
     /// Two passes: this array into an intermediate one, then that into `z`; returns where the
     /// intermediate array was.
-    fn store_staged(&self, z: &ZarrArray, tmp_chunks: &[u64]) -> Result<String> {
+    fn store_staged(&self, z: &ZarrArray, tmp_chunks: &[u64], bar: &mut PlanBar) -> Result<String> {
         let spec = ArraySpec::new(self.shape.clone(), tmp_chunks.to_vec(), self.dtype.name())
             .v3()
             .compressor(Compressor::None);
         let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
-        let pass1 = store_pass(
-            self,
-            &tmp,
-            &task_extent(self.source_chunks(), tmp_chunks),
-            format!("rechunk 1/2 {}", tmp.url()),
-        );
+        let stage1 = format!("rechunk 1/2 into {}", tmp.url());
+        let pass1 = store_pass(self, &tmp, &task_extent(self.source_chunks(), tmp_chunks), bar, &stage1);
         let pass2 = pass1.and_then(|()| {
             let staged = LazyArray::zarr(&tmp).memory_budget(self.budget);
-            store_pass(&staged, z, &task_extent(tmp_chunks, z.chunks()), format!("rechunk 2/2 store {}", z.url()))
+            store_pass(&staged, z, &task_extent(tmp_chunks, z.chunks()), bar, "rechunk 2/2")
         });
         match pass2 {
-            Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::interrupted(format!(
-                "{}; the intermediate copy {} is left: re-run to replace both, or delete it",
-                e.message(),
-                tmp.url()
-            ))),
+            Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::new(
+                ErrorKind::Interrupted,
+                format!(
+                    "{}; the intermediate copy {} is left: re-run to replace both, or delete it",
+                    e.message(),
+                    tmp.url()
+                ),
+            )),
             r => {
                 // Keep the first error; a failed clean-up is worth a line of its own.
                 let removed = tmp.remove();
@@ -119,21 +143,19 @@ impl LazyArray {
 
 /// One pass: every block of `extent` over `z`'s shape (whole chunks of `z`) is computed and
 /// its chunks written, a bounded number of blocks in flight.
-fn store_pass(x: &LazyArray, z: &ZarrArray, extent: &[u64], label: String) -> Result<()> {
-    with_dtype!(z.dtype(), T => store_typed::<T>(x, z, extent, &label))
+fn store_pass(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, stage: &str) -> Result<()> {
+    with_dtype!(z.dtype(), T => store_typed::<T>(x, z, extent, bar, stage))
 }
 
-fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], label: &str) -> Result<()> {
+fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, stage: &str) -> Result<()> {
     let arr = z.zarrs()?;
     let chunk_shape: Vec<usize> = z.chunks().iter().map(|&c| c as usize).collect();
     let fill = T::from_f64(z.fill_f64());
     let tasks = regions(z.shape(), extent);
-    let unit = if extent == z.chunks() { "chunks" } else { "tasks" };
     let inflight = x.in_flight(extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product());
     run_blocks(
-        label,
-        unit,
-        Show::Now,
+        bar,
+        stage,
         tasks,
         inflight,
         |_, region| {
@@ -165,9 +187,10 @@ fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], label: 
         Ok,
     )
     .map_err(|e| match e.kind() {
-        ErrorKind::Interrupted => {
-            Error::interrupted(format!("{}; the array is partly written: re-run to complete it", e.message()))
-        }
+        ErrorKind::Interrupted => Error::new(
+            ErrorKind::Interrupted,
+            format!("{}; the array is partly written: re-run to complete it", e.message()),
+        ),
         _ => e,
     })
 }
