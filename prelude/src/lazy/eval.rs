@@ -22,6 +22,18 @@ pub(crate) fn operand_region(region: &[Range<u64>], op: &[u64]) -> Vec<Range<u64
     op.iter().enumerate().map(|(j, &n)| if n == 1 { 0..1 } else { region[off + j].clone() }).collect()
 }
 
+/// The blocks of the operands of a broadcast operation for `region` of its result, together.
+async fn operand_blocks(region: &[Range<u64>], xs: &[&LazyArray]) -> Result<Vec<ArrayD<f64>>> {
+    let regions: Vec<Vec<Range<u64>>> = xs.iter().map(|x| operand_region(region, &x.shape)).collect();
+    futures::future::try_join_all(xs.iter().zip(&regions).map(|(x, r)| x.block(r))).await
+}
+
+/// An operand's block stretched to the result's block shape.
+fn spread<'a>(b: &'a ArrayD<f64>, shape: &IxDyn) -> Result<ndarray::ArrayViewD<'a, f64>> {
+    b.broadcast(shape.clone())
+        .ok_or_else(|| Error::new(ErrorKind::Other, "blocks of an element-wise operation did not broadcast"))
+}
+
 fn lens(region: &[Range<u64>]) -> Vec<usize> {
     region.iter().map(|r| (r.end - r.start) as usize).collect()
 }
@@ -55,31 +67,17 @@ impl LazyArray {
                     Ok(b)
                 }
                 Node::Binary(op, a, b) => {
-                    let (ra, rb) = (operand_region(region, &a.shape), operand_region(region, &b.shape));
-                    let (xa, xb) = futures::try_join!(a.block(&ra), b.block(&rb))?;
-                    let shape = IxDyn(&lens(region));
-                    let bad = || Error::new(ErrorKind::Other, "blocks of an element-wise operation did not broadcast");
-                    let (xa, xb) =
-                        (xa.broadcast(shape.clone()).ok_or_else(bad)?, xb.broadcast(shape.clone()).ok_or_else(bad)?);
+                    let (blocks, shape) = (operand_blocks(region, &[a, b]).await?, IxDyn(&lens(region)));
+                    let (xa, xb) = (spread(&blocks[0], &shape)?, spread(&blocks[1], &shape)?);
                     let op = *op;
                     let mut out = ArrayD::<f64>::zeros(shape);
                     Zip::from(&mut out).and(&xa).and(&xb).for_each(|o, &a, &b| *o = op.apply(a, b));
                     Ok(out)
                 }
                 Node::Where(c, a, b) => {
-                    let (rc, ra, rb) = (
-                        operand_region(region, &c.shape),
-                        operand_region(region, &a.shape),
-                        operand_region(region, &b.shape),
-                    );
-                    let (xc, xa, xb) = futures::try_join!(c.block(&rc), a.block(&ra), b.block(&rb))?;
-                    let shape = IxDyn(&lens(region));
-                    let bad = || Error::new(ErrorKind::Other, "blocks of where_ did not broadcast");
-                    let (xc, xa, xb) = (
-                        xc.broadcast(shape.clone()).ok_or_else(bad)?,
-                        xa.broadcast(shape.clone()).ok_or_else(bad)?,
-                        xb.broadcast(shape.clone()).ok_or_else(bad)?,
-                    );
+                    let (blocks, shape) = (operand_blocks(region, &[c, a, b]).await?, IxDyn(&lens(region)));
+                    let (xc, xa, xb) =
+                        (spread(&blocks[0], &shape)?, spread(&blocks[1], &shape)?, spread(&blocks[2], &shape)?);
                     let mut out = ArrayD::<f64>::zeros(shape);
                     Zip::from(&mut out).and(&xc).and(&xa).and(&xb).for_each(|o, &c, &a, &b| {
                         *o = if c != 0.0 && !c.is_nan() { a } else { b };

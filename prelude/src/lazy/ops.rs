@@ -84,7 +84,11 @@ pub(crate) fn broadcast_shape(a: &[u64], b: &[u64]) -> Result<Vec<u64>> {
 
 impl LazyArray {
     fn unary(&self, op: Unary) -> LazyArray {
-        let dtype = if let Unary::Cast(d) = op { d } else { Dtype::Float64 };
+        let dtype = match op {
+            Unary::Cast(d) => d,
+            Unary::IsNan => Dtype::Bool,
+            _ => Dtype::Float64,
+        };
         self.derive(Node::Unary(op, self.clone()), dtype)
     }
 
@@ -185,9 +189,7 @@ impl LazyArray {
     }
     /// 1 where the value is NaN (a fill value decoded as NaN, a gap), else 0, like `np.isnan`.
     pub fn isnan(&self) -> LazyArray {
-        let mut out = self.unary(Unary::IsNan);
-        out.dtype = Dtype::Bool;
-        out
+        self.unary(Unary::IsNan)
     }
     /// Values limited to `lo..=hi`, like `np.clip`.
     pub fn clip(&self, lo: f64, hi: f64) -> LazyArray {

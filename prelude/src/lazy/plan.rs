@@ -204,11 +204,25 @@ impl Binary {
             Binary::Ne => f64::from(u8::from(a != b)),
         }
     }
+    /// Every operation, for parsing a symbol back (`lazy/serial.rs`).
+    pub(crate) const ALL: [Binary; 10] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Gt,
+        Binary::Ge,
+        Binary::Lt,
+        Binary::Le,
+        Binary::Eq,
+        Binary::Ne,
+    ];
     /// Whether the result is true/false (stored as `bool`).
     pub(crate) fn is_comparison(self) -> bool {
         !matches!(self, Binary::Add | Binary::Sub | Binary::Mul | Binary::Div)
     }
-    fn symbol(self) -> &'static str {
+    /// The operator as written: `+`, `>=`, ...
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Binary::Add => "+",
             Binary::Sub => "-",
@@ -322,6 +336,11 @@ pub(crate) enum Op {
     Var,
     Std,
     Count,
+}
+
+impl Op {
+    /// Every reduction, for parsing a name back (`lazy/serial.rs`).
+    pub(crate) const ALL: [Op; 7] = [Op::Sum, Op::Mean, Op::Min, Op::Max, Op::Var, Op::Std, Op::Count];
 }
 
 impl Reduction {

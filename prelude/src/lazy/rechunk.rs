@@ -21,8 +21,9 @@ pub(crate) const SCRATCH_SUFFIX: &str = ".rechunk-tmp";
 pub(crate) enum StorePlan {
     /// One pass; each task computes a block of this extent and writes the output chunks in it.
     Direct(Vec<u64>),
-    /// Two passes through an intermediate array of these chunks.
-    Staged(Vec<u64>),
+    /// Two passes through an intermediate array of chunks `tmp`, with the task extents of
+    /// each pass (this array into `tmp`, then `tmp` into the output).
+    Staged { tmp: Vec<u64>, pass1: Vec<u64>, pass2: Vec<u64> },
 }
 
 /// Along each dimension, the smallest whole number of `out` chunks that covers one `src` chunk.
@@ -47,10 +48,9 @@ impl LazyArray {
         }
         let tmp = self.scratch_chunks(out);
         // Pass 1 computes this array into `tmp`; pass 2 reads `tmp` (a Zarr array: depth 1).
-        let pass1 = task_bytes(&self.shape, depth, &task_extent(src, &tmp));
-        let pass2 = task_bytes(&self.shape, 1, &task_extent(&tmp, out));
-        if pass1.max(pass2) < direct_bytes {
-            StorePlan::Staged(tmp)
+        let (pass1, pass2) = (task_extent(src, &tmp), task_extent(&tmp, out));
+        if task_bytes(&self.shape, depth, &pass1).max(task_bytes(&self.shape, 1, &pass2)) < direct_bytes {
+            StorePlan::Staged { tmp, pass1, pass2 }
         } else {
             StorePlan::Direct(direct)
         }
@@ -104,9 +104,11 @@ mod tests {
         let x = lazy(&[365, 720, 1440], &[1, 720, 1440]);
         let plan = x.store_plan(&[365, 90, 90]);
         // A pass-1 task of 8 steps is 8 x 720 x 1440 x 8 bytes x 2 = 127 MiB <= 256 MiB / 2.
-        assert_eq!(plan, StorePlan::Staged(vec![8, 90, 90]));
+        let (pass1, pass2) = (vec![8, 720, 1440], vec![365, 90, 90]);
+        assert_eq!(plan, StorePlan::Staged { tmp: vec![8, 90, 90], pass1, pass2 });
         let small = lazy(&[365, 720, 1440], &[1, 720, 1440]).memory_budget(1);
-        assert_eq!(small.store_plan(&[365, 90, 90]), StorePlan::Staged(vec![1, 90, 90]));
+        let (pass1, pass2) = (vec![1, 720, 1440], vec![365, 90, 90]);
+        assert_eq!(small.store_plan(&[365, 90, 90]), StorePlan::Staged { tmp: vec![1, 90, 90], pass1, pass2 });
     }
 
     #[test]

@@ -214,18 +214,21 @@ fn linear_indices<'a>(region: &'a [Range<u64>], shape: &'a [u64]) -> impl Iterat
 }
 
 impl LazyArray {
-    /// Run the reductions the plan needs (each its own pass, on the plan's bar), then check
-    /// it can run.
-    pub(crate) fn prepare(&self, bar: &mut PlanBar) -> Result<()> {
+    /// Start running the plan: check it can run, open its one progress bar (over the
+    /// reductions still to compute and `final_tasks` more), and run those reductions (each its
+    /// own pass) on it.
+    pub(crate) fn start(&self, label: String, final_tasks: u64, show: Show) -> Result<PlanBar> {
         if let Some(e) = self.node.failure() {
             return Err(e.clone());
         }
         let mut reductions = vec![];
         self.node.reductions(&mut reductions);
+        let pending: u64 = reductions.iter().filter(|r| !r.is_computed()).map(|r| r.x.block_count()).sum();
+        let mut bar = PlanBar::new(label, pending + final_tasks, show);
         for r in reductions {
-            r.materialize(bar)?;
+            r.materialize(&mut bar)?;
         }
-        Ok(())
+        Ok(bar)
     }
 }
 
@@ -256,15 +259,10 @@ impl LazyArray {
     fn reduce_whole(&self, op: Reduction) -> Result<f64> {
         let all: Vec<usize> = (0..self.ndim()).collect();
         let r = self.reduced(op, &all);
-        if let Some(e) = r.node.failure() {
-            return Err(e.clone());
-        }
-        let mut bar = PlanBar::new(&r, format!("{}()", op.name()), 0, Show::IfSlow);
-        r.prepare(&mut bar)?;
-        bar.finish();
+        r.start(format!("{}()", op.name()), 0, Show::IfSlow)?.finish();
         match &*r.node {
             Node::Reduced(red) => Ok(red.value()?.iter().next().copied().unwrap_or(f64::NAN)),
-            _ => unreachable!("reduced() makes a Reduced node or a failed one, which prepare() reports"),
+            _ => unreachable!("reduced() makes a Reduced node or a failed one, which start() reports"),
         }
     }
 }

@@ -11,6 +11,11 @@ use std::ops::Range;
 /// Most chunks in flight, whatever the budget (as many as the I/O keeps busy).
 const MAX_IN_FLIGHT: u64 = 32;
 
+/// How many regions [`regions`] gives, without making them.
+pub(crate) fn region_count(shape: &[u64], chunks: &[u64]) -> u64 {
+    shape.iter().zip(chunks).map(|(&s, &c)| s.div_ceil(c.max(1))).product()
+}
+
 /// Every chunk region of a grid (`chunks` per dimension over `shape`), in C order, cut at the shape.
 pub(crate) fn regions(shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
     let whole: Vec<Range<u64>> = shape.iter().map(|&s| 0..s).collect();
@@ -33,6 +38,11 @@ pub(crate) fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u6
 }
 
 impl LazyArray {
+    /// Blocks a pass over this array computes (one per chunk of its source grid).
+    pub(crate) fn block_count(&self) -> u64 {
+        region_count(&self.shape, self.source_chunks())
+    }
+
     /// Blocks in flight for blocks of `block_elems` values: each holds its inputs' blocks too.
     pub(crate) fn in_flight(&self, block_elems: u64) -> usize {
         let per_task = block_elems.max(1) * 8 * (self.node.depth() + 1);
@@ -60,23 +70,16 @@ pub(crate) struct PlanBar {
 }
 
 impl PlanBar {
-    /// A bar over the passes `x` still needs (its reductions not yet computed) and
-    /// `final_tasks` more.
-    pub(crate) fn new(x: &LazyArray, base: String, final_tasks: u64, show: Show) -> PlanBar {
-        let mut reductions = vec![];
-        x.node.reductions(&mut reductions);
-        let pending: u64 = reductions
-            .iter()
-            .filter(|r| !r.is_computed())
-            .map(|r| regions(&r.x.shape, r.x.source_chunks()).len() as u64)
-            .sum();
-        let total = pending + final_tasks;
+    /// A bar over `total` tasks of every pass.
+    pub(crate) fn new(base: String, total: u64, show: Show) -> PlanBar {
         PlanBar { bar: ProgressBar::with(base.clone(), total, "tasks", show), base, total }
     }
 
-    fn stage(&mut self, stage: &str) {
+    /// Label the bar with the pass that runs (none: the plan's own label); returns the label.
+    fn stage(&mut self, stage: &str) -> String {
         let label = if stage.is_empty() { self.base.clone() } else { format!("{}: {stage}", self.base) };
-        self.bar.set_label(label);
+        self.bar.set_label(label.clone());
+        label
     }
 
     /// Show the completed state (under the plan's own label).
@@ -98,8 +101,7 @@ pub(crate) fn run_blocks<X: Send + 'static>(
     task: impl Fn(usize, Vec<Range<u64>>) -> BoxFuture<'static, Result<X>>,
     mut done: impl FnMut(X) -> Result<u64>,
 ) -> Result<()> {
-    bar.stage(stage);
-    let what = if stage.is_empty() { bar.base.clone() } else { format!("{}: {stage}", bar.base) };
+    let what = bar.stage(stage);
     let run = block_on(async {
         let mut results = stream::iter(blocks.into_iter().enumerate())
             .map(|(n, region)| Task::spawn(task(n, region)))

@@ -25,28 +25,6 @@ const UNARY: [(Unary, &str); 6] = [
     (Unary::Log, "log"),
     (Unary::IsNan, "isnan"),
 ];
-const BINARY: [(Binary, &str); 10] = [
-    (Binary::Add, "+"),
-    (Binary::Sub, "-"),
-    (Binary::Mul, "*"),
-    (Binary::Div, "/"),
-    (Binary::Gt, ">"),
-    (Binary::Ge, ">="),
-    (Binary::Lt, "<"),
-    (Binary::Le, "<="),
-    (Binary::Eq, "=="),
-    (Binary::Ne, "!="),
-];
-const OPS: [(Op, &str); 7] = [
-    (Op::Sum, "sum"),
-    (Op::Mean, "mean"),
-    (Op::Min, "min"),
-    (Op::Max, "max"),
-    (Op::Var, "var"),
-    (Op::Std, "std"),
-    (Op::Count, "count"),
-];
-
 fn local_only(what: &str) -> Error {
     Error::invalid(format!(
         "{what} runs in this kernel only: a closure is code, not data, and cannot be sent to another machine; \
@@ -103,8 +81,8 @@ fn array_json(x: &LazyArray) -> Result<Value> {
         Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
         Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": child(a)?}),
         Node::Unary(op, a) => json!({"unary": name(&UNARY, *op), "x": child(a)?}),
-        Node::Scalar(op, a, s, left) => json!({"scalar": name(&BINARY, *op), "value": s, "left": left, "x": child(a)?}),
-        Node::Binary(op, a, b) => json!({"binary": name(&BINARY, *op), "a": child(a)?, "b": child(b)?}),
+        Node::Scalar(op, a, s, left) => json!({"scalar": op.symbol(), "value": s, "left": left, "x": child(a)?}),
+        Node::Binary(op, a, b) => json!({"binary": op.symbol(), "a": child(a)?, "b": child(b)?}),
         Node::Where(c, a, b) => json!({"where": [child(c)?, child(a)?, child(b)?]}),
         Node::Const(v) => json!({"const": v}),
         Node::Slice(offsets, a) => json!({"slice": offsets, "x": child(a)?}),
@@ -119,6 +97,17 @@ fn array_json(x: &LazyArray) -> Result<Value> {
 
 fn lookup<T: Copy>(table: &[(T, &'static str)], v: &Value, what: &str) -> Result<T> {
     table.iter().find(|(_, n)| v == *n).map(|(t, _)| *t).ok_or_else(|| bad(format!("unknown {what} {v}")))
+}
+
+/// The operator `to_json` wrote with [`Binary::symbol`].
+fn operator(v: &Value) -> Result<Binary> {
+    Binary::ALL.into_iter().find(|b| v == b.symbol()).ok_or_else(|| bad(format!("unknown operator {v}")))
+}
+
+/// The reduction `to_json` wrote with [`Reduction::name`] (`count` skips NaN by definition).
+fn reduction(v: &Value) -> Result<Reduction> {
+    let all = Op::ALL.into_iter().flat_map(|op| [false, true].map(|nan| Reduction { op, nan: nan || op == Op::Count }));
+    all.into_iter().find(|r| v == r.name().as_str()).ok_or_else(|| bad(format!("unknown reduction {v}")))
 }
 
 fn f64_of(v: &Value, what: &str) -> Result<f64> {
@@ -165,9 +154,9 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         Node::Unary(lookup(&UNARY, op, "operation")?, x("x")?)
     } else if let Some(op) = n.get("scalar") {
         let left = n["left"].as_bool().unwrap_or(false);
-        Node::Scalar(lookup(&BINARY, op, "operator")?, x("x")?, f64_of(&n["value"], "value")?, left)
+        Node::Scalar(operator(op)?, x("x")?, f64_of(&n["value"], "value")?, left)
     } else if let Some(op) = n.get("binary") {
-        Node::Binary(lookup(&BINARY, op, "operator")?, x("a")?, x("b")?)
+        Node::Binary(operator(op)?, x("a")?, x("b")?)
     } else if let Some(w) = n.get("where") {
         Node::Where(array_from(&w[0])?, array_from(&w[1])?, array_from(&w[2])?)
     } else if let Some(c) = n.get("const") {
@@ -176,16 +165,9 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         Node::Slice(dims(o, "slice")?, x("x")?)
     } else if let Some(a) = n.get("rechunk") {
         Node::Rechunk(array_from(a)?)
-    } else if let Some(r) = n.get("reduce").and_then(Value::as_str) {
-        let nan = r.starts_with("nan");
-        let op = lookup(&OPS, &json!(r.trim_start_matches("nan")), "reduction")?;
+    } else if let Some(r) = n.get("reduce") {
         let axes = serde_json::from_value(n["axes"].clone()).map_err(|_| bad("'axes' must be a list"))?;
-        Node::Reduced(Reduced {
-            op: Reduction { op, nan: nan || op == Op::Count },
-            axes,
-            x: x("x")?,
-            value: Mutex::new(None),
-        })
+        Node::Reduced(Reduced { op: reduction(r)?, axes, x: x("x")?, value: Mutex::new(None) })
     } else {
         return Err(bad(format!("unknown node {n}")));
     };

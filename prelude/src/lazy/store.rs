@@ -1,8 +1,8 @@
 //! `compute` (the whole result in memory), `store` and `to_zarr` (every chunk of a Zarr array).
 
 use super::plan::LazyArray;
-use super::rechunk::{task_extent, StorePlan, SCRATCH_SUFFIX};
-use super::run::{cell_error, chunks_touching, regions, run_blocks, PlanBar};
+use super::rechunk::{StorePlan, SCRATCH_SUFFIX};
+use super::run::{cell_error, chunks_touching, region_count, regions, run_blocks, PlanBar};
 use crate::compute::StoreReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
@@ -20,13 +20,9 @@ impl LazyArray {
     }
 
     fn compute_all(&self) -> Result<ArrayD<f64>> {
-        if let Some(e) = self.node.failure() {
-            return Err(e.clone());
-        }
+        let mut bar = self.start("compute".into(), self.block_count(), Show::IfSlow)?;
         let grid = self.source_chunks();
         let blocks = regions(&self.shape, grid);
-        let mut bar = PlanBar::new(self, "compute".into(), blocks.len() as u64, Show::IfSlow);
-        self.prepare(&mut bar)?;
         let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
         let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
         let inflight = self.in_flight(grid.iter().product());
@@ -63,26 +59,19 @@ impl LazyArray {
 
     fn store_all(&self, z: &ZarrArray) -> Result<StoreReport> {
         z.check_store_shape("an array", &self.shape)?;
-        if let Some(e) = self.node.failure() {
-            return Err(e.clone());
-        }
         let start = std::time::Instant::now();
         let plan = self.store_plan(z.chunks());
         let tasks = match &plan {
-            StorePlan::Direct(extent) => regions(z.shape(), extent).len(),
-            StorePlan::Staged(tmp) => {
-                regions(&self.shape, &task_extent(self.source_chunks(), tmp)).len()
-                    + regions(z.shape(), &task_extent(tmp, z.chunks())).len()
-            }
+            StorePlan::Direct(extent) => region_count(z.shape(), extent),
+            StorePlan::Staged { pass1, pass2, .. } => region_count(&self.shape, pass1) + region_count(z.shape(), pass2),
         };
-        let mut bar = PlanBar::new(self, format!("store {}", z.url()), tasks as u64, Show::Now);
-        self.prepare(&mut bar)?;
+        let mut bar = self.start(format!("store {}", z.url()), tasks, Show::Now)?;
         let intermediate = match plan {
             StorePlan::Direct(extent) => {
                 store_pass(self, z, &extent, &mut bar, "")?;
                 None
             }
-            StorePlan::Staged(tmp) => Some(self.store_staged(z, &tmp, &mut bar)?),
+            StorePlan::Staged { tmp, pass1, pass2 } => Some(self.store_staged(z, &tmp, &pass1, &pass2, &mut bar)?),
         };
         bar.finish();
         let seconds = start.elapsed().as_secs_f64();
@@ -105,18 +94,24 @@ impl LazyArray {
 
     /// Two passes: this array into an intermediate one, then that into `z`; returns where the
     /// intermediate array was.
-    fn store_staged(&self, z: &ZarrArray, tmp_chunks: &[u64], bar: &mut PlanBar) -> Result<String> {
+    fn store_staged(
+        &self,
+        z: &ZarrArray,
+        tmp_chunks: &[u64],
+        pass1: &[u64],
+        pass2: &[u64],
+        bar: &mut PlanBar,
+    ) -> Result<String> {
         let spec = ArraySpec::new(self.shape.clone(), tmp_chunks.to_vec(), self.dtype.name())
             .v3()
             .compressor(Compressor::None);
         let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
         let stage1 = format!("rechunk 1/2 into {}", tmp.url());
-        let pass1 = store_pass(self, &tmp, &task_extent(self.source_chunks(), tmp_chunks), bar, &stage1);
-        let pass2 = pass1.and_then(|()| {
+        let done = store_pass(self, &tmp, pass1, bar, &stage1).and_then(|()| {
             let staged = LazyArray::zarr(&tmp).memory_budget(self.budget);
-            store_pass(&staged, z, &task_extent(tmp_chunks, z.chunks()), bar, "rechunk 2/2")
+            store_pass(&staged, z, pass2, bar, "rechunk 2/2")
         });
-        match pass2 {
+        match done {
             Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::new(
                 ErrorKind::Interrupted,
                 format!(
