@@ -58,6 +58,10 @@ export EVCXR_PREBUILT=$tpl EVCXR_PREBUILT_UNPACK=$DATA/template.tar
 # every dependency's source, so any other path would rebuild the whole graph.
 export EVCXR_TMPDIR=$work/tmp EVCXR_CONFIG_DIR=$DATA/config CARGO_HOME=$DATA/cargo-home
 export LD_LIBRARY_PATH=$("$rustc" --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# Jupyter starts a kernel in its notebook's directory: cells run there (relative paths in a
+# notebook mean the notebook's directory; the prelude enters it, see live::enter_notebook_dir),
+# while evcxr builds in the work dir.
+export ZK_NOTEBOOK_DIR=$PWD
 cd "$work" || fail "cannot enter $work"
 # ZK_SERVER_BIN: another server on the same template (benches/kernel_bench.py times evcxr_jupyter).
 "${ZK_SERVER_BIN:-$DATA/bin/zarr-kernel}" --control_file "$conn" &

@@ -10,7 +10,7 @@
 # throwaway credentials file, stopped when done. Where RGW cannot run (no Ceph installed and no
 # root to install it), a local directory store (endpoint file:///…) stands in for the server.
 # Order: 02 writes the array and makes it public, 01 reads it anonymously, 03 is the tutorial,
-# 04 the lazy arrays (dask.array's part).
+# 04 the lazy arrays (dask.array's part), 05 datasets (xarray's part).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -64,11 +64,18 @@ elif [[ $mode == local ]]; then
   exit 2
 fi
 export USER=${USER:-$(id -un)}
+# Notebook 05's setup has xarray write the dataset it opens: a Python with xarray, zarr and s3fs
+# (the interop tests' zarr-python 3 venv, made once if missing).
+if [[ -z ${ZARR_XARRAY_PYTHON:-} ]]; then
+  "$root/tests/python/venvs.sh" "zarr3=$root/tests/python/requirements-zarr3.txt"
+  export ZARR_XARRAY_PYTHON=${ZK_CACHE:-$HOME/.cache/zarr-kernel}/venv-zarr3/bin/python
+fi
 export ZARR_WRITE_URL=${ZARR_WRITE_URL:-s3://zarrtest-$USER/test.zarr}
 export ZARR_READ_URL=${ZARR_READ_URL:-$ZARR_WRITE_URL}
 "$PY" "$here/execute.py" "$out" \
   "$here/02-write-random-array-to-object-store.ipynb" \
   "$here/01-read-zarr-from-object-store.ipynb" \
   "$here/03-tutorial-zarr-on-object-storage.ipynb" \
-  "$here/04-lazy-arrays-climate.ipynb"
+  "$here/04-lazy-arrays-climate.ipynb" \
+  "$here/05-datasets-the-xarray-way.ipynb"
 echo "notebooks/run.sh: executed notebooks (with their tables and plots) are in $out" >&2

@@ -31,7 +31,9 @@ evcxr_display!(
     Histogram,
     crate::plot::Figure,
     Html,
-    Bundle
+    Bundle,
+    crate::dataset::Dataset,
+    crate::dataset::DataArray
 );
 
 /// A cell's final value, shown in one compile. The kernel calls `(&value).evcxr_display()`: the

@@ -35,12 +35,14 @@
 //! | 7 | `compute` | generators and streaming reductions over arrays |
 //! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
 //! | 9 | `plot` | figures drawn from arrays and histograms |
-//! | 10 | `display` | the rich (HTML and text) forms of every type above |
+//! | 10 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
+//! | 11 | `display` | the rich (HTML and text) forms of every type above |
 
 #![warn(missing_docs)]
 
 pub mod compute;
 pub mod config;
+pub mod dataset;
 mod display;
 pub mod error;
 pub mod fs;
@@ -71,6 +73,7 @@ pub fn kernel_setup() {
 pub mod prelude {
     pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
     pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
+    pub use crate::dataset::{open_dataset, Calendar, CfDate, Coordinate, DataArray, Dataset, Encoding};
     pub use crate::display::{ShowDebug as _, ShowRich as _};
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};

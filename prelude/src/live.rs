@@ -101,6 +101,15 @@ pub(crate) fn in_kernel() -> bool {
     std::env::var_os(KERNEL_ENV).is_some()
 }
 
+/// Enter the notebook's directory (`ZK_NOTEBOOK_DIR`, where Jupyter started the kernel):
+/// evcxr builds in the kernel's own work directory, but a notebook's relative paths
+/// (`open_array("data.zarr")`, a script beside it) mean the notebook's directory.
+pub(crate) fn enter_notebook_dir() {
+    if let Some(dir) = std::env::var_os("ZK_NOTEBOOK_DIR").filter(|_| in_kernel()) {
+        let _ = std::env::set_current_dir(dir);
+    }
+}
+
 /// Print one marker line. stdout keeps it in order with the cell's prints; stderr is read by
 /// the kernel even between cells (updates from threads that outlive their cell).
 pub(crate) fn marker(msg: Value, stderr: bool) {

@@ -84,9 +84,10 @@ fn short(full: &str) -> String {
 }
 
 /// Runs when the dynamic linker loads the prelude (the kernel links it as a shared library):
-/// on the thread that runs cells, before any cell code.
+/// on the thread that runs cells, before any cell code; again in a restarted process.
 extern "C" fn on_load() {
     install();
+    crate::live::enter_notebook_dir();
 }
 
 #[used]

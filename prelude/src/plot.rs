@@ -63,6 +63,14 @@ pub struct PlotOptions {
     pub vmin: Option<f64>,
     /// Upper end of the colour scale (default: data maximum).
     pub vmax: Option<f64>,
+    /// `imshow`: the coordinates of the image's edges, `[left, right, first row, last row]`
+    /// (matplotlib's `extent`, row 0's edge third). Axes are labelled in them; when the rows'
+    /// values increase, the image is flipped so that they increase upwards (latitudes).
+    pub extent: Option<[f64; 4]>,
+    /// `imshow`: the colorbar's label (a variable's name and units).
+    pub colorbar_label: String,
+    /// `line_xy`: labels for x values (dates), shown at the ticks nearest to them.
+    pub x_ticks: Vec<(f64, String)>,
 }
 
 impl Default for PlotOptions {
@@ -75,6 +83,9 @@ impl Default for PlotOptions {
             ylabel: String::new(),
             vmin: None,
             vmax: None,
+            extent: None,
+            colorbar_label: String::new(),
+            x_ticks: vec![],
         }
     }
 }
@@ -170,22 +181,27 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
     let hi = opts.vmax.unwrap_or_else(|| finite.fold(f64::NEG_INFINITY, f64::max));
     let (lo, hi) =
         if lo.is_finite() && hi.is_finite() { (lo, if hi > lo { hi } else { lo + 1.0 }) } else { (0.0, 1.0) };
+    // Row and column values of the image's edges; without an extent, indices (row 0 on top).
+    let [x0, x1, y0, y1] = opts.extent.unwrap_or([0.0, cols as f64, rows as f64, 0.0]);
+    let (flip_x, flip_y) = (x0 > x1, y0 < y1);
+    let digits = |a: f64, b: f64| if (a - b).abs() >= 20.0 { 0 } else { 1 };
+    let (dx, dy) = (digits(x0, x1), digits(y0, y1));
     render(opts.width, opts.height, |root| {
         let (main, bar) = root.split_horizontally(opts.width.saturating_sub(100));
         let mut chart = ChartBuilder::on(&main)
             .caption(&opts.title, ("sans-serif", 18))
             .margin(8)
-            .x_label_area_size(30)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..cols as f64, rows as f64..0f64)
+            .x_label_area_size(if opts.xlabel.is_empty() { 30 } else { 40 })
+            .y_label_area_size(if opts.ylabel.is_empty() { 45 } else { 55 })
+            .build_cartesian_2d(x0.min(x1)..x0.max(x1), y0.min(y1)..y0.max(y1))
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc(opts.xlabel.as_str())
             .y_desc(opts.ylabel.as_str())
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| format!("{v:.dx$}"))
+            .y_label_formatter(&|v| format!("{v:.dy$}"))
             .draw()
             .map_err(plot_err)?;
         let area = chart.plotting_area();
@@ -194,8 +210,10 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
         let strip = area.strip_coord_spec();
         for py in 0..ph {
             let r = (py * rows / ph).min(rows - 1);
+            let r = if flip_y { rows - 1 - r } else { r };
             for px in 0..pw {
                 let c = (px * cols / pw).min(cols - 1);
+                let c = if flip_x { cols - 1 - c } else { c };
                 let color = viridis((a[[r, c]] - lo) / (hi - lo));
                 strip.draw_pixel((px as i32, py as i32), &color).map_err(plot_err)?;
             }
@@ -205,12 +223,13 @@ fn imshow_f64(a: &Array2<f64>, opts: &PlotOptions) -> Result<Figure> {
             .margin_bottom(38)
             .margin_right(4)
             .margin_left(4)
-            .right_y_label_area_size(58)
+            .right_y_label_area_size(if opts.colorbar_label.is_empty() { 58 } else { 74 })
             .build_cartesian_2d(0f64..1f64, lo..hi)
             .map_err(plot_err)?;
         cb.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
+            .y_desc(opts.colorbar_label.as_str())
             .y_labels(6)
             .label_style(("sans-serif", 12))
             .y_label_formatter(&|v| format!("{v:.3}"))
@@ -265,7 +284,16 @@ pub fn line_xy(x: &[f64], y: &[f64], opts: &PlotOptions) -> Result<Figure> {
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(plot_err)?;
-        chart.configure_mesh().x_desc(opts.xlabel.as_str()).y_desc(opts.ylabel.as_str()).draw().map_err(plot_err)?;
+        let tick = |v: &f64| match opts.x_ticks.iter().min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs())) {
+            Some((_, label)) => label.clone(),
+            None => format!("{v}"),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(opts.xlabel.as_str()).y_desc(opts.ylabel.as_str());
+        if !opts.x_ticks.is_empty() {
+            mesh.x_labels(6).x_label_formatter(&tick);
+        }
+        mesh.draw().map_err(plot_err)?;
         chart
             .draw_series(LineSeries::new(
                 x.iter().zip(y).filter(|(_, v)| v.is_finite()).map(|(a, b)| (*a, *b)),

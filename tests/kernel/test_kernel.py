@@ -88,6 +88,21 @@ def test_two_kernels_do_not_collide_and_clean_up():
     assert not os.path.exists(os.path.dirname(da)) and not os.path.exists(os.path.dirname(db)), "per-kernel dirs removed"
 
 
+def test_cells_run_in_the_notebooks_directory(tmp_path):
+    """Jupyter starts a kernel in its notebook's directory; relative paths in cells mean it."""
+    (tmp_path / "beside.txt").write_text("next to the notebook")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with Session(KERNEL) as s:
+            r = s.run('println!("{}", std::fs::read_to_string("beside.txt")?);')
+            assert r.ok() and r.stdout.strip() == "next to the notebook", r.text
+            r = s.run('println!("{}", std::env::current_dir()?.display());')
+            assert r.stdout.strip() == str(tmp_path), r.text
+    finally:
+        os.chdir(here)
+
+
 def test_panic_is_an_error_and_variables_survive():
     with Session(KERNEL) as s:
         assert s.run("let keep = 41u32;").ok()

@@ -18,6 +18,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NB = os.path.join(ROOT, "notebooks")
 CACHE = os.environ.get("ZK_CACHE", os.path.expanduser("~/.cache/zarr-kernel"))
 KEY, SECRET = os.environ["RGW_ALICE_KEY"], os.environ["RGW_ALICE_SECRET"]
+# Notebook 05's setup has xarray write its dataset; the test then asks xarray for its numbers.
+XARRAY_PYTHON = f"{CACHE}/venv-zarr3/bin/python"
 
 
 def last_mean(nb):
@@ -35,9 +37,11 @@ def executed(tmp_path_factory):
     creds.chmod(0o600)
     url = f"s3://zarrtest-nb-{uuid.uuid4().hex[:8]}/test.zarr"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS") and not k.startswith("AWS_SECRET")}
-    env.update(AWS_SHARED_CREDENTIALS_FILE=str(creds), AWS_CONFIG_FILE=str(out / "config"), ZARR_WRITE_URL=url, ZARR_READ_URL=url)
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(creds), AWS_CONFIG_FILE=str(out / "config"), ZARR_WRITE_URL=url, ZARR_READ_URL=url,
+               ZARR_XARRAY_PYTHON=XARRAY_PYTHON)
     nbs = [f"{NB}/02-write-random-array-to-object-store.ipynb", f"{NB}/01-read-zarr-from-object-store.ipynb",
-           f"{NB}/03-tutorial-zarr-on-object-storage.ipynb", f"{NB}/04-lazy-arrays-climate.ipynb"]
+           f"{NB}/03-tutorial-zarr-on-object-storage.ipynb", f"{NB}/04-lazy-arrays-climate.ipynb",
+           f"{NB}/05-datasets-the-xarray-way.ipynb"]
     r = subprocess.run([sys.executable, f"{NB}/execute.py", str(out), *nbs], env=env, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
     return out, url
@@ -67,6 +71,34 @@ def test_notebooks_run_clean_and_01_reads_what_02_wrote(executed):
     shown = [o for o in live[0].outputs if o.get("output_type") == "display_data"]
     assert len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBOR"), live[0].outputs
     check_lazy_notebook(nbformat.read(out / "04-lazy-arrays-climate.ipynb", 4))
+    check_dataset_notebook(nbformat.read(out / "05-datasets-the-xarray-way.ipynb", 4), xarray_check=True)
+
+
+def check_dataset_notebook(nb, xarray_check):
+    """Notebook 05: no error, the repr and the figures, and (on the RGW) its spring mean equals
+    xarray's on the dataset xarray wrote."""
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"], text[-3000:]
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "<b>Coordinates</b>" in html and "<b>Data variables</b>" in html and "t2m" in html
+    assert "time (time) datetime (standard) 2020-01-01 … 2020-12-31" in text, text[:3000]
+    assert "stored:  (" in text and "-32767.0)" in text and "NaN)" in text
+    pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == 2, "time-mean map, time series"
+    mean = float(re.search(r"spring mean over North America: ([0-9.]+) K", text).group(1))
+    if not xarray_check:
+        return
+    user = os.environ.get("USER") or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
+    code = f"""
+import os, xarray as xr
+os.environ["AWS_REQUEST_CHECKSUM_CALCULATION"] = "when_required"
+opts = {{"key": "{KEY}", "secret": "{SECRET}", "client_kwargs": {{"endpoint_url": "{os.environ['AWS_ENDPOINT_URL']}", "region_name": "RegionOne"}}}}
+t = xr.open_zarr("s3://zarrxr-{user}/era5-like.zarr", storage_options=opts).t2m
+print(float(t.sel(time=slice("2020-03-01", "2020-05-31"), lat=slice(60, 20), lon=slice(230, 300)).mean()))
+"""
+    r = subprocess.run([XARRAY_PYTHON, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert mean == pytest.approx(float(r.stdout.strip().splitlines()[-1]), abs=6e-5)
 
 
 def check_lazy_notebook(nb):
@@ -132,6 +164,7 @@ def test_run_sh_falls_back_to_a_local_directory_store(tmp_path):
     text = "".join(o.get("text", "") for c in nb3.cells for o in c.get("outputs", []))
     assert "does not check credentials" in text and "does not exist" in text, text[-2000:]
     check_lazy_notebook(nbformat.read(tmp_path / "04-lazy-arrays-climate.ipynb", 4))
+    check_dataset_notebook(nbformat.read(tmp_path / "05-datasets-the-xarray-way.ipynb", 4), xarray_check=False)
     assert not list(tmp_path.glob("zk-notebooks.*")), "the store is removed when done"
 
 
@@ -139,7 +172,7 @@ def test_committed_notebooks_hold_no_secret_or_machine_path():
     patterns = [re.compile(p) for p in (r"AKIA[0-9A-Z]{16}", r"aws_secret_access_key\s*=\s*\S", r"ZKALICE|ZKBOB",
                                         r"secret-for-loopback", r"/root/|/home/|/tmp/|/opt/|/work/")]
     files = glob.glob(f"{NB}/*.ipynb")
-    assert len(files) == 4
+    assert len(files) == 5
     for f in files:
         nb = nbformat.read(f, 4)
         outputs = json.dumps([c.get("outputs", []) for c in nb.cells])

@@ -85,11 +85,21 @@ impl LazyArray {
                     Ok(out)
                 }
                 Node::Const(v) => Ok(ArrayD::from_elem(IxDyn(&lens(region)), *v)),
+                Node::Memory(a) => Ok(a.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned()),
                 Node::Rechunk(x) => x.block(region).await,
                 Node::Slice(offsets, x) => {
                     let shifted: Vec<Range<u64>> =
                         region.iter().zip(offsets).map(|(r, o)| r.start + o..r.end + o).collect();
                     x.block(&shifted).await
+                }
+                Node::Squeeze(axes, x) => {
+                    let mut inner = region.to_vec();
+                    for &a in axes {
+                        inner.insert(a, 0..1);
+                    }
+                    let b = x.block(&inner).await?;
+                    Ok(ArrayD::from_shape_vec(IxDyn(&lens(region)), b.iter().copied().collect())
+                        .expect("a squeezed block has the region's length"))
                 }
                 Node::MapBlocks(f, x) => {
                     // Each input chunk the region touches goes through `f` whole, then is cut.

@@ -4,6 +4,7 @@
 use super::plan::{Binary, LazyArray, Node, Unary};
 use crate::error::{Error, Result};
 use crate::zarr::{Dtype, ZarrArray};
+use ndarray::ArrayD;
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 use std::sync::Arc;
 
@@ -27,6 +28,16 @@ impl IntoLazy for &LazyArray {
 impl IntoLazy for &ZarrArray {
     fn into_lazy(self) -> LazyArray {
         LazyArray::zarr(self)
+    }
+}
+impl IntoLazy for ArrayD<f64> {
+    fn into_lazy(self) -> LazyArray {
+        LazyArray::from_array(self)
+    }
+}
+impl IntoLazy for &ArrayD<f64> {
+    fn into_lazy(self) -> LazyArray {
+        LazyArray::from_array(self.clone())
     }
 }
 impl IntoLazy for f64 {
@@ -83,6 +94,12 @@ pub(crate) fn broadcast_shape(a: &[u64], b: &[u64]) -> Result<Vec<u64>> {
 }
 
 impl LazyArray {
+    /// Values already in memory as a plan's source, one chunk (like `da.from_array(a)`).
+    pub fn from_array(a: ArrayD<f64>) -> LazyArray {
+        let shape: Vec<u64> = a.shape().iter().map(|&n| n as u64).collect();
+        LazyArray::new(Node::Memory(Arc::new(a)), shape.clone(), shape, Dtype::Float64)
+    }
+
     fn unary(&self, op: Unary) -> LazyArray {
         let dtype = match op {
             Unary::Cast(d) => d,
@@ -146,6 +163,35 @@ impl LazyArray {
         out.budget = self.budget;
         out
     }
+    /// The array without `axes`, each of length 1, like `np.squeeze(x, axes)`.
+    pub fn squeeze(&self, axes: &[usize]) -> LazyArray {
+        let mut axes = axes.to_vec();
+        axes.sort_unstable();
+        axes.dedup();
+        if axes.iter().any(|&a| a >= self.ndim() || self.shape[a] != 1) {
+            return LazyArray::failed(Error::invalid(format!(
+                "squeeze({axes:?}): every axis must exist and have length 1 in shape {:?}",
+                self.shape
+            )));
+        }
+        let keep = |v: &[u64]| v.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &n)| n).collect();
+        let (shape, chunks) = (keep(&self.shape), keep(&self.chunks));
+        let mut out = LazyArray::new(Node::Squeeze(axes, self.clone()), shape, chunks, self.dtype);
+        out.budget = self.budget;
+        out
+    }
+    /// Element `i` along `axis`, that axis removed, like `x[i]` or `x[:, i]`, lazily.
+    pub fn index_axis(&self, axis: usize, i: u64) -> LazyArray {
+        if axis >= self.ndim() || i >= self.shape[axis] {
+            return LazyArray::failed(Error::invalid(format!(
+                "index {i} along axis {axis} is out of bounds for shape {:?}",
+                self.shape
+            )));
+        }
+        let mut ranges: Vec<Range<u64>> = self.shape.iter().map(|&n| 0..n).collect();
+        ranges[axis] = i..i + 1;
+        self.slice(&ranges).squeeze(&[axis])
+    }
     /// The same values in other chunks, like `x.rechunk(chunks)`: `map_blocks` and the display
     /// see blocks of this shape. Storing does not need it (`store` writes any chunking, through
     /// an intermediate array when one pass would not fit the budget, like the `rechunker`
@@ -199,6 +245,10 @@ impl LazyArray {
             )));
         }
         self.unary(Unary::Clip(lo, hi))
+    }
+    /// Values rounded to the nearest integer, halves to even, like `np.round`.
+    pub fn round(&self) -> LazyArray {
+        self.unary(Unary::Round)
     }
     /// Absolute values.
     pub fn abs(&self) -> LazyArray {

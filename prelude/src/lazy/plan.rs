@@ -134,8 +134,12 @@ pub(crate) enum Node {
     Slice(Vec<u64>, LazyArray),
     /// The input in the node's chunks (its values unchanged).
     Rechunk(LazyArray),
+    /// The input without these axes, each of length 1 (`x[:, 0]` after a slice `i..i+1`).
+    Squeeze(Vec<usize>, LazyArray),
     /// One value everywhere (a 0-d array: broadcasts to any shape).
     Const(f64),
+    /// Values already in memory (an ndarray handed to a plan).
+    Memory(Arc<ArrayD<f64>>),
     /// `a` where `cond` is true (not 0, not NaN), else `b`, like `np.where`.
     Where(LazyArray, LazyArray, LazyArray),
     Reduced(Reduced),
@@ -156,6 +160,8 @@ pub(crate) enum Unary {
     Cast(Dtype),
     /// 1 where NaN, else 0.
     IsNan,
+    /// To the nearest integer, halves to even (`np.round`).
+    Round,
 }
 
 /// Element-wise operations on two operands.
@@ -185,6 +191,7 @@ impl Unary {
             Unary::Clip(lo, hi) => v.clamp(lo, hi),
             Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64()),
             Unary::IsNan => f64::from(u8::from(v.is_nan())),
+            Unary::Round => v.round_ties_even(),
         }
     }
 }
@@ -246,12 +253,13 @@ impl Node {
     /// The arrays this node computes from.
     fn children(&self) -> Vec<&LazyArray> {
         match self {
-            Node::Zarr(_) | Node::Gen(_) | Node::Const(_) | Node::Fail(_) => vec![],
+            Node::Zarr(_) | Node::Gen(_) | Node::Const(_) | Node::Memory(_) | Node::Fail(_) => vec![],
             Node::Unary(_, x)
             | Node::Scalar(_, x, _, _)
             | Node::Map(_, x)
             | Node::MapBlocks(_, x)
             | Node::Slice(_, x)
+            | Node::Squeeze(_, x)
             | Node::Rechunk(x) => {
                 vec![x]
             }
@@ -279,7 +287,9 @@ impl Node {
             Node::MapBlocks(..) => format!("map_blocks(<closure>) {shape:?} (runs here only)"),
             Node::Slice(offsets, _) => format!("slice from {offsets:?} {shape:?}"),
             Node::Rechunk(_) => format!("rechunk {shape:?}"),
+            Node::Squeeze(axes, _) => format!("squeeze axes {axes:?} {shape:?}"),
             Node::Const(v) => format!("{v}"),
+            Node::Memory(_) => format!("array in memory {shape:?}"),
             Node::Where(..) => format!("where(cond, a, b) {shape:?}"),
             Node::Reduced(r) => format!("{} over axes {:?} {shape:?}", r.op.name(), r.axes),
             Node::Fail(e) => format!("error: {}", e.message()),

@@ -17,13 +17,14 @@ use std::sync::Mutex;
 /// The version tag every plan document carries.
 const FORMAT: &str = "zarr-kernel-plan/1";
 
-const UNARY: [(Unary, &str); 6] = [
+const UNARY: [(Unary, &str); 7] = [
     (Unary::Neg, "neg"),
     (Unary::Abs, "abs"),
     (Unary::Sqrt, "sqrt"),
     (Unary::Exp, "exp"),
     (Unary::Log, "log"),
     (Unary::IsNan, "isnan"),
+    (Unary::Round, "round"),
 ];
 fn local_only(what: &str) -> Error {
     Error::invalid(format!(
@@ -87,8 +88,10 @@ fn array_json(x: &LazyArray) -> Result<Value> {
         Node::Const(v) => json!({"const": v}),
         Node::Slice(offsets, a) => json!({"slice": offsets, "x": child(a)?}),
         Node::Rechunk(a) => json!({"rechunk": child(a)?}),
+        Node::Squeeze(axes, a) => json!({"squeeze": axes, "x": child(a)?}),
         Node::Reduced(r) => json!({"reduce": r.op.name(), "axes": r.axes, "x": child(&r.x)?}),
         Node::Map(..) => return Err(local_only("map(<closure>)")),
+        Node::Memory(_) => return Err(local_only("an in-memory array")),
         Node::MapBlocks(..) => return Err(local_only("map_blocks(<closure>)")),
         Node::Fail(e) => return Err(e.clone()),
     };
@@ -163,6 +166,9 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         Node::Const(f64_of(c, "const")?)
     } else if let Some(o) = n.get("slice") {
         Node::Slice(dims(o, "slice")?, x("x")?)
+    } else if let Some(a) = n.get("squeeze") {
+        let axes = serde_json::from_value(a.clone()).map_err(|_| bad("'squeeze' must be a list of axes"))?;
+        Node::Squeeze(axes, x("x")?)
     } else if let Some(a) = n.get("rechunk") {
         Node::Rechunk(array_from(a)?)
     } else if let Some(r) = n.get("reduce") {

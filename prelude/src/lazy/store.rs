@@ -65,7 +65,9 @@ impl LazyArray {
             StorePlan::Direct(extent) => region_count(z.shape(), extent),
             StorePlan::Staged { pass1, pass2, .. } => region_count(&self.shape, pass1) + region_count(z.shape(), pass2),
         };
-        let mut bar = self.start(format!("store {}", z.url()), tasks, Show::Now)?;
+        // One task is done in one step: its bar only if it runs long (see `for_each_chunk`).
+        let show = if tasks > 1 { Show::Now } else { Show::IfSlow };
+        let mut bar = self.start(format!("store {}", z.url()), tasks, show)?;
         let intermediate = match plan {
             StorePlan::Direct(extent) => {
                 store_pass(self, z, &extent, &mut bar, "")?;

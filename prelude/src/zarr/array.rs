@@ -78,7 +78,7 @@ impl ZarrArray {
         ZarrArray::from_v2(loc, doc, attrs)
     }
 
-    fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
+    pub(crate) fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
         let url = loc.url();
         let mut meta: ArrayMetadataV2 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, ".zarray", e))?;
         meta.attributes = attrs.clone();
@@ -102,7 +102,7 @@ impl ZarrArray {
         Ok(a)
     }
 
-    fn from_v3(loc: Location, doc: Value) -> Result<ZarrArray> {
+    pub(crate) fn from_v3(loc: Location, doc: Value) -> Result<ZarrArray> {
         let url = loc.url();
         let meta: ArrayMetadataV3 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, "zarr.json", e))?;
         let dtype_s = doc["data_type"].as_str().ok_or_else(|| {
@@ -148,15 +148,15 @@ impl ZarrArray {
         } else {
             let doc = spec.zarray()?;
             let mut files = vec![(".zarray", py_json(&doc))];
-            if !spec.attrs.is_empty() {
-                files.push((".zattrs", py_json(&Value::Object(spec.attrs.clone()))));
+            if !spec.v2_attrs().is_empty() {
+                files.push((".zattrs", py_json(&Value::Object(spec.v2_attrs()))));
             }
             (doc, files)
         };
         let array = if spec.zarr_format == 3 {
             ZarrArray::from_v3(loc.clone(), doc)?
         } else {
-            ZarrArray::from_v2(loc.clone(), doc, spec.attrs.clone())?
+            ZarrArray::from_v2(loc.clone(), doc, spec.v2_attrs())?
         };
         block_on(async {
             let existing = loc.keys(&*store).await?;
@@ -457,9 +457,9 @@ where
     X: Send + 'static,
     F: std::future::Future<Output = std::result::Result<X, zarrs::array::ArrayError>> + Send + 'static,
 {
-    // Writes show a bar from the start (users want to see them land); reads and reductions
-    // only once they run long.
-    let show = if matches!(what, "write" | "store") { Show::Now } else { Show::IfSlow };
+    // Writes of several chunks show a bar from the start (users want to see them land); reads,
+    // reductions and one-chunk writes (a dataset's coordinates) only once they run long.
+    let show = if matches!(what, "write" | "store") && chunks.len() > 1 { Show::Now } else { Show::IfSlow };
     let total = chunks.len();
     let mut progress = ProgressBar::with(format!("{what} {}", z.url()), total as u64, "chunks", show);
     let run = block_on(async {

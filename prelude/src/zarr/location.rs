@@ -186,6 +186,19 @@ impl Location {
         Ok(keys)
     }
 
+    /// Names of the nodes one level below this one (one delimited listing, not every chunk).
+    pub async fn children(&self, store: &dyn ObjectStore) -> Result<Vec<String>> {
+        let listed = match store.list_with_delimiter(None).await {
+            Ok(l) => l,
+            Err(object_store::Error::NotFound { .. }) => return Ok(vec![]),
+            Err(e) => return Err(self.err(&e, "list", "")),
+        };
+        let mut names: Vec<String> =
+            listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Delete everything below this node (`mode="w"`): batched deletes, several batches at
     /// once (RGW works through one batch key by key, so batches in parallel finish sooner).
     /// `keys` as [`Location::keys`] listed them.

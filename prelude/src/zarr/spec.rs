@@ -98,6 +98,7 @@ pub struct ArraySpec {
     pub(crate) fill_value: Option<f64>,
     pub(crate) shards: Option<Vec<u64>>,
     pub(crate) attrs: Map<String, Value>,
+    pub(crate) dims: Option<Vec<String>>,
     pub(crate) overwrite: bool,
 }
 
@@ -149,6 +150,7 @@ impl ArraySpec {
             fill_value: Some(0.0),
             shards: None,
             attrs: Map::new(),
+            dims: None,
             overwrite: false,
         }
     }
@@ -184,6 +186,12 @@ impl ArraySpec {
         }
         self
     }
+    /// Names of the dimensions, as xarray stores them: `_ARRAY_DIMENSIONS` in `.zattrs` (v2),
+    /// `dimension_names` (v3).
+    pub fn dimension_names(mut self, names: &[&str]) -> Self {
+        self.dims = Some(names.iter().map(|n| n.to_string()).collect());
+        self
+    }
     /// Replace whatever is already stored at the path (`mode="w"`).
     pub fn overwrite(mut self, yes: bool) -> Self {
         self.overwrite = yes;
@@ -213,6 +221,15 @@ impl ArraySpec {
                 return Err(Error::invalid(format!("shards {sh:?} must be whole multiples of chunks {c:?}")));
             }
         }
+        if let Some(d) = &self.dims {
+            if d.len() != s.len() {
+                return Err(Error::invalid(format!(
+                    "dimension_names {d:?} name {} dimensions, the shape {s:?} has {}; give one name per dimension",
+                    d.len(),
+                    s.len()
+                )));
+            }
+        }
         if self.fill_value.is_none() && self.zarr_format == 3 {
             return Err(Error::invalid("Zarr v3 needs a fill value; use .fill_value(Some(0.0))"));
         }
@@ -235,6 +252,15 @@ impl ArraySpec {
         }))
     }
 
+    /// The `.zattrs` document (v2): the user attributes, and `_ARRAY_DIMENSIONS` when named.
+    pub(crate) fn v2_attrs(&self) -> Map<String, Value> {
+        let mut attrs = self.attrs.clone();
+        if let Some(d) = &self.dims {
+            attrs.insert("_ARRAY_DIMENSIONS".into(), json!(d));
+        }
+        attrs
+    }
+
     /// The `zarr.json` document (v3).
     pub(crate) fn zarr_json(&self) -> Result<Value> {
         let dtype = self.dtype()?;
@@ -251,7 +277,7 @@ impl ArraySpec {
                     "index_codecs": [bytes, {"name": "crc32c"}], "index_location": "end"}})],
             ),
         };
-        Ok(json!({
+        let mut doc = json!({
             "zarr_format": 3,
             "node_type": "array",
             "shape": self.shape,
@@ -261,7 +287,11 @@ impl ArraySpec {
             "fill_value": fill_json(dtype, self.fill_value, false),
             "codecs": codecs,
             "attributes": self.attrs,
-        }))
+        });
+        if let Some(d) = &self.dims {
+            doc["dimension_names"] = json!(d);
+        }
+        Ok(doc)
     }
 }
 

@@ -1,0 +1,185 @@
+//! A Zarr group as a [`Dataset`], the way `xr.open_zarr` reads one: dimension names from
+//! `_ARRAY_DIMENSIONS` / `dimension_names`, 1-D arrays named like their dimension as
+//! coordinates (read now; they are small), the names in a variable's `coordinates`
+//! attribute as coordinates too, everything else a lazy data variable.
+
+use super::cf;
+use super::coord::Coordinate;
+use super::dataarray::DataArray;
+use super::time::{Calendar, TimeUnits};
+use super::Dataset;
+use crate::error::{Error, Result};
+use crate::lazy::LazyArray;
+use crate::zarr::{Dtype, ZarrArray, ZarrGroup};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The arrays of `group`, checked and sorted into coordinates and variables.
+pub(crate) fn from_group(group: ZarrGroup, decode: bool) -> Result<Dataset> {
+    let members = group.arrays()?;
+    let mut ds = Dataset {
+        attrs: group.attrs().clone(),
+        decoded: decode,
+        consolidated: members.consolidated,
+        ..Dataset::default()
+    };
+    let mut arrays: Vec<(String, ZarrArray, Vec<String>)> = vec![];
+    for (name, opened) in members.arrays {
+        match opened.and_then(|z| named_dims(&name, &z).map(|d| (z, d))) {
+            Ok((z, dims)) => match add_dims(&mut ds.dims, &name, &dims, z.shape()) {
+                Ok(()) => arrays.push((name, z, dims)),
+                Err(e) => ds.problems.push((name, e)),
+            },
+            Err(e) => ds.problems.push((name, e)),
+        }
+    }
+    // Names other variables list in their `coordinates` attribute are coordinates too.
+    let listed: Vec<String> = arrays
+        .iter()
+        .flat_map(|(_, z, _)| z.attrs().get("coordinates").and_then(Value::as_str).unwrap_or("").split_whitespace())
+        .map(str::to_string)
+        .collect();
+    let is_coord =
+        |name: &str, dims: &[String]| (dims.len() == 1 && dims[0] == name) || listed.iter().any(|l| l == name);
+    for (name, z, dims) in arrays.iter().filter(|(n, _, d)| is_coord(n, d) && d.len() <= 1) {
+        match read_coord(name, z, dims.first(), decode) {
+            Ok((c, warning)) => {
+                ds.coords.push(c);
+                if let Some(w) = warning {
+                    ds.problems.push((name.clone(), w));
+                }
+            }
+            Err(e) => ds.problems.push((name.clone(), e)),
+        }
+    }
+    // Dimension coordinates first, as xarray lists them.
+    ds.coords.sort_by_key(|c| c.dim.is_none());
+    for (name, z, dims) in arrays.iter().filter(|(n, _, d)| !(is_coord(n, d) && d.len() <= 1)) {
+        let wanted = z.attrs().get("coordinates").and_then(Value::as_str).unwrap_or("");
+        for c in wanted.split_whitespace() {
+            if !ds.coords.iter().any(|k| k.name == c) && !ds.problems.iter().any(|(n, _)| n == c) {
+                ds.problems.push((
+                    name.clone(),
+                    Error::invalid(format!(
+                        "'{name}' names coordinate '{c}' (its coordinates attribute), but the group has no array '{c}'; opened without it"
+                    )),
+                ));
+            }
+        }
+        let coords = ds
+            .coords
+            .iter()
+            .filter(|c| match &c.dim {
+                Some(d) => dims.contains(d),
+                None => wanted.split_whitespace().any(|w| w == c.name),
+            })
+            .cloned()
+            .collect();
+        let (data, attrs, dtype) = if decode {
+            let (data, attrs) = cf::decode(z);
+            (data, attrs, cf::decoded_dtype(z))
+        } else {
+            let mut attrs = z.attrs().clone();
+            attrs.remove("_ARRAY_DIMENSIONS");
+            (LazyArray::from(z), attrs, z.dtype())
+        };
+        ds.vars.push(DataArray { name: name.clone(), dims: dims.clone(), data, coords, attrs, dtype });
+    }
+    // Dimensions in the order the data variables use them, as xarray lists them.
+    let order: Vec<&String> =
+        ds.vars.iter().flat_map(|v| &v.dims).chain(ds.coords.iter().filter_map(|c| c.dim.as_ref())).collect();
+    ds.dims.sort_by_key(|(d, _)| order.iter().position(|o| *o == d).unwrap_or(usize::MAX));
+    for (name, e) in &ds.problems {
+        eprintln!("open_dataset {}: {name}: {}", group.url(), e.message());
+    }
+    ds.group = Some(group);
+    Ok(ds)
+}
+
+/// The dimension names of an array, which must name each of its dimensions once.
+fn named_dims(name: &str, z: &ZarrArray) -> Result<Vec<String>> {
+    let Some(dims) = z.dimension_names().or_else(|| (z.ndim() == 0).then(Vec::new)) else {
+        return Err(Error::invalid(format!(
+            "'{name}' does not name its dimensions (no _ARRAY_DIMENSIONS or dimension_names); it was not written by xarray: open it alone with open_array(\"{}\")",
+            z.url()
+        )));
+    };
+    if dims.len() != z.ndim() {
+        return Err(Error::invalid(format!(
+            "'{name}' names {} dimensions {dims:?} but has {} (shape {:?}); fix its _ARRAY_DIMENSIONS / dimension_names, or open it with open_array(\"{}\")",
+            dims.len(),
+            z.ndim(),
+            z.shape(),
+            z.url()
+        )));
+    }
+    Ok(dims)
+}
+
+/// Record the dimensions' lengths, which every variable must agree on.
+fn add_dims(all: &mut Vec<(String, u64)>, name: &str, dims: &[String], shape: &[u64]) -> Result<()> {
+    for (d, &n) in dims.iter().zip(shape) {
+        match all.iter().find(|(k, _)| k == d) {
+            Some((_, m)) if *m != n => {
+                return Err(Error::invalid(format!(
+                    "'{name}' has length {n} along '{d}', other variables {m}; fix the variable, or open it with open_array"
+                )))
+            }
+            Some(_) => {}
+            None => all.push((d.clone(), n)),
+        }
+    }
+    Ok(())
+}
+
+/// A coordinate's values (decoded unless `decode` is off; times kept as stored numbers with
+/// their units). A time that cannot be decoded stays numbers, with the reason returned.
+fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> Result<(Coordinate, Option<Error>)> {
+    let units = z.attrs().get("units").and_then(Value::as_str).unwrap_or("");
+    let is_time = decode && units.contains(" since ");
+    let (data, mut attrs) = match (decode, is_time) {
+        (true, false) => cf::decode(z),
+        (true, true) => (LazyArray::from(z), cf::user_attrs(z.attrs())),
+        (false, _) => {
+            let mut attrs = z.attrs().clone();
+            attrs.remove("_ARRAY_DIMENSIONS");
+            (LazyArray::from(z), attrs)
+        }
+    };
+    let values = data.compute()?.iter().copied().collect();
+    let (mut time, mut warning) = (None, None);
+    if is_time {
+        let calendar = z.attrs().get("calendar").and_then(Value::as_str).unwrap_or("standard");
+        match Calendar::parse(calendar).and_then(|c| TimeUnits::parse(units, c)) {
+            Ok(t) => {
+                attrs.remove("units");
+                attrs.remove("calendar");
+                time = Some(t);
+            }
+            Err(e) => {
+                warning =
+                    Some(Error::invalid(format!("times not decoded: {}; they stay numbers in '{units}'", e.message())))
+            }
+        }
+    }
+    let c = Coordinate { name: name.to_string(), dim: dim.cloned(), values: Arc::new(values), time, attrs };
+    Ok((c, warning))
+}
+
+/// A coordinate as a 1-D (or 0-D) data array of its values, like `ds["lat"]`.
+pub(crate) fn coord_array(c: &Coordinate) -> DataArray {
+    let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[c.len()]), c.values.to_vec())
+        .expect("a coordinate's values are 1-D");
+    let (dims, data) = match &c.dim {
+        Some(d) => (vec![d.clone()], LazyArray::from_array(a)),
+        None => (vec![], LazyArray::from_array(a).squeeze(&[0])),
+    };
+    DataArray {
+        name: c.name.clone(),
+        dims,
+        data,
+        coords: vec![c.clone()],
+        attrs: c.attrs.clone(),
+        dtype: Dtype::Float64,
+    }
+}
