@@ -32,6 +32,8 @@ ap.add_argument("--kernel", action="store_true", help="also time the reference w
 ap.add_argument("--lazy-days", type=int, default=365, help="time steps of the lazy-array rows' (time, 720, 1440) array")
 ap.add_argument("--lazy-only", action="store_true", help="only the lazy-array rows (first server)")
 ap.add_argument("--lazy-rows", default="mean,anomaly,rechunk", help="comma-separated lazy rows to run (default: all)")
+ap.add_argument("--datasets-only", action="store_true", help="only the dataset rows (xarray; first server)")
+ap.add_argument("--ds-days", type=int, default=366, help="time steps of the dataset rows' (time, 361, 720) dataset")
 args = ap.parse_args()
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVERS = dict(s.split("=", 1) for s in args.server)
@@ -145,7 +147,7 @@ def table(server, rows):
 
 
 out = []
-for server, ep in ({} if args.lazy_only else SERVERS).items():
+for server, ep in ({} if args.lazy_only or args.datasets_only else SERVERS).items():
     rows = []
     for key, label, shape, chunks, dtype, codec, bounds in ARRAYS:
         for what, m, raw in bench_array(server, ep, key, shape, chunks, dtype, codec, bounds):
@@ -208,6 +210,43 @@ def lazy_rows():
     return head + "\n" + "\n".join(rows)
 
 
+def dataset_rows():
+    """What an xarray user does with a dataset shared by a model centre: open it, a time-mean map
+    of a CF-packed variable, a time series at a point, a regional seasonal mean."""
+    url = f"s3://{B}/ds/era.zarr"
+    peers = {"rust": PEERS["rust"], "zarr2": ([args.zarr2, f"{HERE}/peer_xarray.py"], {}),
+             "zarr3": ([args.zarr3, f"{HERE}/peer_xarray.py"], {})}
+    PEERS.update({"xr-zarr2": peers["zarr2"], "xr-zarr3": peers["zarr3"]})
+    run("xr-zarr2", first, "ds-write", url, str(args.ds_days))
+    rows = []
+    for op, what in [("ds-open", "open (consolidated)"), ("ds-mean", "time-mean map of t2m, decoded"),
+                     ("ds-point", "time series at the point nearest 40N 255E"),
+                     ("ds-region", "spring mean over 20-60N 230-300E")]:
+        samples = {"rust": [], "xr-zarr2": [], "xr-zarr3": []}
+        for rep in range(args.reps):
+            for p in rotating(list(samples), rep):
+                samples[p].append(run(p, first, op, url))
+        sums = {p: v[0]["sum"] for p, v in samples.items()}
+        for p in ("xr-zarr2", "xr-zarr3"):
+            assert abs(sums["rust"] - sums[p]) <= 1e-6 * max(1.0, abs(sums[p])), (op, sums)
+        med = {p: median_of(v) for p, v in samples.items()}
+        rss = {p: max(s["peak_rss_mib"] for s in v) for p, v in samples.items()}
+        best = min(med["xr-zarr2"], med["xr-zarr3"])
+        lead = min(med, key=med.get)
+        cell = {p: (f"**{fmt(med[p])}**" if p == lead else fmt(med[p])) + f" ({rss[p]:.0f} MiB)" for p in med}
+        rows.append(f"| {what} | {cell['rust']} | {cell['xr-zarr2']} | {cell['xr-zarr3']} | {best / med['rust']:.2f}× |")
+        print(f"compare.py: datasets: {what} done", file=sys.stderr)
+    run("rust", first, "rm", f"s3://{B}/ds")
+    mib = args.ds_days * 361 * 720 * 2 / 2**20
+    head = (f"### Datasets: t2m {args.ds_days}×361×720 int16 packed ({mib:.0f} MiB stored raw), one map per chunk, "
+            f"v2 consolidated, written by xarray, {first}\n\n"
+            "| row | Rust prelude (peak RSS) | xarray + zarr 2 + dask + s3fs (peak RSS) | xarray + zarr 3.1 + obstore, no dask (peak RSS) | best Python ÷ Rust |\n|---|---|---|---|---|")
+    return head + "\n" + "\n".join(rows)
+
+
+if args.datasets_only:
+    print(dataset_rows())
+    sys.exit(0)
 out.append(lazy_rows())
 if args.lazy_only:
     print("\n\n".join(out))

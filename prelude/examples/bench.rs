@@ -9,6 +9,10 @@
 //!   bench climatology URL                      # open + from_zarr(z).mean_axis(&[0]).compute()
 //!   bench anomaly URL OUT                      # create OUT like URL + store (x - x.mean_axis(&[0]))
 //!   bench rechunk URL OUT CHUNKS               # create OUT like URL in CHUNKS + from_zarr(z).store(out)
+//!   bench ds-open URL                          # open_dataset (what xr.open_zarr reads first)
+//!   bench ds-mean URL                          # open + t2m.mean_dim("time").compute() (CF-decoded)
+//!   bench ds-point URL                         # open + the time series nearest 40N 255E
+//!   bench ds-region URL                        # open + the spring mean over 20-60N 230-300E
 //!   bench raw-put BUCKET PREFIX N BYTES INFLIGHT [reqwest]   # object_store alone: N PUTs of BYTES
 //!   bench raw-get BUCKET PREFIX N INFLIGHT [reqwest]         # ... and the GETs back
 //!
@@ -160,6 +164,28 @@ fn main() -> Result<()> {
             let series = out.read_slice::<f32>(&[0..z.shape()[0], 0..1, 0..1])?;
             let sum: f64 = series.iter().map(|&v| v as f64).sum();
             report(seconds, json!({"sum": sum, "passes": if stored.intermediate.is_some() { 2 } else { 1 }}));
+        }
+        [op @ ("ds-open" | "ds-mean" | "ds-point" | "ds-region"), url] => {
+            let t = Instant::now();
+            let ds = S3FileSystem::new()?.open_dataset(url)?;
+            let t2m = ds.var("t2m")?;
+            let sum = match *op {
+                "ds-open" => ds.data_vars().len() as f64,
+                "ds-mean" => t2m.mean_dim("time")?.compute()?.iter().filter(|v| !v.is_nan()).sum(),
+                "ds-point" => t2m
+                    .sel_nearest("lat", 40.0)?
+                    .sel_nearest("lon", 255.0)?
+                    .compute()?
+                    .iter()
+                    .filter(|v| !v.is_nan())
+                    .sum(),
+                _ => t2m
+                    .sel("time", "2020-03-01".."2020-05-31")?
+                    .sel("lat", 20.0..60.0)?
+                    .sel("lon", 230.0..300.0)?
+                    .mean()?,
+            };
+            report(t.elapsed().as_secs_f64(), json!({"sum": sum}));
         }
         ["raw-put", bucket, prefix, n, bytes, inflight, client @ ..] => {
             let store = raw_store(bucket, client.first().copied())?;

@@ -60,11 +60,22 @@ fn write_reopen_select_reduce_in_both_formats() {
             (0..12).map(|t| (100 * t + 24) as f64).collect::<Vec<_>>()
         );
 
+        // The whole dataset, like ds.sel(...): every variable and the coordinate.
+        let sub = ds.sel("lat", 0.0..40.0).unwrap().isel("time", 2).unwrap();
+        assert_eq!(sub.dims(), vec![("lat", 2), ("lon", 5)]);
+        assert_eq!(sub.coord("lat").unwrap().values(), &[10.0, 30.0]);
+        assert_eq!(sub.coord("time").unwrap().dim(), None);
+        assert_eq!(sub.var("v").unwrap().compute().unwrap()[[1, 4]], 234.0);
+        assert!(ds.sel("depth", 0.0..1.0).unwrap_err().message().contains("no dimension 'depth'"));
+
         // Reductions skip NaN.
         let mean_t = v.mean_dim("time").unwrap();
         assert_eq!(mean_t.dims(), vec!["lat", "lon"]);
         assert_eq!(mean_t.compute().unwrap()[[0, 0]], (1..12).map(|t| 100.0 * t as f64).sum::<f64>() / 11.0);
         assert_eq!(v.isel("time", 0).unwrap().count().unwrap(), 19.0);
+        let celsius = &v - 273.15;
+        assert_eq!(celsius.compute().unwrap()[[3, 2, 1]], 321.0 - 273.15);
+        assert!(celsius.attrs().is_empty() && celsius.dims() == v.dims());
         let anomaly = v.sub(&mean_t).unwrap();
         assert!(anomaly.mean().unwrap().abs() < 1e-9);
 
@@ -122,9 +133,11 @@ fn squeeze_and_index_axis_are_lazy_and_serializable() {
     assert_eq!(row.chunks(), &[2, 5]);
     assert_eq!(row.compute().unwrap()[[2, 3]], 223.0);
     assert!(row.plan().contains("squeeze axes [1]"));
-    let z = full(1.0, [3, 4], [3, 4]).lazy().round();
+    let z = full(1.0, [3, 4], [3, 4]).lazy().round().masked_equal(7.0).fillna(2.0);
     let back = LazyArray::from_json(&z.slice(&[1..2, 0..4]).squeeze(&[0]).to_json().unwrap()).unwrap();
     assert_eq!(back.shape(), &[4]);
     assert_eq!(back.compute().unwrap().iter().copied().collect::<Vec<_>>(), vec![1.0; 4]);
+    let masked = x.masked_equal(223.0).fillna(-1.0).compute().unwrap();
+    assert_eq!((masked[[2, 2, 3]], masked[[2, 2, 4]]), (-1.0, 224.0));
     assert!(x.squeeze(&[0]).compute().unwrap_err().message().contains("length 1"));
 }

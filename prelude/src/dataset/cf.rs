@@ -1,8 +1,9 @@
-//! CF decoding and encoding of one variable, the way xarray does it, as lazy plan nodes:
+//! CF decoding and encoding of one variable, the way xarray does it, as lazy plan nodes (each
+//! chunk read once):
 //! fill and missing values become NaN, then `x * scale_factor + add_offset`; writing packs
 //! back (`round((x - add_offset) / scale_factor)`, NaN as the fill value).
 
-use crate::lazy::{where_, LazyArray};
+use crate::lazy::LazyArray;
 use crate::zarr::{Dtype, ZarrArray};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -54,12 +55,11 @@ fn fill_values(z: &ZarrArray) -> Vec<f64> {
 
 /// The array decoded (masked, then unpacked) and its attributes without the encoding ones.
 pub(crate) fn decode(z: &ZarrArray) -> (LazyArray, Map<String, Value>) {
-    let raw = LazyArray::from(z);
     let attrs = z.attrs();
-    let mut x = raw.clone();
+    let mut x = LazyArray::from(z);
     for f in fill_values(z) {
         if !f.is_nan() {
-            x = where_(raw.equal(f), f64::NAN, &x);
+            x = x.masked_equal(f);
         }
     }
     if let Some(s) = attrs.get("scale_factor").and_then(attr_number) {
@@ -129,8 +129,7 @@ impl Encoding {
 
     /// `x` packed: what the array stores.
     pub(crate) fn encode(&self, x: &LazyArray) -> LazyArray {
-        let packed = ((x - self.add_offset) / self.scale_factor).round();
-        where_(x.isnan(), self.fill_value, &packed).astype(&self.dtype)
+        ((x - self.add_offset) / self.scale_factor).round().fillna(self.fill_value).astype(&self.dtype)
     }
 
     /// The attributes that tell readers how to unpack (the fill value is the array's own).

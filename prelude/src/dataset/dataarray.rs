@@ -116,7 +116,7 @@ impl DataArray {
         Ok(self.take(axis, pick))
     }
 
-    fn take(&self, axis: usize, pick: Pick) -> DataArray {
+    pub(crate) fn take(&self, axis: usize, pick: Pick) -> DataArray {
         let dim = self.dims[axis].clone();
         let mut out = self.clone();
         match pick {
@@ -240,3 +240,18 @@ impl DataArray {
         self.reduce_dims(dims, true, |x, axes| x.nanmean_axis(axes))
     }
 }
+
+macro_rules! scalar_ops {
+    ($($trait:ident $method:ident),*) => {$(
+        /// Element-wise with a number, like `t2m - 273.15`: dimensions and coordinates stay,
+        /// attributes go (xarray's default).
+        impl std::ops::$trait<f64> for &DataArray {
+            type Output = DataArray;
+            fn $method(self, rhs: f64) -> DataArray {
+                let data = std::ops::$trait::$method(&self.data, rhs);
+                DataArray { data, attrs: Map::new(), dtype: Dtype::Float64, ..self.clone() }
+            }
+        }
+    )*};
+}
+scalar_ops!(Add add, Sub sub, Mul mul, Div div);

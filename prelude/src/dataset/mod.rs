@@ -20,6 +20,7 @@ mod open;
 mod plot;
 mod repr;
 mod select;
+mod subset;
 mod time;
 mod write;
 

@@ -246,6 +246,15 @@ impl LazyArray {
         }
         self.unary(Unary::Clip(lo, hi))
     }
+    /// NaN where the value equals `value`, like `np.ma.masked_equal` or xarray's decoding of a
+    /// `_FillValue` (one read of each chunk, where `where_(x.equal(v), NaN, &x)` reads it twice).
+    pub fn masked_equal(&self, value: f64) -> LazyArray {
+        self.derive(Node::Unary(Unary::MaskedEqual(value), self.clone()), Dtype::Float64)
+    }
+    /// `value` where NaN, like xarray's `fillna(value)` (one read of each chunk).
+    pub fn fillna(&self, value: f64) -> LazyArray {
+        self.derive(Node::Unary(Unary::FillNa(value), self.clone()), Dtype::Float64)
+    }
     /// Values rounded to the nearest integer, halves to even, like `np.round`.
     pub fn round(&self) -> LazyArray {
         self.unary(Unary::Round)

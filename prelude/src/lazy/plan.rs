@@ -162,6 +162,10 @@ pub(crate) enum Unary {
     IsNan,
     /// To the nearest integer, halves to even (`np.round`).
     Round,
+    /// NaN where the value equals this one (`np.ma.masked_equal`, a CF fill value).
+    MaskedEqual(f64),
+    /// This value where NaN (xarray's `fillna`).
+    FillNa(f64),
 }
 
 /// Element-wise operations on two operands.
@@ -192,6 +196,20 @@ impl Unary {
             Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64()),
             Unary::IsNan => f64::from(u8::from(v.is_nan())),
             Unary::Round => v.round_ties_even(),
+            Unary::FillNa(f) => {
+                if v.is_nan() {
+                    f
+                } else {
+                    v
+                }
+            }
+            Unary::MaskedEqual(m) => {
+                if v == m {
+                    f64::NAN
+                } else {
+                    v
+                }
+            }
         }
     }
 }

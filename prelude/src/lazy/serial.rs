@@ -81,6 +81,8 @@ fn array_json(x: &LazyArray) -> Result<Value> {
         Node::Gen(g) => json!({"generator": g.to_json().ok_or_else(|| local_only("from_fn"))?}),
         Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
         Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": child(a)?}),
+        Node::Unary(Unary::MaskedEqual(v), a) => json!({"masked_equal": v, "x": child(a)?}),
+        Node::Unary(Unary::FillNa(v), a) => json!({"fillna": v, "x": child(a)?}),
         Node::Unary(op, a) => json!({"unary": name(&UNARY, *op), "x": child(a)?}),
         Node::Scalar(op, a, s, left) => json!({"scalar": op.symbol(), "value": s, "left": left, "x": child(a)?}),
         Node::Binary(op, a, b) => json!({"binary": op.symbol(), "a": child(a)?, "b": child(b)?}),
@@ -151,6 +153,10 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         Node::Gen(Generator::from_json(g).map_err(bad)?)
     } else if let Some(c) = n.get("clip") {
         Node::Unary(Unary::Clip(f64_of(&c[0], "clip")?, f64_of(&c[1], "clip")?), x("x")?)
+    } else if let Some(v) = n.get("fillna") {
+        Node::Unary(Unary::FillNa(f64_of(v, "fillna")?), x("x")?)
+    } else if let Some(v) = n.get("masked_equal") {
+        Node::Unary(Unary::MaskedEqual(f64_of(v, "masked_equal")?), x("x")?)
     } else if let Some(d) = n.get("astype") {
         Node::Unary(Unary::Cast(Dtype::parse(d.as_str().unwrap_or("?"))?), x("x")?)
     } else if let Some(op) = n.get("unary") {
