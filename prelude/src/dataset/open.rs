@@ -6,7 +6,7 @@
 use super::cf;
 use super::coord::Coordinate;
 use super::dataarray::DataArray;
-use super::time::{Calendar, TimeUnits};
+use super::time::TimeUnits;
 use super::Dataset;
 use crate::error::{Error, Result};
 use crate::lazy::LazyArray;
@@ -135,9 +135,8 @@ fn add_dims(all: &mut Vec<(String, u64)>, name: &str, dims: &[String], shape: &[
 /// A coordinate's values (decoded unless `decode` is off; times kept as stored numbers with
 /// their units). A time that cannot be decoded stays numbers, with the reason returned.
 fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> Result<(Coordinate, Option<Error>)> {
-    let units = z.attrs().get("units").and_then(Value::as_str).unwrap_or("");
-    let is_time = decode && units.contains(" since ");
-    let (data, mut attrs) = match (decode, is_time) {
+    let time = if decode { TimeUnits::from_attrs(z.attrs()) } else { None };
+    let (data, mut attrs) = match (decode, time.is_some()) {
         (true, false) => cf::decode(z),
         (true, true) => (LazyArray::from(z), cf::user_attrs(z.attrs())),
         (false, _) => {
@@ -147,21 +146,18 @@ fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> 
         }
     };
     let values = data.compute()?.iter().copied().collect();
-    let (mut time, mut warning) = (None, None);
-    if is_time {
-        let calendar = z.attrs().get("calendar").and_then(Value::as_str).unwrap_or("standard");
-        match Calendar::parse(calendar).and_then(|c| TimeUnits::parse(units, c)) {
-            Ok(t) => {
-                attrs.remove("units");
-                attrs.remove("calendar");
-                time = Some(t);
-            }
-            Err(e) => {
-                warning =
-                    Some(Error::invalid(format!("times not decoded: {}; they stay numbers in '{units}'", e.message())))
-            }
+    let (time, warning) = match time {
+        Some(Ok(t)) => {
+            attrs.remove("units");
+            attrs.remove("calendar");
+            (Some(t), None)
         }
-    }
+        Some(Err(e)) => {
+            let units = z.attrs().get("units").and_then(Value::as_str).unwrap_or("");
+            (None, Some(Error::invalid(format!("times not decoded: {}; they stay numbers in '{units}'", e.message()))))
+        }
+        None => (None, None),
+    };
     let c = Coordinate { name: name.to_string(), dim: dim.cloned(), values: Arc::new(values), time, attrs };
     Ok((c, warning))
 }

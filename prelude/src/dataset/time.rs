@@ -278,6 +278,14 @@ impl TimeUnits {
         Ok(TimeUnits { unit_us, unit, reference, ref_day, calendar })
     }
 
+    /// The time units a variable's CF attributes give (`units` "… since …" and `calendar`,
+    /// `standard` when missing): `None` when the units are not a time's.
+    pub(crate) fn from_attrs(attrs: &serde_json::Map<String, serde_json::Value>) -> Option<Result<TimeUnits>> {
+        let units = attrs.get("units").and_then(|u| u.as_str()).filter(|u| u.contains(" since "))?;
+        let calendar = attrs.get("calendar").and_then(|c| c.as_str()).unwrap_or("standard");
+        Some(Calendar::parse(calendar).and_then(|c| TimeUnits::parse(units, c)))
+    }
+
     /// The calendar.
     pub fn calendar(&self) -> Calendar {
         self.calendar

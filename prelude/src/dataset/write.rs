@@ -5,7 +5,7 @@
 use super::cf::Encoding;
 use super::coord::Coordinate;
 use super::dataarray::DataArray;
-use super::time::{Calendar, TimeUnits};
+use super::time::TimeUnits;
 use super::Dataset;
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
@@ -31,17 +31,14 @@ impl Dataset {
     /// CF units in the attributes: `json!({"units": "days since 2000-01-01", "calendar": "noleap"})`.
     pub fn with_coord(mut self, name: &str, values: Vec<f64>, attrs: Value) -> Dataset {
         let mut c = Coordinate::new(name, values, attrs);
-        let units = c.attrs.get("units").and_then(Value::as_str).unwrap_or("").to_string();
-        if units.contains(" since ") {
-            let cal = c.attrs.get("calendar").and_then(Value::as_str).unwrap_or("standard");
-            match Calendar::parse(cal).and_then(|cal| TimeUnits::parse(&units, cal)) {
-                Ok(t) => {
-                    c.attrs.remove("units");
-                    c.attrs.remove("calendar");
-                    c.time = Some(t);
-                }
-                Err(e) => return self.problem(name, e),
+        match TimeUnits::from_attrs(&c.attrs) {
+            Some(Ok(t)) => {
+                c.attrs.remove("units");
+                c.attrs.remove("calendar");
+                c.time = Some(t);
             }
+            Some(Err(e)) => return self.problem(name, e),
+            None => {}
         }
         if let Err(e) = self.set_dim(name, c.len() as u64) {
             return self.problem(name, e);
