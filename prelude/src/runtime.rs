@@ -7,7 +7,9 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::interrupt;
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::runtime::{Builder, Runtime};
 
 fn runtime() -> &'static Runtime {
@@ -26,6 +28,11 @@ fn runtime() -> &'static Runtime {
 /// Run `fut` to completion on the prelude's runtime, or until the kernel's interrupt: then `fut`
 /// is dropped (its requests cancelled, its tasks aborted) and the call returns `Interrupted`.
 /// Every blocking prelude call goes through here, so every one of them can be interrupted.
+///
+/// The call returns only once every [`Task`] it spawned is gone: an aborted task in the middle
+/// of a chunk's computation (which cannot be cut short) would otherwise write that chunk after
+/// the call returned, over what the next cell wrote. The kernel ends the process if that takes
+/// longer than its grace period.
 pub(crate) fn block_on<F: Future>(fut: F) -> Result<F::Output> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::new(
@@ -35,13 +42,43 @@ pub(crate) fn block_on<F: Future>(fut: F) -> Result<F::Output> {
         ));
     }
     interrupt::check_interrupt()?;
-    runtime().block_on(async {
+    let live = Arc::new(Live::default());
+    let out = runtime().block_on(CALL.scope(live.clone(), async {
         tokio::select! {
             biased;
             out = fut => Ok(out),
             () = interrupt::wait() => Err(Error::interrupted("the call was interrupted")),
         }
-    })
+    }));
+    while live.0.load(Ordering::Acquire) > 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    out
+}
+
+tokio::task_local! {
+    /// The tasks of the running [`block_on`] call, seen by every task it spawns (and theirs).
+    static CALL: Arc<Live>;
+}
+
+/// How many tasks of one call still exist (running, or aborted but not yet dropped).
+#[derive(Default)]
+struct Live(AtomicUsize);
+
+/// Counts one task while its future exists.
+struct Counted(Arc<Live>);
+
+impl Counted {
+    fn new(live: Arc<Live>) -> Counted {
+        live.0.fetch_add(1, Ordering::AcqRel);
+        Counted(live)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A spawned task that is aborted when dropped: a chunk loop that stops early (an error, an
@@ -50,7 +87,16 @@ pub(crate) struct Task<T>(tokio::task::JoinHandle<T>);
 
 impl<T: Send + 'static> Task<T> {
     pub(crate) fn spawn(fut: impl Future<Output = T> + Send + 'static) -> Task<T> {
-        Task(tokio::spawn(fut))
+        match CALL.try_with(Arc::clone) {
+            Ok(live) => {
+                let counted = Counted::new(live.clone());
+                Task(tokio::spawn(CALL.scope(live, async move {
+                    let _counted = counted;
+                    fut.await
+                })))
+            }
+            Err(_) => Task(tokio::spawn(fut)),
+        }
     }
 }
 

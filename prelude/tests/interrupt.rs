@@ -3,6 +3,7 @@
 //! the variable is set before the prelude first looks at it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use zarr_prelude::prelude::*;
 
@@ -104,5 +105,32 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
     let report = full(3.0, [40, 40], [2, 2]).lazy().memory_budget(1).store(&cols).unwrap();
     assert!(report.intermediate.is_some() && !fs.exists("intr/cols.zarr.rechunk-tmp/zarr.json").unwrap(), "{report}");
     assert_eq!(cols.sum().unwrap(), 4800.0);
+
+    // An interrupted pass returns only once the blocks it was computing are done (their chunks
+    // land, or not, before the call returns): a block still computing after the return would
+    // write its stale values over what an immediate re-run wrote. Blocks take 0.4 s; the
+    // interrupt comes in the middle of block 1.
+    static COMPUTING: AtomicUsize = AtomicUsize::new(0);
+    let small = fs.create_array("intr/small.zarr", &ArraySpec::new([8, 8], [8, 1], "f8")).unwrap();
+    let slow_blocks = |value: f64, per_value: u64| {
+        from_fn([8, 8], [2, 2], move |_| {
+            COMPUTING.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(per_value));
+            COMPUTING.fetch_sub(1, Ordering::SeqCst);
+            value
+        })
+    };
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        assert_eq!(unsafe { libc::write(write, [1u8].as_ptr().cast(), 1) }, 1);
+        write
+    });
+    let e = slow_blocks(1.0, 100).lazy().memory_budget(1).store(&small).unwrap_err();
+    assert_eq!(COMPUTING.load(Ordering::SeqCst), 0, "a block was still computing when the call returned");
+    let write = interrupter.join().unwrap();
+    assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+    while unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    slow_blocks(3.0, 15).lazy().memory_budget(1).store(&small).unwrap();
+    assert_eq!(small.sum().unwrap(), 192.0);
     unsafe { libc::close(write) };
 }
