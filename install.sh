@@ -12,7 +12,8 @@
 # kernel server (kernel/server, on the pinned and patched evcxr); make sure Jupyter is there (a
 # project venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch its exact
 # dependency graph into a private CARGO_HOME; prebuild the kernel's template (so the first cell
-# compiles nothing); register the kernelspec `rust-zarr`; run the notebooks.
+# compiles nothing); build zarr-task (the runner of cluster tasks); register the kernelspec
+# `rust-zarr`; run the notebooks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 # The engine version the template is built by: the server's pin, read from its manifest.
@@ -32,7 +33,7 @@ while (($#)); do
     --uninstall) uninstall=1 ;;
     --no-notebooks) notebooks=0 ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -212,6 +213,14 @@ if [[ ! -f $DATA/template.tar ]]; then
   tar --format=posix -cf "$DATA/template.tar" -C "$stage" .
   rm -rf "$stage"
 fi
+# The task runner of cluster runs (Dask workers and Slurm nodes run it, see ARCHITECTURE.md): a
+# release build of the prelude's locked graph, its build dir cached (~4 minutes on 2 cores once).
+# One build dir per data dir: cargo's fingerprints record the sources' paths (the private CARGO_HOME).
+task_target=$ZK_CACHE/task-target-$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
+[[ -x $task_target/release/zarr-task ]] || say "building zarr-task, the cluster task runner (about 4 minutes on 2 cores, once)"
+CARGO_HOME=$DATA/cargo-home CARGO_TARGET_DIR=$task_target cargo build --quiet --release --locked --offline \
+  --manifest-path "$DATA/prelude/Cargo.toml" --bin zarr-task || die "zarr-task did not build (see above)"
+install -m 755 "$task_target/release/zarr-task" "$DATA/bin/zarr-task"
 chmod -R a+rX "$DATA"
 
 # --- kernelspec (mktemp makes 0700 dirs, and Jupyter copies modes: other users must see it)

@@ -62,6 +62,8 @@ export LD_LIBRARY_PATH=$("$rustc" --print target-libdir)${LD_LIBRARY_PATH:+:$LD_
 # notebook mean the notebook's directory; the prelude enters it, see live::enter_notebook_dir),
 # while evcxr builds in the work dir.
 export ZK_NOTEBOOK_DIR=$PWD
+# Cluster runs hand workers this runner (DaskCluster, SlurmCluster), unless the user chose one.
+export ZARR_TASK_BIN=${ZARR_TASK_BIN:-$DATA/bin/zarr-task}
 cd "$work" || fail "cannot enter $work"
 # ZK_SERVER_BIN: another server on the same template (benches/kernel_bench.py times evcxr_jupyter).
 "${ZK_SERVER_BIN:-$DATA/bin/zarr-kernel}" --control_file "$conn" &

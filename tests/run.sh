@@ -3,10 +3,10 @@
 #
 #   tests/run.sh
 #
-# Installs what is missing (Ceph RGW and Chromium from Debian, the Python venvs), starts a Ceph
-# RGW on 127.0.0.1, runs the Rust unit and integration tests, the zarr-python interop tests, the
-# kernel through jupyter_client, JupyterLab in headless Chromium and the notebooks, and stops the
-# server whatever happens.
+# Installs what is missing (Ceph RGW, Chromium and Slurm from Debian, the Python venvs), starts a
+# Ceph RGW on 127.0.0.1, runs the Rust unit and integration tests, the zarr-python interop tests,
+# the scale-out tests (Dask, dask-gateway, Slurm on loopback), the kernel through jupyter_client,
+# JupyterLab in headless Chromium and the notebooks, and stops the servers whatever happens.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,6 +28,13 @@ if ! command -v chromium >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get
   echo "== installing Chromium from Debian"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+# Debian's Slurm for the scale-out tests (as root; elsewhere those tests say they are skipped).
+if ! command -v slurmctld >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  echo "== installing Slurm (slurmctld, slurmd) from Debian"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client >/dev/null
 fi
 
 echo "== the prelude's layers (tests/layers.py: no upward import, no cycle, no long file)"
@@ -64,6 +71,9 @@ run_tests() {
     echo "-- $v"
     "$ZK_CACHE/venv-$v/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
   done
+
+  echo "== scale-out: Dask (scheduler + 3 workers, dask-gateway), Slurm (slurmctld + 3 slurmd), on loopback"
+  "$ZK_CACHE/venv-zarr3/bin/python" -m pytest -q -p no:cacheprovider tests/cluster || status=1
 
   echo "== the kernel, through jupyter_client"
   JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_TEST_PREFIX/venv/bin/python" -m pytest -q -p no:cacheprovider tests/kernel || status=1

@@ -34,12 +34,13 @@
 //! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
 //! | 7 | `compute` | generators and streaming reductions over arrays |
 //! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
-//! | 9 | `plot` | figures drawn from arrays and histograms |
+//! | 9 | `plot`, `cluster` | figures drawn from arrays and histograms; lazy plans run as tasks on Dask or Slurm |
 //! | 10 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
 //! | 11 | `display` | the rich (HTML and text) forms of every type above |
 
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod compute;
 pub mod config;
 pub mod dataset;
@@ -71,6 +72,7 @@ pub fn kernel_setup() {
 
 /// Everything a notebook needs: `use zarr_prelude::prelude::*;`.
 pub mod prelude {
+    pub use crate::cluster::{Cluster, DaskCluster, DaskGateway, RunReport, SlurmCluster};
     pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
     pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
     pub use crate::dataset::{open_dataset, Calendar, CfDate, Coordinate, DataArray, Dataset, Encoding};

@@ -11,14 +11,16 @@
 //!
 //! Every value is computed in f64; `astype` rounds to a dtype's values where asked.
 
+mod acc;
 mod eval;
 mod ops;
-mod plan;
-mod rechunk;
-mod reduce;
-mod run;
-mod serial;
-mod store;
+pub(crate) mod part;
+pub(crate) mod plan;
+pub(crate) mod rechunk;
+pub(crate) mod reduce;
+pub(crate) mod run;
+pub(crate) mod serial;
+pub(crate) mod store;
 
 use crate::compute::Generator;
 use crate::zarr::{Dtype, ZarrArray};

@@ -388,4 +388,14 @@ pub(crate) struct Reduced {
     pub(crate) axes: Vec<usize>,
     pub(crate) x: LazyArray,
     pub(crate) value: Mutex<Option<Arc<ArrayD<f64>>>>,
+    /// Where a cluster run stored the result, so that a plan sent to workers reads it there
+    /// instead of computing it again.
+    pub(crate) stored: Mutex<Option<Box<ZarrArray>>>,
+}
+
+impl Reduced {
+    /// A reduction not computed yet.
+    pub(crate) fn new(op: Reduction, axes: Vec<usize>, x: LazyArray) -> Reduced {
+        Reduced { op, axes, x, value: Mutex::new(None), stored: Mutex::new(None) }
+    }
 }

@@ -2,104 +2,17 @@
 //! `LazyArray`). Each runs one streaming pass over its input's chunks, merging the partials in
 //! chunk order so results are the same run to run, and keeps only its result.
 
+use super::acc::{Acc, EMPTY};
+use super::part::Part;
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
 use super::run::{cell_error, regions, run_blocks, PlanBar};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::zarr::Dtype;
+use futures::future::BoxFuture;
 use ndarray::{ArrayD, IxDyn};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
-
-/// Running statistics of one output element (Chan et al.'s parallel merge for the variance).
-#[derive(Clone, Copy)]
-struct Acc {
-    n: f64,
-    nans: f64,
-    sum: f64,
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
-}
-
-const EMPTY: Acc = Acc { n: 0.0, nans: 0.0, sum: 0.0, mean: 0.0, m2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY };
-
-impl Acc {
-    /// Add one value; the running mean and squared deviations only when a variance needs them
-    /// (`moments`): they cost a division per value.
-    fn push(&mut self, v: f64, moments: bool) {
-        if v.is_nan() {
-            self.nans += 1.0;
-            return;
-        }
-        self.n += 1.0;
-        self.sum += v;
-        if moments {
-            let d = v - self.mean;
-            self.mean += d / self.n;
-            self.m2 += d * (v - self.mean);
-        }
-        self.min = self.min.min(v);
-        self.max = self.max.max(v);
-    }
-
-    /// The statistics of `values` in two passes (sums, then squared deviations from the mean):
-    /// no division per value, and the variance as accurate as numpy's.
-    fn of(values: &[f64], moments: bool) -> Acc {
-        let mut a = EMPTY;
-        for &v in values {
-            if v.is_nan() {
-                a.nans += 1.0;
-            } else {
-                a.n += 1.0;
-                a.sum += v;
-                a.min = a.min.min(v);
-                a.max = a.max.max(v);
-            }
-        }
-        if a.n > 0.0 && moments {
-            a.mean = a.sum / a.n;
-            a.m2 = values.iter().filter(|v| !v.is_nan()).map(|v| (v - a.mean) * (v - a.mean)).sum();
-        }
-        a
-    }
-
-    fn merge(&mut self, o: &Acc, moments: bool) {
-        let nans = self.nans + o.nans;
-        if o.n == 0.0 {
-        } else if self.n == 0.0 {
-            *self = *o;
-        } else {
-            let n = self.n + o.n;
-            if moments {
-                let d = o.mean - self.mean;
-                self.mean += d * o.n / n;
-                self.m2 += o.m2 + d * d * self.n * o.n / n;
-            }
-            self.n = n;
-            self.sum += o.sum;
-            self.min = self.min.min(o.min);
-            self.max = self.max.max(o.max);
-        }
-        self.nans = nans;
-    }
-
-    fn finish(&self, r: Reduction) -> f64 {
-        let empty = self.n == 0.0;
-        match r.op {
-            Op::Count => self.n,
-            _ if !r.nan && self.nans > 0.0 => f64::NAN,
-            Op::Sum => self.sum,
-            _ if empty => f64::NAN,
-            Op::Mean => self.sum / self.n,
-            Op::Min => self.min,
-            Op::Max => self.max,
-            Op::Var => self.m2 / self.n,
-            Op::Std => (self.m2 / self.n).sqrt(),
-        }
-    }
-}
+use std::sync::Arc;
 
 impl Reduced {
     /// The result (after [`Reduced::materialize`]).
@@ -118,66 +31,97 @@ impl Reduced {
         if self.is_computed() {
             return Ok(());
         }
-        let x = &self.x;
-        let keep: Vec<usize> = (0..x.ndim()).filter(|d| !self.axes.contains(d)).collect();
-        let out_shape: Vec<u64> = keep.iter().map(|&d| x.shape[d]).collect();
-        let mut accs = vec![EMPTY; out_shape.iter().product::<u64>() as usize];
-        let grid = x.source_chunks();
-        let blocks = regions(&x.shape, grid);
-        let inflight = x.in_flight(grid.iter().product());
+        let mut merger = self.merger();
+        let inflight = self.x.in_flight(self.x.source_chunks().iter().product());
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
-        let moments = self.op.moments();
         run_blocks(
             bar,
             &label,
-            blocks,
+            self.blocks(),
             inflight,
-            |_, region| {
-                let (x, keep, axes) = (x.clone(), keep.clone(), self.axes.clone());
-                let moments = self.op.moments();
-                Box::pin(async move {
-                    let b = x.block(&region).await?;
-                    let kept_n: usize = keep.iter().map(|&d| b.shape()[d]).product();
-                    // A partial is 7 numbers per kept element: worth it only when it is smaller
-                    // than the block (e.g. not for a time mean over chunks one step long).
-                    Ok(if kept_n * 7 < b.len() {
-                        (region, Part::Accs(partial(b, &keep, &axes, moments)))
-                    } else {
-                        (region, Part::Block(b))
-                    })
-                })
-            },
-            |(region, part)| {
-                let kept: Vec<Range<u64>> = keep.iter().map(|&d| region[d].clone()).collect();
-                match part {
-                    Part::Accs(p) => {
-                        linear_indices(&kept, &out_shape).zip(&p).for_each(|(lin, a)| accs[lin].merge(a, moments))
-                    }
-                    Part::Block(b) => {
-                        let rows = rows(b, &keep, &self.axes);
-                        let width =
-                            rows.len() / kept.iter().map(|r| (r.end - r.start) as usize).product::<usize>().max(1);
-                        for (lin, row) in linear_indices(&kept, &out_shape).zip(rows.chunks(width.max(1))) {
-                            row.iter().for_each(|&v| accs[lin].push(v, moments));
-                        }
-                    }
-                }
-                Ok(region.iter().map(|r| r.end - r.start).product::<u64>() * 8)
-            },
+            |_, region| self.task(region),
+            |(region, part)| Ok(merger.add(&region, part)),
         )?;
-        let vals: Vec<f64> = accs.iter().map(|a| a.finish(self.op)).collect();
-        let shape: Vec<usize> = out_shape.iter().map(|&s| s as usize).collect();
-        let v = ArrayD::from_shape_vec(IxDyn(&shape), vals).expect("one value per output element");
-        *self.value.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(v));
+        self.set_value(merger.finish());
         Ok(())
+    }
+
+    /// The pass's blocks, in the order their parts are merged (one per chunk of the input's
+    /// source grid): a cluster runs block `i` as task `i`.
+    pub(crate) fn blocks(&self) -> Vec<Vec<Range<u64>>> {
+        regions(&self.x.shape, self.x.source_chunks())
+    }
+
+    fn keep(&self) -> Vec<usize> {
+        (0..self.x.ndim()).filter(|d| !self.axes.contains(d)).collect()
+    }
+
+    /// One block's part of the result.
+    pub(crate) fn task(&self, region: Vec<Range<u64>>) -> BoxFuture<'static, Result<(Vec<Range<u64>>, Part)>> {
+        let (x, keep, axes, moments) = (self.x.clone(), self.keep(), self.axes.clone(), self.op.moments());
+        Box::pin(async move {
+            let b = x.block(&region).await?;
+            let kept_n: usize = keep.iter().map(|&d| b.shape()[d]).product();
+            // A partial is 7 numbers per kept element: worth it only when it is smaller than
+            // the block (e.g. not for a time mean over chunks one step long).
+            Ok(if kept_n * 7 < b.len() {
+                (region, Part::Accs(partial(b, &keep, &axes, moments)))
+            } else {
+                (region, Part::Block(b))
+            })
+        })
+    }
+
+    /// An empty merge of this reduction's parts.
+    pub(crate) fn merger(&self) -> Merger {
+        let keep = self.keep();
+        let out_shape: Vec<u64> = keep.iter().map(|&d| self.x.shape[d]).collect();
+        let accs = vec![EMPTY; out_shape.iter().product::<u64>() as usize];
+        Merger { accs, out_shape, keep, axes: self.axes.clone(), op: self.op }
+    }
+
+    /// Keep `v` as the result.
+    pub(crate) fn set_value(&self, v: ArrayD<f64>) {
+        *self.value.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(v));
     }
 }
 
-/// What a block task hands back: its partial statistics, or the block itself to be merged
-/// value by value (when the partial would be the larger).
-enum Part {
-    Accs(Vec<Acc>),
-    Block(ArrayD<f64>),
+/// The parts of a reduction merged so far; merged in block order, the result is the same
+/// wherever the parts were computed.
+pub(crate) struct Merger {
+    accs: Vec<Acc>,
+    out_shape: Vec<u64>,
+    keep: Vec<usize>,
+    axes: Vec<usize>,
+    op: Reduction,
+}
+
+impl Merger {
+    /// Merge the part of the block at `region`; returns the bytes of input it stands for.
+    pub(crate) fn add(&mut self, region: &[Range<u64>], part: Part) -> u64 {
+        let moments = self.op.moments();
+        let kept: Vec<Range<u64>> = self.keep.iter().map(|&d| region[d].clone()).collect();
+        match part {
+            Part::Accs(p) => {
+                linear_indices(&kept, &self.out_shape).zip(&p).for_each(|(lin, a)| self.accs[lin].merge(a, moments))
+            }
+            Part::Block(b) => {
+                let rows = rows(b, &self.keep, &self.axes);
+                let width = rows.len() / kept.iter().map(|r| (r.end - r.start) as usize).product::<usize>().max(1);
+                for (lin, row) in linear_indices(&kept, &self.out_shape).zip(rows.chunks(width.max(1))) {
+                    row.iter().for_each(|&v| self.accs[lin].push(v, moments));
+                }
+            }
+        }
+        region.iter().map(|r| r.end - r.start).product::<u64>() * 8
+    }
+
+    /// The reduction's values.
+    pub(crate) fn finish(self) -> ArrayD<f64> {
+        let vals: Vec<f64> = self.accs.iter().map(|a| a.finish(self.op)).collect();
+        let shape: Vec<usize> = self.out_shape.iter().map(|&s| s as usize).collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), vals).expect("one value per output element")
+    }
 }
 
 /// The block's values with the kept axes first: one row of reduced values per kept element,
@@ -246,7 +190,7 @@ impl LazyArray {
         let keep: Vec<usize> = (0..self.ndim()).filter(|d| !sorted.contains(d)).collect();
         let shape = keep.iter().map(|&d| self.shape[d]).collect();
         let chunks = keep.iter().map(|&d| self.chunks[d]).collect();
-        let node = Node::Reduced(Reduced { op, axes: sorted, x: self.clone(), value: Mutex::new(None) });
+        let node = Node::Reduced(Reduced::new(op, sorted, self.clone()));
         let mut out = LazyArray::new(node, shape, chunks, Dtype::Float64);
         out.budget = self.budget;
         out

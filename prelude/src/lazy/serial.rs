@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use crate::zarr::{open_array, Dtype};
 use serde_json::{json, Value};
-use std::sync::Mutex;
 
 /// The version tag every plan document carries.
 const FORMAT: &str = "zarr-kernel-plan/1";
@@ -68,15 +67,10 @@ fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str 
 fn array_json(x: &LazyArray) -> Result<Value> {
     let child = |a: &LazyArray| array_json(a);
     let node = match &*x.node {
-        Node::Zarr(z) => {
-            let mut src = json!({"url": z.url()});
-            if let Some(fs) = z.filesystem() {
-                let c = fs.config();
-                src["endpoint"] = json!(c.endpoint());
-                src["region"] = json!(c.region());
-                src["anonymous"] = json!(c.is_anonymous());
-            }
-            json!({"zarr": src})
+        Node::Zarr(z) => json!({"zarr": where_json(&z.url(), z.filesystem())}),
+        Node::Reduced(r) if r.stored.lock().unwrap_or_else(|p| p.into_inner()).is_some() => {
+            let z = r.stored.lock().unwrap_or_else(|p| p.into_inner()).clone().expect("checked just above");
+            json!({"zarr": where_json(&z.url(), z.filesystem())})
         }
         Node::Gen(g) => json!({"generator": g.to_json().ok_or_else(|| local_only("from_fn"))?}),
         Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
@@ -100,6 +94,26 @@ fn array_json(x: &LazyArray) -> Result<Value> {
     Ok(json!({"shape": x.shape, "chunks": x.chunks, "dtype": x.dtype.name(), "node": node}))
 }
 
+/// Where a node lives, as plan documents say it: its URL and, in an object store, the
+/// endpoint, region and whether requests are signed (never credentials).
+pub(crate) fn where_json(url: &str, fs: Option<&S3FileSystem>) -> Value {
+    let mut w = json!({"url": url});
+    if let Some(fs) = fs {
+        let c = fs.config();
+        w["endpoint"] = json!(c.endpoint());
+        w["region"] = json!(c.region());
+        w["anonymous"] = json!(c.is_anonymous());
+    }
+    w
+}
+
+/// The file system [`where_json`] named (with this machine's credentials), if any.
+pub(crate) fn where_fs(w: &Value) -> Result<Option<S3FileSystem>> {
+    let Some(ep) = w["endpoint"].as_str() else { return Ok(None) };
+    let b = S3FileSystem::builder().endpoint_url(ep).region(w["region"].as_str().unwrap_or(""));
+    Ok(Some(b.anon(w["anonymous"].as_bool().unwrap_or(false)).build()?))
+}
+
 fn lookup<T: Copy>(table: &[(T, &'static str)], v: &Value, what: &str) -> Result<T> {
     table.iter().find(|(_, n)| v == *n).map(|(t, _)| *t).ok_or_else(|| bad(format!("unknown {what} {v}")))
 }
@@ -110,7 +124,7 @@ fn operator(v: &Value) -> Result<Binary> {
 }
 
 /// The reduction `to_json` wrote with [`Reduction::name`] (`count` skips NaN by definition).
-fn reduction(v: &Value) -> Result<Reduction> {
+pub(crate) fn reduction(v: &Value) -> Result<Reduction> {
     let all = Op::ALL.into_iter().flat_map(|op| [false, true].map(|nan| Reduction { op, nan: nan || op == Op::Count }));
     all.into_iter().find(|r| v == r.name().as_str()).ok_or_else(|| bad(format!("unknown reduction {v}")))
 }
@@ -134,12 +148,8 @@ fn array_from(v: &Value) -> Result<LazyArray> {
     let x = |k: &str| array_from(&n[k]);
     let node = if let Some(src) = n.get("zarr") {
         let url = src["url"].as_str().ok_or_else(|| bad("a zarr source without a url"))?;
-        let z = match src["endpoint"].as_str() {
-            Some(ep) => {
-                let b = S3FileSystem::builder().endpoint_url(ep).region(src["region"].as_str().unwrap_or(""));
-                let anon = src["anonymous"].as_bool().unwrap_or(false);
-                b.anon(anon).build()?.open_array(url)?
-            }
+        let z = match where_fs(src)? {
+            Some(fs) => fs.open_array(url)?,
             None => open_array(url)?,
         };
         if z.shape() != shape.as_slice() {
@@ -179,7 +189,7 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         Node::Rechunk(array_from(a)?)
     } else if let Some(r) = n.get("reduce") {
         let axes = serde_json::from_value(n["axes"].clone()).map_err(|_| bad("'axes' must be a list"))?;
-        Node::Reduced(Reduced { op: reduction(r)?, axes, x: x("x")?, value: Mutex::new(None) })
+        Node::Reduced(Reduced::new(reduction(r)?, axes, x("x")?))
     } else {
         return Err(bad(format!("unknown node {n}")));
     };

@@ -146,8 +146,6 @@ fn store_pass(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, s
 
 fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, stage: &str) -> Result<()> {
     let arr = z.zarrs()?;
-    let chunk_shape: Vec<usize> = z.chunks().iter().map(|&c| c as usize).collect();
-    let fill = T::from_f64(z.fill_f64());
     let tasks = regions(z.shape(), extent);
     let inflight = x.in_flight(extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product());
     run_blocks(
@@ -155,32 +153,7 @@ fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &m
         stage,
         tasks,
         inflight,
-        |_, region| {
-            let (x, arr, z, chunk_shape) = (x.clone(), arr.clone(), z.clone(), chunk_shape.clone());
-            Box::pin(async move {
-                let b = x.block(&region).await?;
-                let bytes = b.len() as u64 * T::DTYPE.size() as u64;
-                // Each chunk is encoded and written as its own tokio task (encoding is CPU work).
-                let writes: Vec<_> = chunks_touching(&region, z.shape(), z.chunks())
-                    .into_iter()
-                    .map(|chunk| {
-                        let local: Vec<std::ops::Range<u64>> =
-                            chunk.iter().zip(&region).map(|(c, r)| c.start - r.start..c.end - r.start).collect();
-                        let part = b.slice_each_axis(|ax| to_slice(&local[ax.axis.index()])).mapv(T::from_f64);
-                        let idx: Vec<u64> = chunk.iter().zip(z.chunks()).map(|(c, n)| c.start / n).collect();
-                        let (arr, z, full) = (arr.clone(), z.clone(), padded(part, &chunk_shape, fill));
-                        Task::spawn(async move {
-                            arr.async_store_chunk(&idx, full).await.map_err(|e| chunk_error(&z, "store", &idx, &e))
-                        })
-                    })
-                    .collect();
-                drop(b);
-                for w in writes {
-                    w.await.map_err(|e| Error::new(ErrorKind::Other, format!("a chunk write failed: {e}")))??;
-                }
-                Ok(bytes)
-            })
-        },
+        |_, region| Box::pin(store_block::<T>(x.clone(), arr.clone(), z.clone(), region)),
         Ok,
     )
     .map_err(|e| match e.kind() {
@@ -190,4 +163,42 @@ fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &m
         ),
         _ => e,
     })
+}
+
+/// Compute the block of `x` at `region` (whole chunks of `z`) and write its chunks; returns the
+/// bytes written. A cluster task is one call of this.
+pub(crate) async fn store_region(x: &LazyArray, z: &ZarrArray, region: Vec<std::ops::Range<u64>>) -> Result<u64> {
+    let arr = z.zarrs()?;
+    with_dtype!(z.dtype(), T => store_block::<T>(x.clone(), arr, z.clone(), region).await)
+}
+
+async fn store_block<T: Element>(
+    x: LazyArray,
+    arr: std::sync::Arc<crate::zarr::array::ZArray>,
+    z: ZarrArray,
+    region: Vec<std::ops::Range<u64>>,
+) -> Result<u64> {
+    let chunk_shape: Vec<usize> = z.chunks().iter().map(|&c| c as usize).collect();
+    let fill = T::from_f64(z.fill_f64());
+    let b = x.block(&region).await?;
+    let bytes = b.len() as u64 * T::DTYPE.size() as u64;
+    // Each chunk is encoded and written as its own tokio task (encoding is CPU work).
+    let writes: Vec<_> = chunks_touching(&region, z.shape(), z.chunks())
+        .into_iter()
+        .map(|chunk| {
+            let local: Vec<std::ops::Range<u64>> =
+                chunk.iter().zip(&region).map(|(c, r)| c.start - r.start..c.end - r.start).collect();
+            let part = b.slice_each_axis(|ax| to_slice(&local[ax.axis.index()])).mapv(T::from_f64);
+            let idx: Vec<u64> = chunk.iter().zip(z.chunks()).map(|(c, n)| c.start / n).collect();
+            let (arr, z, full) = (arr.clone(), z.clone(), padded(part, &chunk_shape, fill));
+            Task::spawn(async move {
+                arr.async_store_chunk(&idx, full).await.map_err(|e| chunk_error(&z, "store", &idx, &e))
+            })
+        })
+        .collect();
+    drop(b);
+    for w in writes {
+        w.await.map_err(|e| Error::new(ErrorKind::Other, format!("a chunk write failed: {e}")))??;
+    }
+    Ok(bytes)
 }

@@ -4,7 +4,7 @@ pub(crate) mod array;
 pub(crate) mod dtype;
 mod group;
 pub(crate) mod hierarchy;
-mod location;
+pub(crate) mod location;
 pub(crate) mod region;
 mod spec;
 

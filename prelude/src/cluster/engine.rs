@@ -1,0 +1,71 @@
+//! What every backend is: the [`Cluster`] trait, and what a run reports.
+
+use super::job::Job;
+use crate::error::Result;
+use crate::fs::S3FileSystem;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// An engine that runs the tasks of a [`Job`]: one module per backend.
+pub trait Cluster {
+    /// What messages call it: "Dask at tcp://127.0.0.1:8786", "Slurm partition debug".
+    fn name(&self) -> String;
+
+    /// Run tasks `0..job.tasks()`, calling `done(task, worker)` as each completes (in any
+    /// order, a task possibly more than once); fail with one line naming the first task that
+    /// failed for good, once the engine's retries are used up.
+    fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()>;
+
+    /// Where jobs keep partial results when the call writes no array to keep them beside
+    /// (`compute_on`): a file system and a path in it.
+    fn scratch(&self) -> Option<&(S3FileSystem, String)>;
+
+    /// Where the latest run on this cluster is recorded.
+    fn runs(&self) -> &Runs;
+}
+
+/// What a run did: its tasks, and the workers that ran them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunReport {
+    /// The engine, as [`Cluster::name`] says it.
+    pub engine: String,
+    /// Jobs (passes) run.
+    pub jobs: u64,
+    /// Tasks of every job.
+    pub tasks: u64,
+    /// Tasks completed per worker (a rerun task counts again).
+    pub workers: BTreeMap<String, u64>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let per: Vec<String> = self.workers.iter().map(|(w, n)| format!("{w}: {n}")).collect();
+        write!(
+            f,
+            "{} tasks in {} job(s) on {} ({} worker(s): {}) in {:.2} s",
+            self.tasks,
+            self.jobs,
+            self.engine,
+            self.workers.len(),
+            per.join(", "),
+            self.seconds
+        )
+    }
+}
+
+/// The latest [`RunReport`] of a cluster value.
+#[derive(Debug, Default)]
+pub struct Runs(Mutex<Option<RunReport>>);
+
+impl Runs {
+    pub(crate) fn record(&self, r: RunReport) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+    }
+
+    /// The latest run, if any.
+    pub fn last(&self) -> Option<RunReport> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}

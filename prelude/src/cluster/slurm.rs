@@ -1,0 +1,210 @@
+//! Slurm: a job's tasks as one job array (`sbatch --array=0-A%M --wait`), each array task
+//! running `zarr-task - i` for its share of the tasks, with the job document in its batch
+//! script, so the nodes share nothing but the object store. Progress comes from the tasks'
+//! `done` markers.
+
+use super::engine::{Cluster, RunReport, Runs};
+use super::job::Job;
+use super::process::watch;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fs::S3FileSystem;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// A Slurm cluster (the machine this kernel runs on can submit with `sbatch`).
+#[derive(Debug)]
+pub struct SlurmCluster {
+    partition: Option<String>,
+    max_parallel: Option<u32>,
+    args: Vec<String>,
+    runner: String,
+    retries: u32,
+    scratch: Option<(S3FileSystem, String)>,
+    runs: Runs,
+}
+
+impl Default for SlurmCluster {
+    fn default() -> Self {
+        SlurmCluster::new()
+    }
+}
+
+impl SlurmCluster {
+    /// The default partition, as many tasks at once as Slurm allows.
+    pub fn new() -> SlurmCluster {
+        let runner = std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into());
+        SlurmCluster {
+            partition: None,
+            max_parallel: None,
+            args: vec![],
+            runner,
+            retries: 2,
+            scratch: None,
+            runs: Runs::default(),
+        }
+    }
+
+    /// The partition to submit to (`sbatch --partition`).
+    pub fn partition(mut self, name: &str) -> Self {
+        self.partition = Some(name.to_string());
+        self
+    }
+
+    /// At most `n` tasks at once (`--array=0-N%n`).
+    pub fn max_parallel(mut self, n: u32) -> Self {
+        self.max_parallel = Some(n.max(1));
+        self
+    }
+
+    /// One more `sbatch` argument (`--time=00:10:00`, `--mem=4G`, `--account=...`).
+    pub fn sbatch_arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// The task runner on the nodes (default `$ZARR_TASK_BIN`, else `zarr-task` on PATH).
+    pub fn runner(mut self, path: &str) -> Self {
+        self.runner = path.to_string();
+        self
+    }
+
+    /// How often a failing task runs again in its array task before the job fails (default 2).
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Where partial results go when no output array is written beside (see
+    /// [`DaskCluster::scratch`](super::DaskCluster::scratch)).
+    pub fn scratch(mut self, fs: &S3FileSystem, path: &str) -> Self {
+        self.scratch = Some((fs.clone(), path.to_string()));
+        self
+    }
+
+    /// What the latest `compute_on` / `store_on` on this cluster did.
+    pub fn last_run(&self) -> Option<RunReport> {
+        self.runs.last()
+    }
+
+    /// Array tasks for `n` tasks: each array task runs every `len`-th task from its index.
+    /// Slurm starts array tasks in scheduling rounds (a second or more apart), so a task of
+    /// a tenth of a second per array task would leave the nodes idle; a few array tasks per
+    /// slot keep them busy and still balance uneven tasks.
+    fn array_len(&self, n: u64) -> u64 {
+        n.min(self.max_parallel.map_or(ARRAY_UNBOUNDED, |m| u64::from(m) * ARRAY_PER_SLOT)).max(1)
+    }
+
+    /// The batch script of `job`: the document inline, each task's runner retried in place.
+    fn script(&self, job: &Job) -> String {
+        format!(
+            "#!/bin/sh\n\
+             # zarr-kernel job {id}: {label}\n\
+             job=$(cat <<'ZARR_JOB_EOF'\n{text}\nZARR_JOB_EOF\n)\n\
+             runner=${{ZARR_TASK_BIN:-{runner}}}\n\
+             t=$SLURM_ARRAY_TASK_ID\n\
+             while [ \"$t\" -lt {tasks} ]; do\n  \
+               n=0\n  \
+               until printf '%s' \"$job\" | \"$runner\" - \"$t\"; do\n    \
+                 n=$((n + 1))\n    \
+                 [ $n -gt {retries} ] && exit 1\n  \
+               done\n  \
+               t=$((t + {step}))\n\
+             done\n",
+            id = job.id(),
+            label = job.label().replace('\n', " "),
+            text = job.text(),
+            runner = self.runner,
+            tasks = job.tasks(),
+            step = self.array_len(job.tasks()),
+            retries = self.retries,
+        )
+    }
+}
+
+/// Array tasks per parallel slot (see [`SlurmCluster::array_len`]).
+const ARRAY_PER_SLOT: u64 = 4;
+
+/// Array tasks when the parallelism is Slurm's to choose (below its default MaxArraySize).
+const ARRAY_UNBOUNDED: u64 = 256;
+
+impl Cluster for SlurmCluster {
+    fn name(&self) -> String {
+        match &self.partition {
+            Some(p) => format!("Slurm partition {p}"),
+            None => "Slurm".to_string(),
+        }
+    }
+
+    fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()> {
+        let script = std::env::temp_dir().join(format!("zarr-job-{}.sh", job.id()));
+        std::fs::write(&script, self.script(job))
+            .map_err(|e| Error::io("cannot write the batch script", &script, e))?;
+        let last = self.array_len(job.tasks()) - 1;
+        let array = match self.max_parallel {
+            Some(m) => format!("--array=0-{last}%{m}"),
+            None => format!("--array=0-{last}"),
+        };
+        let mut cmd = Command::new("sbatch");
+        cmd.args(["--parsable", "--wait", "--requeue", "--output=/dev/null", &array]);
+        cmd.arg(format!("--job-name=zarr-{}", &job.id()[..8]));
+        cmd.args(self.partition.iter().map(|p| format!("--partition={p}")));
+        cmd.args(&self.args).arg(&script);
+        let id = RefCell::new(None::<String>);
+        let mut seen = BTreeSet::new();
+        let ended = watch(
+            cmd,
+            "sbatch",
+            None,
+            &mut |l| {
+                id.borrow_mut().get_or_insert_with(|| l.split(';').next().unwrap_or(l).trim().to_string());
+                Ok(())
+            },
+            &mut || {
+                for t in job.done()? {
+                    if seen.insert(t) {
+                        done(t, "slurm");
+                    }
+                }
+                Ok(seen.len() as u64 == job.tasks())
+            },
+            &mut || {
+                if let Some(id) = id.borrow().as_deref() {
+                    let _ = Command::new("scancel").arg(id).status();
+                }
+            },
+        );
+        let _ = std::fs::remove_file(&script);
+        let ended = ended?;
+        if ended.complete {
+            return Ok(());
+        }
+        // sbatch --wait returned: the array ended. Its last markers may have landed since.
+        for t in job.done()? {
+            if seen.insert(t) {
+                done(t, "slurm");
+            }
+        }
+        if ended.status.success() && seen.len() as u64 == job.tasks() {
+            return Ok(());
+        }
+        let why = match job.failure() {
+            Some(line) => format!("{line} (after {} retries)", self.retries),
+            None if id.borrow().is_none() => format!("sbatch refused the job: {}", ended.last_line()),
+            None => format!(
+                "array tasks ended without a result ({}); is {} on the nodes' PATH (or ZARR_TASK_BIN), and do they reach the object store?",
+                ended.last_line(),
+                self.runner
+            ),
+        };
+        Err(Error::new(ErrorKind::Other, format!("{} on {}: {why}", job.label(), self.name())))
+    }
+
+    fn scratch(&self) -> Option<&(S3FileSystem, String)> {
+        self.scratch.as_ref()
+    }
+
+    fn runs(&self) -> &Runs {
+        &self.runs
+    }
+}

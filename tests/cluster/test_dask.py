@@ -1,0 +1,108 @@
+"""The same chunk plans on Dask distributed: a scheduler with three workers on 127.0.0.1, and
+a dask-gateway server with its local backend. Results must equal, bit for bit, the plans run
+in one process (tests/cluster/conftest.py starts and stops every server)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import BIN, CLUSTER_BIN, Procs, dask_cluster, free_port, run_cluster, task_env, wait_port
+
+
+def assert_exact(r):
+    assert r["store_exact"] and r["mean_exact"] and r["anomaly_exact"], r
+    assert r["store_run"]["tasks"] == 144 and r["mean_run"]["tasks"] == 144, r
+    # The anomaly is two jobs: the std along axis 1, then the store that reads it.
+    assert r["anomaly_run"]["jobs"] == 2, r
+
+
+def test_three_workers_give_the_single_machine_result(tmp_path, out_prefix, need_binaries):
+    procs, address = dask_cluster(tmp_path)
+    try:
+        r = run_cluster(["check", out_prefix, "dask", address])
+    finally:
+        procs.stop()
+    assert_exact(r)
+    # The scheduler spread the tasks: every run saw at least two workers.
+    for run in ("store_run", "mean_run", "anomaly_run"):
+        assert len(r[run]["workers"]) >= 2, r[run]
+
+
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path, out_prefix, need_binaries):
+    # Tasks of ~0.15 s each: the kill lands while the first job runs.
+    procs, address = dask_cluster(tmp_path, ZARR_TASK_DELAY_MS="150")
+    try:
+        run = subprocess.Popen([str(CLUSTER_BIN), "check", out_prefix, "dask", address], env=task_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)
+        victim = procs.procs[1]
+        assert run.poll() is None, "the run ended before the kill"
+        os.kill(victim.pid, signal.SIGKILL)
+        out, err = run.communicate(timeout=600)
+    finally:
+        procs.stop()
+    assert run.returncode == 0, err[-3000:]
+    import json
+    r = json.loads(out.strip().splitlines()[-1])
+    assert_exact(r)
+    # The last runs had only the two workers left.
+    assert len(r["anomaly_run"]["workers"]) == 2, r["anomaly_run"]
+
+
+def test_a_failing_task_is_retried_then_named_in_one_line(tmp_path, out_prefix, need_binaries):
+    procs, address = dask_cluster(tmp_path, workers=2)
+    try:
+        r = run_cluster(["fail", out_prefix, "dask", address])
+    finally:
+        procs.stop()
+    e = r["error"]
+    assert "\n" not in e, e
+    assert e.startswith(f"mean over axes [1] on Dask at {address}: task 9 of mean over axes [1] (job "), e
+    assert "block [200..300, 100..200]: read chunk 2.1 of s3://" in e and "corrupt.zarr failed" in e, e
+    assert e.endswith("(after 2 retries)"), e
+
+
+def test_an_unreachable_scheduler_is_one_line(need_binaries):
+    port = free_port()
+    p = subprocess.run([str(CLUSTER_BIN), "check", "zk-cluster/none", "dask", f"tcp://127.0.0.1:{port}"],
+                       env=task_env(), capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    line = p.stderr.strip().splitlines()[-1]
+    assert f"Dask at tcp://127.0.0.1:{port}:" in line and "Timed out" in line, p.stderr[-2000:]
+
+
+GATEWAY_CONFIG = """
+c.DaskGateway.address = "127.0.0.1:{private}"
+c.Proxy.address = "127.0.0.1:{api}"
+c.Proxy.tcp_address = "127.0.0.1:{tcp}"
+c.DaskGateway.backend_class = "dask_gateway_server.backends.local.UnsafeLocalBackend"
+c.DaskGateway.authenticator_class = "dask_gateway_server.auth.SimpleAuthenticator"
+c.LocalBackend.inherited_environment = [
+    "PATH", "HOME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_REGION",
+    "ZARR_TASK_BIN", "AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
+]
+c.ClusterConfig.worker_threads = 1
+c.ClusterConfig.scheduler_cmd = "{bin}/dask-scheduler"
+c.ClusterConfig.worker_cmd = "{bin}/dask-worker"
+"""
+
+
+def test_dask_gateway_cluster_gives_the_single_machine_result(tmp_path, out_prefix, need_binaries):
+    private, api, tcp = free_port(), free_port(), free_port()
+    config = tmp_path / "dask_gateway_config.py"
+    config.write_text(GATEWAY_CONFIG.format(private=private, api=api, tcp=tcp, bin=BIN))
+    procs = Procs(tmp_path)
+    env = task_env(DASK_GATEWAY__AUTH__TYPE="basic")
+    gw = procs.start("gateway", [str(BIN / "dask-gateway-server"), "-f", str(config)], env, cwd=tmp_path)
+    try:
+        wait_port(api, gw, "dask-gateway-server")
+        r = run_cluster(["check", out_prefix, "gateway", f"http://127.0.0.1:{api}", f"gateway://127.0.0.1:{tcp}", "2"],
+                        env=env)
+    finally:
+        procs.stop()
+    assert_exact(r)
+    assert len(r["store_run"]["workers"]) == 2, r["store_run"]
+    assert r["store_run"]["report"].startswith("144 tasks in 1 job(s) on Dask gateway cluster "), r
