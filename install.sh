@@ -214,10 +214,10 @@ if [[ ! -f $DATA/template.tar ]]; then
   rm -rf "$stage"
 fi
 # The task runner of cluster runs (Dask workers and Slurm nodes run it, see ARCHITECTURE.md): a
-# release build of the prelude's locked graph, its build dir cached (~4 minutes on 2 cores once).
+# release build of the prelude's locked graph, its build dir cached (~6 minutes on 2 cores once).
 # One build dir per data dir: cargo's fingerprints record the sources' paths (the private CARGO_HOME).
 task_target=$ZK_CACHE/task-target-$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
-[[ -x $task_target/release/zarr-task ]] || say "building zarr-task, the cluster task runner (about 4 minutes on 2 cores, once)"
+[[ -x $task_target/release/zarr-task ]] || say "building zarr-task, the cluster task runner (about 6 minutes on 2 cores, once)"
 CARGO_HOME=$DATA/cargo-home CARGO_TARGET_DIR=$task_target cargo build --quiet --release --locked --offline \
   --manifest-path "$DATA/prelude/Cargo.toml" --bin zarr-task || die "zarr-task did not build (see above)"
 install -m 755 "$task_target/release/zarr-task" "$DATA/bin/zarr-task"
