@@ -3,7 +3,7 @@
 //! with the Python that has `distributed`) submits one task per block with `client.map` and
 //! reports each completion on a line; the tasks run `zarr-task` on the workers.
 
-use super::engine::{Cluster, RunReport, Runs};
+use super::engine::{default_runner, Cluster, RunReport, Runs};
 use super::job::Job;
 use super::process::{watch, Ended};
 use crate::error::{Error, ErrorKind, Result};
@@ -18,9 +18,6 @@ const CONNECT_TIMEOUT_S: u32 = 10;
 
 /// Seconds a new gateway cluster may take to have its workers (pods pull images).
 const START_TIMEOUT_S: u32 = 600;
-
-/// The driver's exit status when a task failed for good (its line says which).
-const TASK_FAILED: i32 = 3;
 
 #[derive(Clone, Debug)]
 enum Target {
@@ -58,8 +55,7 @@ impl DaskCluster {
     }
 
     fn at(target: Target, python: String) -> DaskCluster {
-        let runner = std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into());
-        DaskCluster { target, python, runner, retries: 2, scratch: None, runs: Runs::default() }
+        DaskCluster { target, python, runner: default_runner(), retries: 2, scratch: None, runs: Runs::default() }
     }
 
     /// Where partial results go when no output array is written beside (`compute_on`): a path
@@ -213,7 +209,8 @@ impl Cluster for DaskCluster {
                 format!("{} on {}: {line} (after {} retries)", job.label(), self.name(), self.retries),
             )),
             (None, Some(0)) => Ok(()),
-            (None, Some(TASK_FAILED)) | (None, _) => Err(driver_error(&self.name(), &ended)),
+            // Any other end (a failed task says so on its line first) is the driver's own error.
+            (None, _) => Err(driver_error(&self.name(), &ended)),
         }
     }
 

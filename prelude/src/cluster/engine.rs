@@ -24,6 +24,12 @@ pub trait Cluster {
     fn runs(&self) -> &Runs;
 }
 
+/// The task runner handed to workers unless a cluster is told otherwise: `$ZARR_TASK_BIN` (the
+/// kernel's launcher sets it to the installed one), else `zarr-task` on the workers' PATH.
+pub(crate) fn default_runner() -> String {
+    std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into())
+}
+
 /// What a run did: its tasks, and the workers that ran them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunReport {

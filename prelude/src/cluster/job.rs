@@ -10,7 +10,7 @@ use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
 use crate::lazy::reduce::Merger;
 use crate::lazy::run::{region_count, regions};
-use crate::lazy::serial::{reduction, where_fs, where_json};
+use crate::lazy::serial::{reduction, where_from, where_json};
 use crate::lazy::store::store_region;
 use crate::runtime::block_on;
 use crate::zarr::location::Location;
@@ -56,7 +56,7 @@ impl Job {
     /// The job that stores `x` into `z`, one task per block of `extent` (whole chunks of `z`).
     pub(crate) fn store(x: &LazyArray, z: &ZarrArray, extent: &[u64], scratch: &Location) -> Result<Job> {
         let label = format!("store {}", z.url());
-        let body = json!({"kind": "store", "output": where_json(&z.url(), z.filesystem()), "extent": extent});
+        let body = json!({"kind": "store", "output": where_json(&z.loc), "extent": extent});
         Job::new(label, x, body, region_count(z.shape(), extent), scratch)
     }
 
@@ -74,7 +74,7 @@ impl Job {
         body["id"] = json!(id);
         body["label"] = json!(label);
         body["plan"] = x.to_json()?;
-        body["scratch"] = location_json(&dir);
+        body["scratch"] = where_json(&dir);
         Ok(Job { id, label, text: body.to_string(), tasks, dir })
     }
 
@@ -124,9 +124,12 @@ impl Job {
         })??;
         Ok(merger.finish())
     }
+}
 
-    /// Delete the job's scratch objects (best effort: a leftover is only scratch).
-    pub(crate) fn remove(&self) {
+/// A job's scratch objects go with it, whichever way the run ended (best effort: a leftover
+/// is only scratch). Jobs live in the kernel's synchronous code, never inside the runtime.
+impl Drop for Job {
+    fn drop(&mut self) {
         let _ = block_on(self.dir.remove());
     }
 }
@@ -142,16 +145,8 @@ fn numbered(dir: &Location) -> Result<Vec<(u64, String)>> {
     Ok(out)
 }
 
-fn location_json(loc: &Location) -> Value {
-    match loc {
-        Location::S3 { fs, .. } => where_json(&loc.url(), Some(fs)),
-        Location::Local(_) => where_json(&loc.url(), None),
-    }
-}
-
 fn location_from(w: &Value) -> Result<Location> {
-    let url = w["url"].as_str().ok_or_else(|| not_a_job("a location without a url"))?;
-    Location::parse(url, where_fs(w)?.as_ref())
+    where_from(w)?.ok_or_else(|| not_a_job("a location without a url"))
 }
 
 fn not_a_job(why: impl std::fmt::Display) -> Error {

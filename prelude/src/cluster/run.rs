@@ -87,14 +87,10 @@ impl<'a> Run<'a> {
                 bar.tick(0);
             }
         });
-        if let Err(e) = ran {
-            job.remove();
-            return Err(e);
-        }
+        ran?;
         let done: BTreeSet<u64> = job.done()?.into_iter().collect();
         let missing: Vec<u64> = (0..job.tasks()).filter(|t| !done.contains(t)).take(5).collect();
         if !missing.is_empty() {
-            job.remove();
             return Err(Error::new(
                 ErrorKind::Other,
                 format!(
@@ -120,9 +116,7 @@ impl<'a> Run<'a> {
             if !r.is_computed() {
                 let job = Job::reduce(r, &self.scratch)?;
                 self.job(&job)?;
-                let value = job.merge_parts(r);
-                job.remove();
-                r.set_value(value?);
+                r.set_value(job.merge_parts(r)?);
             }
             self.keep_for_workers(r)?;
         }
@@ -131,7 +125,7 @@ impl<'a> Run<'a> {
 
     /// Write the value of `r` to a scratch array that plans sent to workers read instead.
     fn keep_for_workers(&mut self, r: &'a Reduced) -> Result<()> {
-        if r.stored.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+        if r.stored_array().is_some() {
             return Ok(());
         }
         let value = r.value()?;
@@ -148,7 +142,7 @@ impl<'a> Run<'a> {
         let name = format!("reduced-{:016x}.zarr", rand::random::<u64>());
         let z = ZarrArray::create_at(self.scratch.join(&name), &spec.overwrite(true))?;
         z.write(&*value)?;
-        *r.stored.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(z));
+        r.set_stored(Some(z));
         self.stored.push(r);
         Ok(())
     }
@@ -158,23 +152,16 @@ impl<'a> Run<'a> {
     fn store(&mut self, x: &LazyArray, z: &ZarrArray) -> Result<Option<String>> {
         match x.store_plan(z.chunks()) {
             StorePlan::Direct(extent) => {
-                let job = Job::store(x, z, &extent, &self.scratch)?;
-                let r = self.job(&job);
-                job.remove();
-                r.map(|()| None)
+                self.job(&Job::store(x, z, &extent, &self.scratch)?)?;
+                Ok(None)
             }
             StorePlan::Staged { tmp, pass1, pass2 } => {
                 let spec = ArraySpec::new(x.shape.clone(), tmp, x.dtype.name()).v3().compressor(Compressor::None);
                 let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
-                let first = Job::store(x, &tmp, &pass1, &self.scratch)?;
-                let r = self.job(&first);
-                first.remove();
-                r?;
+                // Each job's scratch goes as the statement ends (`Job` cleans up when dropped).
+                self.job(&Job::store(x, &tmp, &pass1, &self.scratch)?)?;
                 let staged = LazyArray::zarr(&tmp).memory_budget(x.budget);
-                let second = Job::store(&staged, z, &pass2, &self.scratch)?;
-                let r = self.job(&second);
-                second.remove();
-                r?;
+                self.job(&Job::store(&staged, z, &pass2, &self.scratch)?)?;
                 tmp.remove()?;
                 Ok(Some(tmp.url()))
             }
@@ -198,7 +185,7 @@ impl<'a> Run<'a> {
     /// Forget the scratch arrays of reductions (their values stay in the plan) and record the run.
     fn finish(mut self, ok: bool) {
         for r in self.stored.drain(..) {
-            if let Some(z) = r.stored.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            if let Some(z) = r.set_stored(None) {
                 let _ = z.remove();
             }
         }

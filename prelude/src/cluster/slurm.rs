@@ -3,7 +3,7 @@
 //! script, so the nodes share nothing but the object store. Progress comes from the tasks'
 //! `done` markers.
 
-use super::engine::{Cluster, RunReport, Runs};
+use super::engine::{default_runner, Cluster, RunReport, Runs};
 use super::job::Job;
 use super::process::watch;
 use crate::error::{Error, ErrorKind, Result};
@@ -33,12 +33,11 @@ impl Default for SlurmCluster {
 impl SlurmCluster {
     /// The default partition, as many tasks at once as Slurm allows.
     pub fn new() -> SlurmCluster {
-        let runner = std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into());
         SlurmCluster {
             partition: None,
             max_parallel: None,
             args: vec![],
-            runner,
+            runner: default_runner(),
             retries: 2,
             scratch: None,
             runs: Runs::default(),
@@ -122,6 +121,16 @@ impl SlurmCluster {
     }
 }
 
+/// Report the tasks whose `done` marker appeared since the last look; true once every task's is there.
+fn newly_done(job: &Job, seen: &mut BTreeSet<u64>, done: &mut dyn FnMut(u64, &str)) -> Result<bool> {
+    for t in job.done()? {
+        if seen.insert(t) {
+            done(t, "slurm");
+        }
+    }
+    Ok(seen.len() as u64 == job.tasks())
+}
+
 /// Array tasks per parallel slot (see [`SlurmCluster::array_len`]).
 const ARRAY_PER_SLOT: u64 = 4;
 
@@ -160,14 +169,7 @@ impl Cluster for SlurmCluster {
                 id.borrow_mut().get_or_insert_with(|| l.split(';').next().unwrap_or(l).trim().to_string());
                 Ok(())
             },
-            &mut || {
-                for t in job.done()? {
-                    if seen.insert(t) {
-                        done(t, "slurm");
-                    }
-                }
-                Ok(seen.len() as u64 == job.tasks())
-            },
+            &mut || newly_done(job, &mut seen, done),
             &mut || {
                 if let Some(id) = id.borrow().as_deref() {
                     let _ = Command::new("scancel").arg(id).status();
@@ -180,12 +182,7 @@ impl Cluster for SlurmCluster {
             return Ok(());
         }
         // sbatch --wait returned: the array ended. Its last markers may have landed since.
-        for t in job.done()? {
-            if seen.insert(t) {
-                done(t, "slurm");
-            }
-        }
-        if ended.status.success() && seen.len() as u64 == job.tasks() {
+        if newly_done(job, &mut seen, done)? && ended.status.success() {
             return Ok(());
         }
         let why = match job.failure() {

@@ -398,4 +398,14 @@ impl Reduced {
     pub(crate) fn new(op: Reduction, axes: Vec<usize>, x: LazyArray) -> Reduced {
         Reduced { op, axes, x, value: Mutex::new(None), stored: Mutex::new(None) }
     }
+
+    /// The array a cluster run stored the result in, if any.
+    pub(crate) fn stored_array(&self) -> Option<ZarrArray> {
+        self.stored.lock().unwrap_or_else(|p| p.into_inner()).as_deref().cloned()
+    }
+
+    /// Record (or, with `None`, forget) where the result is stored; returns what was recorded.
+    pub(crate) fn set_stored(&self, z: Option<ZarrArray>) -> Option<ZarrArray> {
+        std::mem::replace(&mut *self.stored.lock().unwrap_or_else(|p| p.into_inner()), z.map(Box::new)).map(|b| *b)
+    }
 }

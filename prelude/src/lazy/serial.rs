@@ -10,7 +10,8 @@ use super::plan::{Binary, LazyArray, Node, Op, Reduced, Reduction, Unary};
 use crate::compute::{Generator, Kind};
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
-use crate::zarr::{open_array, Dtype};
+use crate::zarr::location::Location;
+use crate::zarr::{Dtype, ZarrArray};
 use serde_json::{json, Value};
 
 /// The version tag every plan document carries.
@@ -67,11 +68,7 @@ fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str 
 fn array_json(x: &LazyArray) -> Result<Value> {
     let child = |a: &LazyArray| array_json(a);
     let node = match &*x.node {
-        Node::Zarr(z) => json!({"zarr": where_json(&z.url(), z.filesystem())}),
-        Node::Reduced(r) if r.stored.lock().unwrap_or_else(|p| p.into_inner()).is_some() => {
-            let z = r.stored.lock().unwrap_or_else(|p| p.into_inner()).clone().expect("checked just above");
-            json!({"zarr": where_json(&z.url(), z.filesystem())})
-        }
+        Node::Zarr(z) => json!({"zarr": where_json(&z.loc)}),
         Node::Gen(g) => json!({"generator": g.to_json().ok_or_else(|| local_only("from_fn"))?}),
         Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
         Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": child(a)?}),
@@ -85,7 +82,11 @@ fn array_json(x: &LazyArray) -> Result<Value> {
         Node::Slice(offsets, a) => json!({"slice": offsets, "x": child(a)?}),
         Node::Rechunk(a) => json!({"rechunk": child(a)?}),
         Node::Squeeze(axes, a) => json!({"squeeze": axes, "x": child(a)?}),
-        Node::Reduced(r) => json!({"reduce": r.op.name(), "axes": r.axes, "x": child(&r.x)?}),
+        // A reduction a cluster run already stored is read there, not computed again.
+        Node::Reduced(r) => match r.stored_array() {
+            Some(z) => json!({"zarr": where_json(&z.loc)}),
+            None => json!({"reduce": r.op.name(), "axes": r.axes, "x": child(&r.x)?}),
+        },
         Node::Map(..) => return Err(local_only("map(<closure>)")),
         Node::Memory(_) => return Err(local_only("an in-memory array")),
         Node::MapBlocks(..) => return Err(local_only("map_blocks(<closure>)")),
@@ -96,9 +97,9 @@ fn array_json(x: &LazyArray) -> Result<Value> {
 
 /// Where a node lives, as plan documents say it: its URL and, in an object store, the
 /// endpoint, region and whether requests are signed (never credentials).
-pub(crate) fn where_json(url: &str, fs: Option<&S3FileSystem>) -> Value {
-    let mut w = json!({"url": url});
-    if let Some(fs) = fs {
+pub(crate) fn where_json(loc: &Location) -> Value {
+    let mut w = json!({"url": loc.url()});
+    if let Location::S3 { fs, .. } = loc {
         let c = fs.config();
         w["endpoint"] = json!(c.endpoint());
         w["region"] = json!(c.region());
@@ -107,11 +108,18 @@ pub(crate) fn where_json(url: &str, fs: Option<&S3FileSystem>) -> Value {
     w
 }
 
-/// The file system [`where_json`] named (with this machine's credentials), if any.
-pub(crate) fn where_fs(w: &Value) -> Result<Option<S3FileSystem>> {
-    let Some(ep) = w["endpoint"].as_str() else { return Ok(None) };
-    let b = S3FileSystem::builder().endpoint_url(ep).region(w["region"].as_str().unwrap_or(""));
-    Ok(Some(b.anon(w["anonymous"].as_bool().unwrap_or(false)).build()?))
+/// The location [`where_json`] described, reached with this machine's credentials; `None`
+/// when it has no URL.
+pub(crate) fn where_from(w: &Value) -> Result<Option<Location>> {
+    let Some(url) = w["url"].as_str() else { return Ok(None) };
+    let fs = match w["endpoint"].as_str() {
+        Some(ep) => {
+            let b = S3FileSystem::builder().endpoint_url(ep).region(w["region"].as_str().unwrap_or(""));
+            Some(b.anon(w["anonymous"].as_bool().unwrap_or(false)).build()?)
+        }
+        None => None,
+    };
+    Location::parse(url, fs.as_ref()).map(Some)
 }
 
 fn lookup<T: Copy>(table: &[(T, &'static str)], v: &Value, what: &str) -> Result<T> {
@@ -147,11 +155,8 @@ fn array_from(v: &Value) -> Result<LazyArray> {
     let n = &v["node"];
     let x = |k: &str| array_from(&n[k]);
     let node = if let Some(src) = n.get("zarr") {
-        let url = src["url"].as_str().ok_or_else(|| bad("a zarr source without a url"))?;
-        let z = match where_fs(src)? {
-            Some(fs) => fs.open_array(url)?,
-            None => open_array(url)?,
-        };
+        let z = ZarrArray::open_at(where_from(src)?.ok_or_else(|| bad("a zarr source without a url"))?)?;
+        let url = z.url();
         if z.shape() != shape.as_slice() {
             return Err(Error::invalid(format!(
                 "{url} now has shape {:?}, the plan was made for {shape:?}; rebuild the plan",

@@ -67,14 +67,6 @@ impl S3FileSystem {
 }
 
 impl ZarrArray {
-    /// The file system the array is read through (`None` for a local directory path).
-    pub(crate) fn filesystem(&self) -> Option<&S3FileSystem> {
-        match &self.loc {
-            Location::S3 { fs, .. } => Some(fs),
-            Location::Local(_) => None,
-        }
-    }
-
     /// Write `.zmetadata` for this array (v2), so consolidated readers open it.
     pub fn consolidate_metadata(&self) -> Result<usize> {
         group::consolidate(&self.loc)
