@@ -171,7 +171,23 @@ def port_is_free(port):
 
 def slurm_cluster(d, nodes=3, **env):
     """slurmctld and `nodes` slurmd on 127.0.0.1 (state and logs in `d`), partition `p`, each
-    node one CPU; (Procs, env with SLURM_CONF). Raises SlurmUnavailable when it cannot run."""
+    node one CPU; (Procs, env with SLURM_CONF). Raises SlurmUnavailable when it cannot run.
+    A start whose nodes do not all come up (a port just freed by another test, say) is tried
+    again on fresh ports, up to three times."""
+    for attempt in range(3):
+        try:
+            return start_slurm(d / f"try{attempt}", nodes, **env)
+        except SlurmNotUp:
+            if attempt == 2:
+                raise
+
+
+class SlurmNotUp(RuntimeError):
+    """Some slurmd did not register in time."""
+
+
+def start_slurm(d, nodes, **env):
+    d.mkdir(parents=True, exist_ok=True)
     if not shutil.which("slurmctld") or not shutil.which("slurmd"):
         raise SlurmUnavailable("Slurm is not installed (tests/run.sh installs Debian's slurmctld and slurmd as root)")
     if os.geteuid() != 0:
@@ -187,7 +203,7 @@ def slurm_cluster(d, nodes=3, **env):
     for n in range(1, nodes + 1):
         procs.start(f"slurmd-n{n}", ["slurmd", "-D", "-N", f"n{n}"], e)
     try:
-        deadline, states = time.monotonic() + 60, []
+        deadline, states = time.monotonic() + 30, []
         while time.monotonic() < deadline:
             states = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], env=e, capture_output=True, text=True).stdout.split()
             if states.count("idle") == nodes:
@@ -197,7 +213,7 @@ def slurm_cluster(d, nodes=3, **env):
                                capture_output=True)
             time.sleep(0.5)
         else:
-            raise RuntimeError(f"the {nodes} slurmd did not come up: {states}; see {d}/*.log")
+            raise SlurmNotUp(f"the {nodes} slurmd did not come up: {states}; see {d}/*.log")
         probe = subprocess.run(["sbatch", "--wait", "--output=/dev/null", "--wrap", "true"], env=e,
                                capture_output=True, text=True, timeout=120)
         if probe.returncode != 0:

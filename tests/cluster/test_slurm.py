@@ -6,11 +6,12 @@ import pytest
 from conftest import SlurmUnavailable, run_cluster, slurm_cluster
 
 
-@pytest.fixture
-def slurm(tmp_path):
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    # One cluster for the module's tests: each start is ~4 s and one more chance to be slow.
     procs, env = None, None
     try:
-        procs, env = slurm_cluster(tmp_path)
+        procs, env = slurm_cluster(tmp_path_factory.mktemp("slurm"))
     except SlurmUnavailable as why:
         pytest.skip(str(why))
     try:
