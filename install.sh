@@ -21,7 +21,7 @@ EVCXR_VERSION=$(sed -n 's/^evcxr = "=\(.*\)"$/\1/p' "$ROOT/kernel/server/Cargo.t
 MIN_RUST=1.95.0
 MIN_PYTHON=3.9
 NAME=rust-zarr
-ZK_CACHE=${ZK_CACHE:-$HOME/.cache/zarr-kernel}
+ZK_CACHE=$(realpath -m "${ZK_CACHE:-$HOME/.cache/zarr-kernel}")
 
 mode=user prefix="" uninstall=0 notebooks=1 check_only=0
 while (($#)); do
@@ -40,6 +40,11 @@ while (($#)); do
 done
 say() { echo "install.sh: $*" >&2; }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
+# Every tool runs from /: cargo reads .cargo/config.toml, and rustup rust-toolchain.toml, from
+# the directory it runs in and every one above it, and the caller's directory may be one that
+# other users can write (/tmp). Builds that must run elsewhere are checked (private-dirs.sh).
+cd /
+source "$ROOT/kernel/private-dirs.sh"
 
 # --- prerequisites, all checked before anything is built
 VENV=$ROOT/.venv
@@ -117,6 +122,11 @@ if ((uninstall)); then
   exit 0
 fi
 
+# The template is built in the data dir (cargo runs there): no other user may write it or any
+# directory above it. Checked before anything is built.
+mkdir -p "$DATA"
+why=$(zk_check_tree "$DATA") || die "$why; install somewhere else (--prefix DIR, or XDG_DATA_HOME)"
+
 # --- the kernel server: evcxr's engine + the Jupyter protocol with live displays (kernel/server).
 # Its build dir is cached: ~8 minutes on 2 cores the first time, seconds after.
 server_target=$ZK_CACHE/server-target
@@ -131,6 +141,7 @@ mkdir -p "$DATA"/{bin,config,cargo-home}
 rm -f "$DATA/bin/evcxr_jupyter"  # the server before live displays
 install -m 755 "$server_target/release/zarr-kernel" "$DATA/bin/zarr-kernel"
 install -m 755 "$ROOT/kernel/launch.sh" "$ROOT/kernel/link-template.sh" "$DATA/"
+install -m 644 "$ROOT/kernel/private-dirs.sh" "$DATA/"
 install -m 644 "$ROOT/kernel/jupyter_driver.py" "$ROOT/kernel/prebuild.py" "$DATA/"
 rm -rf "$DATA/prelude" && mkdir -p "$DATA/prelude"
 cp -r "$ROOT/prelude/src" "$DATA/prelude/"
@@ -177,7 +188,7 @@ cp "$ROOT/kernel/cargo-config.toml" "$DATA/cargo-home/config.toml"
 digest() { cat "$@" | sha256sum | cut -c1-16; }
 graph="rustc=$(rustc --version)
 toolchain=$sysroot
-evcxr=$EVCXR_VERSION
+evcxr=$EVCXR_VERSION $(digest "$ROOT"/kernel/server/patches/evcxr-"$EVCXR_VERSION"/*.patch)
 graph=$(digest "$DATA/prelude/Cargo.toml" "$DATA/prelude/Cargo.lock" "$DATA/config/init.evcxr" "$ROOT/kernel/cargo-config.toml")"
 sources=$(digest "$DATA/config/prelude.rs" <(find "$DATA/prelude/src" -type f -print0 | sort -z | xargs -0 cat))
 old=$DATA/template/zk-stamp

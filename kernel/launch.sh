@@ -4,7 +4,10 @@
 # Each kernel gets a private work dir made from the prebuilt template: small files are copied,
 # the dependency artifacts are symlinked to the (possibly read-only, shared) template, so setup
 # takes milliseconds and nothing is recompiled. The dir is removed when the kernel exits; dirs
-# left by killed kernels are swept at the next start.
+# left by killed kernels are swept at the next start. Work dirs live in a per-user root that no
+# other user can write, below directories no other user can write (private-dirs.sh: cargo reads
+# .cargo/config.toml from all of them): $ZK_RUN_DIR, else $XDG_RUNTIME_DIR/rust-zarr-kernel,
+# else ${XDG_CACHE_HOME:-~/.cache}/rust-zarr-kernel.
 set -u
 DATA=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 conn=${1:-}
@@ -34,8 +37,18 @@ have=$("$rustc" --version)
 export ZK_RUSTC_VERSION=$have  # the kernel's language_info.version
 [[ $want == "$have" ]] || fail "the template was built by '$want' but rustc is now '$have'; re-run install.sh (about 5 minutes) so cells do not recompile everything"
 
-run_root=${ZK_RUN_DIR:-${TMPDIR:-/tmp}/rust-zarr-kernel-$(id -u)}
-mkdir -p "$run_root" && chmod 700 "$run_root" || fail "cannot create $run_root"
+source "$DATA/private-dirs.sh" || fail "$DATA/private-dirs.sh is missing; re-run install.sh"
+if [[ -n ${ZK_RUN_DIR:-} ]]; then
+  run_root=$ZK_RUN_DIR
+elif [[ -n ${XDG_RUNTIME_DIR:-} && -d $XDG_RUNTIME_DIR && ! -L $XDG_RUNTIME_DIR &&
+        $(stat -c '%u %a' "$XDG_RUNTIME_DIR") == "$zk_me 700" ]]; then
+  run_root=$XDG_RUNTIME_DIR/rust-zarr-kernel
+else
+  run_root=${XDG_CACHE_HOME:-${HOME:-}/.cache}/rust-zarr-kernel
+fi
+elsewhere="set ZK_RUN_DIR to a directory of yours whose parents only you and root can write"
+why=$(zk_private_dir "$run_root") || fail "$why, or $elsewhere"
+why=$(zk_check_tree "$run_root") || fail "$why; $elsewhere"
 for d in "$run_root"/k.*; do  # sweep dirs of kernels that were killed
   [[ -d $d ]] || continue
   pid=$(cat "$d/pid" 2>/dev/null || echo 0)

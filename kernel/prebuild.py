@@ -15,7 +15,8 @@ t0 = time.monotonic()
 # prelude.rs: the whole dependency graph builds there (minutes), and the first cell waits for it.
 with Session(argv=[f"{data}/launch.sh", "{connection_file}"], env={"ZK_PREBUILD": "1"}, ready_timeout=600) as s:
     # One cell through the whole stack (local Zarr write, read, reduce), as a user's first.
-    warm = s.run('{ let dir: String = std::env::temp_dir().join("zk-prebuild.zarr").display().to_string();\n'
+    # In the kernel's own build dir (the template), not a shared /tmp that others could fill first.
+    warm = s.run('{ let dir: String = format!("{}/zk-prebuild.zarr", std::env::var("EVCXR_TMPDIR").unwrap());\n'
                  '  let z: ZarrArray = create_array(&dir, &ArraySpec::new([4, 4], [2, 2], "f4").overwrite(true))?;\n'
                  '  z.write(&Array2::<f32>::ones((4, 4)))?;\n'
                  '  println!("warm {}", z.mean()?);\n'

@@ -150,15 +150,17 @@ with Session("rust-zarr") as s:
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to create a user")
-def test_non_root_user_shares_a_read_only_prefix_install(dataset, tmp_path):
+def test_non_root_user_shares_a_read_only_prefix_install(dataset):
     prefix = os.environ["ZK_TEST_PREFIX"]
     subprocess.run(["sh", "-c", "id zkuser >/dev/null 2>&1 || useradd -M zkuser"], check=True)
-    # A fresh, empty HOME each run, as for a new JupyterHub user.
-    home = tempfile.mkdtemp(prefix="zk-home.", dir="/tmp")
+    # A fresh, empty HOME each run, as for a new JupyterHub user (below /home: a home in /tmp,
+    # which others can write, is refused, see test_shared_machine.py).
+    home = tempfile.mkdtemp(prefix="zk-home.", dir="/home")
     shutil.chown(home, "zkuser", "zkuser")
-    driver = "/tmp/zk_nonroot_driver.py"
+    driver = os.path.join(home, "driver.py")  # pytest's tmp_path is root's alone
     with open(driver, "w") as f:
         f.write(NONROOT_DRIVER)
+    shutil.chown(driver, "zkuser", "zkuser")
     kernel_dir = f"{prefix}/share/rust-zarr-kernel"
     env = ["env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", f"JUPYTER_PATH={prefix}/share/jupyter",
            f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}", f"AWS_ACCESS_KEY_ID={KEY}", f"AWS_SECRET_ACCESS_KEY={SECRET}",

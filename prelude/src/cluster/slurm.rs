@@ -146,9 +146,15 @@ impl Cluster for SlurmCluster {
     }
 
     fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()> {
+        // A new file only we can read: the temp dir may be shared, so never one made before us.
         let script = std::env::temp_dir().join(format!("zarr-job-{}.sh", job.id()));
-        std::fs::write(&script, self.script(job))
-            .map_err(|e| Error::io("cannot write the batch script", &script, e))?;
+        let write = || {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&script)?;
+            f.write_all(self.script(job).as_bytes())
+        };
+        write().map_err(|e| Error::io("cannot write the batch script", &script, e))?;
         let last = self.array_len(job.tasks()) - 1;
         let array = match self.max_parallel {
             Some(m) => format!("--array=0-{last}%{m}"),
