@@ -1,14 +1,14 @@
 //! S3 clients: object_store for object operations, and SigV4-signed requests (object_store's own
 //! signer and HTTP client, so one HTTP/TLS stack) for the bucket-level calls it lacks.
 
-use crate::config::S3Config;
+use crate::config::{Credentials, S3Config};
 use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::http::{Limits, PreludeConnector};
 use bytes::Bytes;
 use http::{Method, Request};
 use object_store::aws::{AmazonS3Builder, AwsAuthorizer, AwsCredential};
 use object_store::client::{HttpClient, HttpConnector, HttpRequestBody};
-use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use object_store::{ClientOptions, CredentialProvider, ObjectStore, RetryConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -84,13 +84,7 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
     b = match &cfg.credentials {
         // Never fall through to instance-metadata lookups: anonymous means unsigned.
         None => b.with_skip_signature(true),
-        Some(c) => {
-            let b = b.with_access_key_id(&c.key_id).with_secret_access_key(&c.secret);
-            match &c.token {
-                Some(t) => b.with_token(t),
-                None => b,
-            }
-        }
+        Some(c) => b.with_credentials(Arc::new(Keys::new(c))),
     };
     let store: Arc<dyn ObjectStore> = Arc::new(b.build().map_err(|e| {
         Error::new(
@@ -100,6 +94,36 @@ pub(crate) fn bucket_store(cfg: &S3Config, bucket: &str) -> Result<Arc<dyn Objec
     })?);
     cache.insert(key, store.clone());
     Ok(store)
+}
+
+/// The keys a bucket's store signs with. object_store's own provider shows the whole key id in
+/// the store's `Debug` (`format!("{:?}", fs.store("b")?)`); this one shows what `Credentials`
+/// shows, at most 4 characters of it.
+struct Keys {
+    shown: Credentials,
+    signing: Arc<AwsCredential>,
+}
+
+impl Keys {
+    fn new(c: &Credentials) -> Keys {
+        let signing = AwsCredential { key_id: c.key_id.clone(), secret_key: c.secret.clone(), token: c.token.clone() };
+        Keys { shown: c.clone(), signing: Arc::new(signing) }
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.shown.fmt(f)
+    }
+}
+
+#[async_trait::async_trait]
+impl CredentialProvider for Keys {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        Ok(self.signing.clone())
+    }
 }
 
 /// The client of bucket-level calls: the same pool as the bucket stores' (src/http.rs).
@@ -334,5 +358,14 @@ mod tests {
         assert_eq!(kind("Client error with status 403 Forbidden: <Code>AccessDenied</Code>"), ErrorKind::AccessDenied);
         assert_eq!(kind("HTTP 403"), ErrorKind::AccessDenied);
         assert_eq!(kind("Client error with status 404 Not Found: "), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_stores_debug_shows_no_key() {
+        let (id, secret) = ("AKIAZKEXAMPLEKEYID42", "zk-secret-example-1234567890");
+        let cfg = S3ConfigBuilder::new().key(id, secret).env(HashMap::new()).build().unwrap();
+        let text = format!("{:?}", bucket_store(&cfg, "b").unwrap());
+        assert!(!text.contains(id) && !text.contains(secret), "{text}");
+        assert!(text.contains("AKIA…"), "the key id's first 4 characters, as everywhere: {text}");
     }
 }
