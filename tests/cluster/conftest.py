@@ -47,6 +47,45 @@ def wait_port(port, proc, what, timeout=60):
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout} s")
 
 
+def wait_http(url, proc, what, timeout=60):
+    """Wait until GET `url` answers 200: a server's API serving, not only its port open."""
+    import urllib.error
+    import urllib.request
+    deadline, last = time.monotonic() + timeout, "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+                last = f"HTTP {r.status}"
+        except urllib.error.HTTPError as e:
+            last = f"HTTP {e.code}"
+        except OSError as e:
+            last = str(e)
+        time.sleep(0.1)
+    raise RuntimeError(f"{what}: GET {url} did not answer 200 within {timeout} s (last: {last})")
+
+
+def wait_workers(address, n, procs, timeout=60):
+    """Wait until the scheduler at `address` answers and has `n` workers (what a run uses)."""
+    from distributed import Client
+    deadline = time.monotonic() + timeout
+    while True:
+        dead = [p.name for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited before {n} workers registered")
+        try:
+            with Client(address, timeout=10) as c:
+                c.wait_for_workers(n, timeout=max(1, deadline - time.monotonic()))
+                return
+        except (OSError, TimeoutError) as e:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Dask scheduler at {address} has not {n} workers after {timeout} s: {e}")
+            time.sleep(0.2)
+
+
 def task_env(**extra):
     """The environment of workers and of the kernel side: zarr-task first on PATH."""
     env = dict(os.environ)
@@ -95,6 +134,11 @@ def dask_cluster(tmp_path, workers=3, **env):
     for i in range(workers):
         procs.start(f"worker{i}", [str(BIN / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--host", "127.0.0.1",
                                    "--nthreads", "1", "--no-dashboard", "--no-nanny", "--name", f"w{i}"], e)
+    try:
+        wait_workers(f"tcp://127.0.0.1:{port}", workers, procs.procs)
+    except BaseException:
+        procs.stop()
+        raise
     return procs, f"tcp://127.0.0.1:{port}"
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import BIN, CLUSTER_BIN, Procs, dask_cluster, free_port, run_cluster, task_env, wait_port
+from conftest import BIN, CLUSTER_BIN, Procs, dask_cluster, free_port, run_cluster, task_env, wait_http
 
 
 def assert_exact(r):
@@ -98,11 +98,20 @@ def test_dask_gateway_cluster_gives_the_single_machine_result(tmp_path, out_pref
     env = task_env(DASK_GATEWAY__AUTH__TYPE="basic")
     gw = procs.start("gateway", [str(BIN / "dask-gateway-server"), "-f", str(config)], env, cwd=tmp_path)
     try:
-        wait_port(api, gw, "dask-gateway-server")
+        # The API answering, not only the proxy's port: a run that came too soon got a 404.
+        wait_http(f"http://127.0.0.1:{api}/api/health", gw, "dask-gateway-server")
         r = run_cluster(["check", out_prefix, "gateway", f"http://127.0.0.1:{api}", f"gateway://127.0.0.1:{tcp}", "2"],
                         env=env)
+        # A mistyped address (here a path the gateway does not serve) is one line saying what to check.
+        wrong = f"http://127.0.0.1:{api}/hub"
+        p = subprocess.run([str(CLUSTER_BIN), "check", "zk-cluster/none", "gateway", wrong, f"gateway://127.0.0.1:{tcp}",
+                            "1"], env=env, capture_output=True, text=True, timeout=120)
     finally:
         procs.stop()
+    assert p.returncode != 0
+    line = p.stderr.strip().splitlines()[-1]
+    assert f"no dask-gateway API at {wrong} (GET {wrong}/api/health: HTTP 404" in line, p.stderr[-2000:]
+    assert line.endswith("followed by /services/dask-gateway"), line
     assert_exact(r)
     assert len(r["store_run"]["workers"]) == 2, r["store_run"]
     assert r["store_run"]["report"].startswith("144 tasks in 1 job(s) on Dask gateway cluster "), r

@@ -40,6 +40,11 @@ def test_a_cell_runs_a_plan_on_dask_workers(tmp_path):
             procs.append(subprocess.Popen([str(ZARR3 / "dask"), "worker", f"tcp://127.0.0.1:{port}", "--host",
                                            "127.0.0.1", "--nthreads", "1", "--no-dashboard"], env=env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        # The scheduler answering with both workers registered (this Python has no distributed).
+        ready = subprocess.run([str(ZARR3 / "python"), "-c", "import sys; from distributed import Client; "
+                                "Client(sys.argv[1], timeout=30).wait_for_workers(2, timeout=60)",
+                                f"tcp://127.0.0.1:{port}"], capture_output=True, text=True, timeout=120)
+        assert ready.returncode == 0, f"the scheduler has not 2 workers: {ready.stderr[-2000:]}"
         store = tmp_path / "s3"
         with Session(KERNEL, env={"AWS_ENDPOINT_URL": f"file://{store}", "ZARR_DASK_PYTHON": str(ZARR3 / "python")}) as s:
             r = s.run('let fs = S3FileSystem::new()?; fs.mkdir("work")?;\n'

@@ -52,6 +52,20 @@ def gateway(a):
     return Gateway(a.gateway, proxy_address=a.proxy or None)
 
 
+def gateway_health(url):
+    """What GET URL/api/health answers: "ok", or what went wrong."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/api/health", timeout=10) as r:
+            return "ok" if r.status == 200 else f"HTTP {r.status}"
+    except urllib.error.HTTPError as e:
+        return f"HTTP {e.code}"
+    except Exception as e:  # unreachable, refused, TLS
+        return str(getattr(e, "reason", e))
+
+
 def client(a):
     if a.scheduler:
         from distributed import Client
@@ -106,6 +120,22 @@ def main():
     p.add_argument("--key", default="zarr-task")
     p.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
+    try:
+        serve(a)
+    except ValueError as e:
+        # dask-gateway turns any 404 into ValueError(body): from a server that is not a
+        # gateway API (a wrong address, or a proxy not serving it yet) that is just "Not Found".
+        health = gateway_health(a.gateway) if a.gateway else "ok"
+        if health != "ok":
+            sys.exit(
+                f"no dask-gateway API at {a.gateway} (GET {a.gateway.rstrip('/')}/api/health: {health} "
+                f"after {type(e).__name__}: {e}); check the address: on JupyterHub it is the hub's URL "
+                "followed by /services/dask-gateway"
+            )
+        raise
+
+
+def serve(a):
     if a.command == "info":
         c = client(a)
         say(workers=len(c.scheduler_info()["workers"]), scheduler=c.scheduler.address)
