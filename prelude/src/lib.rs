@@ -81,7 +81,7 @@ pub mod prelude {
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
     pub use crate::interrupt::{check_interrupt, interrupted};
     pub use crate::lazy::{from_zarr, where_, IntoLazy, LazyArray};
-    pub use crate::live::{clear_output, display, input, input_password, Bundle, DisplayHandle, Html, Rich};
+    pub use crate::live::{clear_output, display, input, input_password, page, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};
     pub use crate::text::human_bytes;

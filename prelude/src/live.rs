@@ -1,4 +1,4 @@
-//! Output at any point of a cell: `display(x)`, `handle.update(x)`, `clear_output(wait)`.
+//! Output at any point of a cell: `display(x)`, `handle.update(x)`, `clear_output(wait)`, `page(x)`.
 //!
 //! The "Rust (Zarr)" kernel turns one-line markers on the cell's stdout into Jupyter's
 //! `display_data`, `update_display_data` and `clear_output` as they are printed (the protocol is
@@ -133,6 +133,16 @@ pub fn display(x: &(impl Rich + ?Sized)) -> DisplayHandle {
     h
 }
 
+/// Show `x` in Jupyter's pager (the panel IPython's `?` opens beside the notebook), for long
+/// text such as an array's full metadata; outside Jupyter, print it.
+pub fn page(x: &(impl Rich + ?Sized)) {
+    if !in_kernel() {
+        println!("{}", x.bundle().plain());
+        return;
+    }
+    marker(json!({"op": "page", "data": x.bundle().to_json()}), false);
+}
+
 /// Clear the cell's output; with `wait`, only when the next output arrives (no flicker).
 pub fn clear_output(wait: bool) {
     if in_kernel() {
@@ -149,18 +159,28 @@ pub fn input(prompt: &str) -> String {
 
 /// [`input`] for secrets: the box hides what is typed, and nothing is echoed into the notebook.
 /// `S3FileSystem::builder().key(id, &input_password("secret key")).build()?`
-/// (evcxr's protocol ends a prompt at its first `:`, so leave colons out.)
 pub fn input_password(prompt: &str) -> String {
     ask(prompt, true)
 }
 
+/// The prefix of a line for the engine (evcxr's input request, a cell's value): the kernel's
+/// engine gives the process that runs cells a random one (`EVCXR_CONTROL`), so that nothing a
+/// cell prints can pass for such a line. Empty under an engine without it (upstream evcxr).
+fn engine_prefix() -> String {
+    std::env::var("EVCXR_CONTROL").unwrap_or_default()
+}
+
 fn ask(prompt: &str, password: bool) -> String {
-    // evcxr sets this in the process that runs cells; its input protocol works only there.
-    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
-        return if password { evcxr_input::get_password(prompt) } else { evcxr_input::get_string(prompt) };
-    }
     use std::io::Write;
-    print!("{prompt}");
+    // evcxr sets this in the process that runs cells; its input protocol works only there:
+    // one line asks, and the frontend's answer comes back on stdin.
+    if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+        let kind = if password { "EVCXR_INPUT_REQUEST_PASSWORD" } else { "EVCXR_INPUT_REQUEST" };
+        let prompt = prompt.replace(['\n', '\r'], " ");
+        println!("{}{kind}:{prompt}", engine_prefix());
+    } else {
+        print!("{prompt}");
+    }
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
@@ -227,7 +247,8 @@ pub(crate) fn emit_result(b: &Bundle) {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        println!("EVCXR_BEGIN_CONTENT {mime}\n{text}\nEVCXR_END_CONTENT");
+        let p = engine_prefix();
+        println!("{p}EVCXR_BEGIN_CONTENT {mime}\n{text}\n{p}EVCXR_END_CONTENT");
     }
 }
 

@@ -5,9 +5,11 @@ language_info that nbconvert and GitHub read, is_complete for unfinished code.
 
 Runs on a local directory store: no S3 server needed."""
 
+import datetime
 import os
 import sys
 import tempfile
+import time
 
 import pytest
 from jupyter_kernel_test.msgspec_v5 import validate_message
@@ -57,6 +59,11 @@ def no_nulls(value, path="content"):
 def check(channel, msg):
     content = msg["content"]
     no_nulls(content)
+    # jupyter_client turns a date into a datetime only when it has at most 6 fractional digits
+    # (else the client gets a string, and comparing message times fails).
+    for part in ("header", "parent_header"):
+        if msg[part]:
+            assert isinstance(msg[part]["date"], datetime.datetime), f"{part} date {msg[part]['date']!r}"
     if msg["msg_type"] == "execute_reply" and content.get("status") == "aborted":
         # jupyter_kernel_test only knows the documented typo "abort"; kernels send "aborted".
         assert msg["parent_header"]["msg_type"] == "execute_request"
@@ -142,3 +149,78 @@ def test_every_message_of_a_session_is_valid(store):
             problems.append(f"{channel} {m['msg_type']}: {e}\n  {m['content']}")
     assert not problems, "\n".join(problems)
     print(f"{len(seen)} messages of {len(types)} types validated")
+
+
+def raw(kc, channel, msg_type, content):
+    """Send a message whose content is exactly `content` (no fields filled in by the client)."""
+    msg = kc.session.msg(msg_type, content)
+    getattr(kc, f"{channel}_channel").send(msg)
+    return msg["header"]["msg_id"]
+
+
+def test_requests_missing_optional_fields_and_unknown_requests_are_answered():
+    """Every request gets a reply: optional fields left out get the spec's defaults; a type the
+    kernel does not serve, or a request it cannot read, an error reply; never silence."""
+    with Session(KERNEL) as s:
+        kc = s.kc
+        for code in ("let a = 1;", "a + 1", "a + 2"):
+            assert execute(kc, code).status == "ok"
+        # A history search with neither `n` nor `unique`, a tail without `n`: the defaults.
+        r = reply(kc, raw(kc, "shell", "history_request",
+                          {"hist_access_type": "search", "pattern": "a + *", "output": False, "raw": True}), 30)
+        assert [h[2] for h in r["content"]["history"]] == ["a + 1", "a + 2"], r["content"]
+        r = reply(kc, raw(kc, "shell", "history_request", {"hist_access_type": "tail"}), 30)
+        assert len(r["content"]["history"]) == 3, r["content"]
+        # An execute request with only its code.
+        msg_id = raw(kc, "shell", "execute_request", {"code": "a + 10"})
+        (ex,) = gather(kc, [msg_id])
+        assert ex.status == "ok" and ex.outputs("execute_result")[0]["content"]["data"]["text/plain"] == "11"
+        # A completion without cursor_pos (the end of the code).
+        r = reply(kc, raw(kc, "shell", "complete_request", {"code": "std::collections::BTreeM"}), 120)
+        assert "BTreeMap" in r["content"]["matches"], r["content"]
+        # What the kernel cannot read, or does not serve: an error reply naming it.
+        r = reply(kc, raw(kc, "shell", "execute_request", {"silent": False}), 30)
+        assert r["msg_type"] == "execute_reply" and r["content"]["status"] == "error", r
+        assert "cannot read this execute_request" in r["content"]["evalue"], r["content"]
+        r = reply(kc, raw(kc, "shell", "frobnicate_request", {}), 30)
+        assert r["msg_type"] == "frobnicate_reply" and r["content"]["ename"] == "NotImplemented", r
+        r = reply(kc, raw(kc, "shell", "connect_request", {}), 30)
+        assert r["msg_type"] == "connect_reply" and r["content"]["status"] == "error", r
+        # On control: a debug request fails as the Debug Adapter Protocol says; unknown ones too.
+        raw(kc, "control", "debug_request", {"type": "request", "seq": 7, "command": "debugInfo", "arguments": {}})
+        r = kc.control_channel.get_msg(timeout=10)
+        assert r["msg_type"] == "debug_reply", r
+        assert r["content"]["success"] is False and r["content"]["request_seq"] == 7, r["content"]
+        raw(kc, "control", "usage_request", {})
+        r = kc.control_channel.get_msg(timeout=10)
+        assert r["msg_type"] == "usage_reply" and r["content"]["status"] == "error", r
+        # And the kernel goes on.
+        assert execute(kc, "a + 3").status == "ok"
+
+
+def test_a_replayed_request_runs_once(tmp_path):
+    """A signed message sent twice (the same bytes, the same signature) runs once: ipykernel
+    drops a signature it has seen, so a captured request cannot be replayed."""
+    count = tmp_path / "count"
+    with Session(KERNEL) as s:
+        kc = s.kc
+        code = (f'use std::io::Write;\nlet mut f = std::fs::OpenOptions::new().append(true).create(true)'
+                f'.open("{count}")?;\nf.write_all(b"x")?;')
+        msg = kc.session.msg("execute_request", {"code": code, "silent": False, "store_history": True,
+                                                 "user_expressions": {}, "allow_stdin": False,
+                                                 "stop_on_error": True})
+        kc.shell_channel.send(msg)
+        kc.shell_channel.send(msg)  # the very same message: same header, same signature
+        (ex,) = gather(kc, [msg["header"]["msg_id"]])
+        assert ex.status == "ok"
+        # A later, different request is answered; the replay never was.
+        assert execute(kc, "1 + 1").status == "ok"
+        time.sleep(1)
+        replies = []
+        while True:
+            try:
+                replies.append(kc.get_shell_msg(timeout=0.5))
+            except Exception:
+                break
+        assert not [m for m in replies if m["parent_header"].get("msg_id") == msg["header"]["msg_id"]], replies
+    assert count.read_text() == "x", "the replayed request ran again"

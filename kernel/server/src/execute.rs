@@ -8,13 +8,17 @@
 //! `Interrupted` error and the notebook's variables survive; only a cell still running
 //! [`GRACE`] later loses its process.
 
+use crate::crash;
 use crate::engine::Starting;
 use crate::errors;
+use crate::history::History;
 use crate::interrupt::Pipe;
 use crate::output::{media, Iopub, Parent};
+use crate::wire;
 use jupyter_protocol::{
-    DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount, InputRequest,
-    JupyterMessage, JupyterMessageContent, ReplyError, ReplyStatus, Stdio, StreamContent, Transient,
+    DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteRequest, ExecuteResult, ExecutionCount,
+    ExpressionResult, InputRequest, JupyterMessage, JupyterMessageContent, Payload, ReplyError, ReplyStatus, Stdio,
+    StreamContent, Transient,
 };
 use jupyter_zmq_client::KernelStdinConnection;
 use serde_json::{Map, Value};
@@ -35,8 +39,11 @@ pub struct Kernel {
     /// The running cell: its number among all runs, and whether its process was ended.
     pub running: Arc<Mutex<Option<Run>>>,
     pub pipe: Arc<Pipe>,
-    /// Runs so far (the execution count of the next cell is this + 1).
+    /// Cells run with `store_history` so far (the execution count of the next is this + 1).
     pub count: Arc<AtomicU64>,
+    pub history: History,
+    /// The signatures of the messages read so far (a replay is dropped: see `wire`).
+    pub seen: wire::Seen,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,14 +55,19 @@ pub struct Run {
 impl Kernel {
     pub async fn execute(&self, msg: &JupyterMessage, req: &ExecuteRequest) -> ExecuteReply {
         *self.parent.lock().unwrap() = Some(msg.clone());
-        let n = if req.silent {
-            self.count.load(Ordering::SeqCst)
-        } else {
+        // As ipykernel: only a cell kept in the history takes a new execution count.
+        let store = req.store_history && !req.silent;
+        let n = if store {
             let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+            self.history.add(n as usize, &req.code);
+            n
+        } else {
+            self.count.load(Ordering::SeqCst)
+        };
+        if !req.silent {
             let input = ExecuteInput { code: req.code.clone(), execution_count: ExecutionCount::new(n as usize) };
             self.iopub.send(input.as_child_of(msg));
-            n
-        };
+        }
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, Ordering::SeqCst);
         *self.running.lock().unwrap() = Some(Run { seq, killed: false });
@@ -64,9 +76,12 @@ impl Kernel {
             Err(why) => {
                 self.running.lock().unwrap().take();
                 let e = errors::one_line("EngineError", &format!("the Rust engine did not start: {why}"));
-                return self.reply(msg, n, vec![e]).await;
+                return self.reply(msg, req, n, vec![], vec![e]).await;
             }
         };
+        // What a crash of this cell's process would be explained by (see crash.rs).
+        let oom_kills = crash::oom_kills();
+        let _ = engine.outputs.take_last_words();
         let result = {
             let (engine, code, kernel, msg) = (engine.clone(), req.code.clone(), self.clone(), msg.clone());
             let allow_stdin = req.allow_stdin;
@@ -89,6 +104,7 @@ impl Kernel {
         self.pipe.clear();
         engine.outputs.flush().await;
         let panic = engine.outputs.take_panic();
+        let pages = engine.outputs.take_pages();
         let errors = match result {
             Ok(Ok(out)) => {
                 let errors = if let Some(e) = &out.user_error {
@@ -109,7 +125,7 @@ impl Kernel {
                     }
                     vec![]
                 };
-                self.publish_results(msg, out, n);
+                self.publish_results(msg, out, n, store);
                 errors
             }
             Ok(Err(e)) => {
@@ -127,24 +143,48 @@ impl Kernel {
                             GRACE.as_secs()
                         ),
                     )]
+                } else if let evcxr::Error::SubprocessTerminated(message) = &e {
+                    // A crash, most often memory: say which, and that variables are gone.
+                    let oom = matches!((oom_kills, crash::oom_kills()), (Some(a), Some(b)) if b > a);
+                    let (ename, evalue) = crash::explain(message, engine.outputs.take_last_words().as_ref(), oom);
+                    vec![errors::one_line(&ename, &evalue)]
                 } else {
                     errors::outputs(&e, &req.code, n as usize)
                 }
             }
             Err(join) => vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))],
         };
-        self.reply(msg, n, errors).await
+        self.reply(msg, req, n, pages, errors).await
     }
 
-    /// Publish the cell's errors, then build its reply (after everything else is on the wire).
-    async fn reply(&self, msg: &JupyterMessage, n: u64, errors: Vec<ErrorOutput>) -> ExecuteReply {
+    /// Publish the cell's errors, then build its reply (after everything else is on the wire):
+    /// `pages` for Jupyter's pager (the prelude's `page`); user expressions are not evaluated
+    /// (each would be a compile), and each one says so.
+    async fn reply(
+        &self,
+        msg: &JupyterMessage,
+        req: &ExecuteRequest,
+        n: u64,
+        pages: Vec<Map<String, Value>>,
+        errors: Vec<ErrorOutput>,
+    ) -> ExecuteReply {
         for e in &errors {
             self.iopub.send(e.as_child_of(msg));
         }
         self.iopub.flush().await;
+        let not_evaluated = |name: &String| {
+            let evalue = format!("user expression '{name}' not evaluated: this kernel runs code only as cells");
+            let e = ExpressionResult::Error {
+                ename: "NotImplemented".into(),
+                evalue: evalue.clone(),
+                traceback: vec![evalue],
+            };
+            (name.clone(), e)
+        };
         let mut reply = ExecuteReply {
             execution_count: ExecutionCount::new(n as usize),
-            user_expressions: Some(Default::default()),
+            user_expressions: Some(req.user_expressions.iter().flatten().map(|(k, _)| not_evaluated(k)).collect()),
+            payload: pages.into_iter().filter_map(media).map(|data| Payload::Page { data, start: 0 }).collect(),
             ..Default::default()
         };
         if let Some(first) = errors.into_iter().next() {
@@ -156,10 +196,13 @@ impl Kernel {
     }
 
     /// A finished cell's value (`execute_result`) and, with `:timing`, its time.
-    fn publish_results(&self, msg: &JupyterMessage, out: evcxr::EvalOutputs, n: u64) {
+    fn publish_results(&self, msg: &JupyterMessage, out: evcxr::EvalOutputs, n: u64, store: bool) {
         // A cell ending in a block or a `()` call has no value to show (as Python's None).
         let unit = out.content_by_mime_type.len() == 1 && out.get("text/plain") == Some("()");
         if !out.content_by_mime_type.is_empty() && !unit {
+            if let (true, Some(text)) = (store, out.get("text/plain")) {
+                self.history.set_output(n as usize, text);
+            }
             if let Some(data) = media(bundle(out.content_by_mime_type)) {
                 let result = ExecuteResult {
                     transient: Some(Transient::default()),
@@ -219,10 +262,16 @@ impl Kernel {
     /// Ask the frontend for a line of input (`input()` in a cell) on the stdin channel.
     async fn input(&self, parent: &JupyterMessage, prompt: String, password: bool) -> Option<String> {
         let mut stdin = self.stdin.lock().await;
-        stdin.send(InputRequest { prompt, password }.as_child_of(parent)).await.ok()?;
-        match stdin.read().await.ok()?.content {
-            JupyterMessageContent::InputReply(r) => Some(r.value),
-            _ => None,
+        wire::send(&mut stdin, InputRequest { prompt, password }.as_child_of(parent)).await.ok()?;
+        loop {
+            match wire::read(&mut stdin, &self.seen).await.ok()? {
+                wire::Read::Message(m) => match m.content {
+                    JupyterMessageContent::InputReply(r) => return Some(r.value),
+                    _ => return None,
+                },
+                wire::Read::Dropped(why) => eprintln!("zarr-kernel: stdin message dropped: {why}"),
+                wire::Read::Unreadable(_) => return None,
+            }
         }
     }
 }

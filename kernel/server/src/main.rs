@@ -9,14 +9,17 @@
 
 mod analysis;
 mod complete;
+mod crash;
 mod engine;
 mod errors;
 mod execute;
+mod history;
 mod interrupt;
 mod is_complete;
 mod markers;
 mod output;
 mod server;
+mod wire;
 
 use anyhow::{bail, Context, Result};
 use jupyter_protocol::ConnectionInfo;
@@ -48,7 +51,7 @@ fn run() -> Result<()> {
     // interrupt pipe. Both before any thread starts (set_var).
     std::env::set_var(markers::ENV_VAR, "1");
     // The startup cell (init.evcxr, prelude.rs) is the first build: evcxr's own warm-up
-    // build of `42` would only add a second (see the evcxr patch).
+    // build of `42` would only add a second (see the evcxr patches).
     std::env::set_var("EVCXR_SKIP_WARMUP", "1");
     let pipe = interrupt::Pipe::install()?;
     let rt = tokio::runtime::Builder::new_multi_thread()

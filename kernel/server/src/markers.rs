@@ -7,11 +7,13 @@
 //! ZARR_KERNEL_DISPLAY {"op":"display","data":{"text/plain":"…","text/html":"…"},"display_id":"p1"}
 //! ZARR_KERNEL_DISPLAY {"op":"update","display_id":"p1","data":{…},"on_interrupt":{…}}
 //! ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}
+//! ZARR_KERNEL_DISPLAY {"op":"page","data":{"text/plain":"…"}}
 //! ZARR_KERNEL_DISPLAY {"op":"error","ename":"panic","evalue":"boom","file":"src/lib.rs","line":9,"column":5,"backtrace":[]}
 //! ```
 //!
 //! `display` becomes `display_data` (with `transient.display_id` when given), `update` becomes
-//! `update_display_data`, `clear` becomes `clear_output`. `error` is how the prelude's panic hook
+//! `update_display_data`, `clear` becomes `clear_output`, `page` a page for Jupyter's pager in the
+//! cell's reply (the `page` payload IPython's `?` uses). `error` is how the prelude's panic hook
 //! reports a panic of the cell: the kernel keeps it and, if the cell then ends by that panic,
 //! shows it as the cell's error ([`crate::errors`]). `on_interrupt` is a mime bundle the
 //! kernel shows in place of that display if the cell is interrupted (or its process dies) while
@@ -46,6 +48,9 @@ pub enum Marker {
     Clear {
         wait: bool,
     },
+    Page {
+        data: Map<String, Value>,
+    },
     Error(Panic),
 }
 
@@ -64,11 +69,12 @@ pub struct Panic {
 }
 
 impl Marker {
-    /// `None` for ordinary output; `Some(Err(why))` for a marker line that is malformed (the
-    /// caller shows the line as text and says why, rather than losing it).
-    pub fn parse(line: &str) -> Option<Result<Marker, String>> {
-        let json = line.strip_prefix(PREFIX)?;
-        Some(Self::from_json(json))
+    /// `None` for ordinary output; else the text before the marker (printed without a newline
+    /// just before it, so on its line) and the marker, or why it is malformed (the caller then
+    /// shows the whole line as text and says why, rather than losing it).
+    pub fn parse(line: &str) -> Option<(&str, Result<Marker, String>)> {
+        let at = line.find(PREFIX)?;
+        Some((&line[..at], Self::from_json(&line[at + PREFIX.len()..])))
     }
 
     fn from_json(json: &str) -> Result<Marker, String> {
@@ -99,6 +105,7 @@ impl Marker {
                 on_interrupt: bundle("on_interrupt")?,
             }),
             Some("clear") => Ok(Marker::Clear { wait: obj.get("wait").and_then(Value::as_bool).unwrap_or(false) }),
+            Some("page") => Ok(Marker::Page { data: data()? }),
             Some("error") => {
                 let text = |key: &str| obj.get(key).and_then(Value::as_str).map(String::from);
                 let number = |key: &str| obj.get(key).and_then(Value::as_u64);
@@ -114,7 +121,7 @@ impl Marker {
                     },
                 }))
             }
-            Some(op) => Err(format!("unknown op \"{op}\" (display, update, clear or error)")),
+            Some(op) => Err(format!("unknown op \"{op}\" (display, update, clear, page or error)")),
             None => Err("\"op\" is missing".into()),
         }
     }
@@ -141,7 +148,7 @@ mod tests {
             r#"ZARR_KERNEL_DISPLAY {"op":"display","data":{"text/plain":"a"},"display_id":"p1","on_interrupt":{"text/plain":"stopped"}}"#,
         );
         assert_eq!(
-            m,
+            m.map(|(_, m)| m),
             Some(Ok(Marker::Display {
                 data: obj(json!({"text/plain": "a"})),
                 metadata: Map::new(),
@@ -150,17 +157,18 @@ mod tests {
             }))
         );
         let m = Marker::parse(r#"ZARR_KERNEL_DISPLAY {"op":"update","display_id":"p1","data":{"image/png":"iVBOR"}}"#);
-        assert!(matches!(m, Some(Ok(Marker::Update { on_interrupt: None, .. }))));
-        let m = Marker::parse(r#"ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}"#);
-        assert_eq!(m, Some(Ok(Marker::Clear { wait: true })));
+        assert!(matches!(m, Some(("", Ok(Marker::Update { on_interrupt: None, .. })))));
+        let m = Marker::parse(r#"no newline ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}"#);
+        assert_eq!(m, Some(("no newline ", Ok(Marker::Clear { wait: true }))));
     }
 
     #[test]
     fn panic_reports() {
-        let m = Marker::parse(&format!(
+        let line = format!(
             "{PREFIX}{}",
             r#"{"op":"error","ename":"panic","evalue":"boom","file":"src/lib.rs","line":9,"column":5,"backtrace":["a"]}"#
-        ));
+        );
+        let m = Marker::parse(&line);
         let want = Panic {
             ename: "panic".into(),
             evalue: "boom".into(),
@@ -169,14 +177,14 @@ mod tests {
             column: Some(5),
             backtrace: vec!["a".into()],
         };
-        assert_eq!(m, Some(Ok(Marker::Error(want))));
-        let why = Marker::parse(&format!("{PREFIX}{}", r#"{"op":"error"}"#)).unwrap().unwrap_err();
+        assert_eq!(m, Some(("", Ok(Marker::Error(want)))));
+        let why = Marker::parse(&format!("{PREFIX}{}", r#"{"op":"error"}"#)).unwrap().1.unwrap_err();
         assert!(why.contains("ename"), "{why}");
     }
 
     #[test]
     fn malformed_markers_say_why() {
-        let why = |s: &str| Marker::parse(&format!("{PREFIX}{s}")).unwrap().unwrap_err();
+        let why = |s: &str| Marker::parse(&format!("{PREFIX}{s}")).unwrap().1.unwrap_err();
         assert!(why("{").contains("not JSON"));
         assert!(why("[]").contains("object"));
         assert!(why(r#"{"op":"update","data":{}}"#).contains("display_id"));

@@ -6,6 +6,7 @@
 //! marker lines ([`crate::markers`]) become display messages at once. [`Outputs::flush`] is the
 //! barrier the execute path waits on before it replies: every line the cell printed is published.
 
+use crate::crash::Last;
 use crate::markers::{Marker, Panic};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
 use jupyter_protocol::{
@@ -36,7 +37,7 @@ impl Iopub {
             while let Some(cmd) = rx.recv().await {
                 match cmd {
                     Cmd::Send(msg) => {
-                        if let Err(e) = conn.send(*msg).await {
+                        if let Err(e) = crate::wire::send(&mut conn, *msg).await {
                             eprintln!("zarr-kernel: iopub send failed: {e}");
                         }
                     }
@@ -72,12 +73,20 @@ type Live = Arc<Mutex<HashMap<String, Map<String, Value>>>>;
 /// The last panic the prelude reported for the running cell (see [`Outputs::take_panic`]).
 type Pending = Arc<Mutex<Option<Panic>>>;
 
+/// The last stderr line that explains a crash (see [`Outputs::take_last_words`]).
+type LastWords = Arc<Mutex<Option<Last>>>;
+
+/// Pages for Jupyter's pager the running cell asked for (see [`Outputs::take_pages`]).
+type Pages = Arc<Mutex<Vec<Map<String, Value>>>>;
+
 /// Handle on the output thread.
 #[derive(Clone)]
 pub struct Outputs {
     flush_tx: Sender<oneshot::Sender<()>>,
     live: Live,
     panic: Pending,
+    last_words: LastWords,
+    pages: Pages,
     iopub: Iopub,
     parent: Parent,
 }
@@ -93,11 +102,15 @@ impl Outputs {
         let (flush_tx, flush_rx) = crossbeam_channel::unbounded::<oneshot::Sender<()>>();
         let live = Live::default();
         let panic = Pending::default();
+        let last_words = LastWords::default();
+        let pages = Pages::default();
         let mut w = Writer {
             iopub: iopub.clone(),
             parent: parent.clone(),
             live: live.clone(),
             panic: panic.clone(),
+            last_words: last_words.clone(),
+            pages: pages.clone(),
             text: String::new(),
             stream: Stdio::Stdout,
         };
@@ -142,7 +155,7 @@ impl Outputs {
                 }
             })
             .expect("spawn the output thread");
-        Outputs { flush_tx, live, panic, iopub, parent }
+        Outputs { flush_tx, live, panic, last_words, pages, iopub, parent }
     }
 
     /// Wait until every line the engine has handed over so far is on the wire.
@@ -156,6 +169,17 @@ impl Outputs {
     /// The panic the prelude reported since the last call, if any. Call after [`Outputs::flush`].
     pub fn take_panic(&self) -> Option<Panic> {
         self.panic.lock().unwrap().take()
+    }
+
+    /// What stderr last said that explains a crash, since the last call (see [`crate::crash`]).
+    /// Call after [`Outputs::flush`].
+    pub fn take_last_words(&self) -> Option<Last> {
+        self.last_words.lock().unwrap().take()
+    }
+
+    /// The pages the cell asked for since the last call. Call after [`Outputs::flush`].
+    pub fn take_pages(&self) -> Vec<Map<String, Value>> {
+        std::mem::take(&mut *self.pages.lock().unwrap())
     }
 
     /// Publish on the current parent (e.g. a panic the cell caught itself, as stderr text).
@@ -183,19 +207,30 @@ struct Writer {
     parent: Parent,
     live: Live,
     panic: Pending,
+    last_words: LastWords,
+    pages: Pages,
     text: String,
     stream: Stdio,
 }
 
 impl Writer {
     fn line(&mut self, stream: &Stdio, line: String) {
+        if same(stream, &Stdio::Stderr) {
+            if let Some(last) = Last::from_line(&line) {
+                *self.last_words.lock().unwrap() = Some(last);
+            }
+        }
         match Marker::parse(&line) {
             None => self.text_line(stream, &line),
-            Some(Ok(marker)) => {
+            Some((before, Ok(marker))) => {
+                // Text printed without a newline just before the marker is the cell's own.
+                if !before.is_empty() {
+                    self.text_line(stream, before);
+                }
                 self.end_text();
                 self.marker(marker);
             }
-            Some(Err(why)) => {
+            Some((_, Err(why))) => {
                 eprintln!("zarr-kernel: malformed display marker shown as text: {why}");
                 self.text_line(stream, &line);
             }
@@ -243,6 +278,10 @@ impl Writer {
                 UpdateDisplayData { data, metadata, transient: Transient { display_id: Some(display_id) } }.into()
             }
             Marker::Clear { wait } => ClearOutput { wait }.into(),
+            Marker::Page { data } => {
+                self.pages.lock().unwrap().push(data);
+                return;
+            }
             Marker::Error(p) => {
                 *self.panic.lock().unwrap() = Some(p);
                 return;

@@ -5,23 +5,28 @@
 //! around each); execution runs on a blocking thread while control (interrupt, shutdown) and
 //! heartbeat stay responsive. After a cell fails, the execute requests that had already arrived
 //! are aborted, as ipykernel does with `stop_on_error`, so "Run All" stops at the first error.
+//! Every request gets a reply, on either channel: an error reply for a request type this kernel
+//! does not serve, or one it cannot read ([`wire`]).
 
 use crate::complete;
 use crate::engine::Starting;
 use crate::execute::Kernel;
+use crate::history::History;
 use crate::interrupt::Pipe;
 use crate::is_complete::{self, Completeness};
 use crate::output::{Iopub, Parent};
+use crate::wire::{self, Read};
 use anyhow::{Context, Result};
 use jupyter_protocol::{
     CodeMirrorMode, CommClose, CommInfoReply, ConnectionInfo, ExecuteReply, HelpLink, HistoryReply, InterruptReply,
     IsCompleteReply, JupyterMessage, JupyterMessageContent, KernelInfoReply, LanguageInfo, ReplyStatus, ShutdownReply,
-    Status,
+    ShutdownRequest, Status, UnknownMessage,
 };
 use jupyter_zmq_client::{
     create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_connection,
-    create_kernel_shell_connection, create_kernel_stdin_connection, KernelShellConnection,
+    create_kernel_shell_connection, create_kernel_stdin_connection, Connection, KernelShellConnection,
 };
+use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +55,8 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
         running: Arc::default(),
         pipe: Arc::new(pipe),
         count: Arc::default(),
+        history: History::default(),
+        seen: wire::Seen::default(),
     };
 
     {
@@ -58,12 +65,13 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
     }
 
     loop {
-        let msg = match control.read().await {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("zarr-kernel: unreadable control message: {e}");
+        let msg = match next(&mut control, &kernel.seen, "control").await {
+            Next::Message(m) => m,
+            Next::Reply(msg, reply) => {
+                send(&mut control, JupyterMessage::new(reply, Some(&msg))).await;
                 continue;
             }
+            Next::Nothing => continue,
         };
         let reply: JupyterMessageContent = match &msg.content {
             JupyterMessageContent::KernelInfoRequest(_) => {
@@ -73,22 +81,95 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
                 kernel.interrupt();
                 InterruptReply::new().into()
             }
-            JupyterMessageContent::ShutdownRequest(req) => {
-                let reply = ShutdownReply { restart: req.restart, ..Default::default() };
-                control.send(reply.as_child_of(&msg)).await.ok();
-                kernel.iopub.flush().await;
-                if let Some(engine) = kernel.engine.now() {
-                    let _ = engine.process.lock().unwrap().kill();
-                }
-                return Ok(());
-            }
-            other => {
-                eprintln!("zarr-kernel: ignored control message {}", other.message_type());
-                continue;
-            }
+            JupyterMessageContent::ShutdownRequest(req) => return shutdown(&kernel, &mut control, &msg, req).await,
+            JupyterMessageContent::DebugRequest(req) => debug_reply(&req.content),
+            _ => match unsupported(&msg) {
+                Some(reply) => reply,
+                None => continue,
+            },
         };
-        control.send(JupyterMessage::new(reply, Some(&msg))).await.ok();
+        send(&mut control, JupyterMessage::new(reply, Some(&msg))).await;
     }
+}
+
+/// What the next read of a socket gave: a message to handle, a reply already decided (a
+/// request that could not be read), or nothing (a dropped message, said in the log).
+enum Next {
+    Message(Box<JupyterMessage>),
+    Reply(Box<JupyterMessage>, JupyterMessageContent),
+    Nothing,
+}
+
+async fn next<S: zeromq::SocketRecv>(conn: &mut Connection<S>, seen: &wire::Seen, channel: &str) -> Next {
+    match wire::read(conn, seen).await {
+        Ok(Read::Message(m)) => Next::Message(m),
+        Ok(Read::Unreadable(u)) => {
+            let why = format!("cannot read this {} ({}); check the client's message", u.msg.header.msg_type, u.why);
+            eprintln!("zarr-kernel: {why}");
+            match wire::error_reply(&u.msg, "BadRequest", &why) {
+                Some(reply) => Next::Reply(Box::new(u.msg), reply),
+                None => Next::Nothing,
+            }
+        }
+        Ok(Read::Dropped(why)) => {
+            eprintln!("zarr-kernel: {channel} message dropped: {why}");
+            Next::Nothing
+        }
+        Err(e) => {
+            eprintln!("zarr-kernel: {channel}: {e}");
+            // A socket that cannot be read now: do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            Next::Nothing
+        }
+    }
+}
+
+async fn send<S: zeromq::SocketSend>(conn: &mut Connection<S>, msg: JupyterMessage) {
+    if let Err(e) = wire::send(conn, msg).await {
+        eprintln!("zarr-kernel: reply failed: {e}");
+    }
+}
+
+/// Reply, stop the engine and end the kernel (on control, or on shell from older clients).
+async fn shutdown<S: zeromq::SocketSend>(
+    kernel: &Kernel,
+    conn: &mut Connection<S>,
+    msg: &JupyterMessage,
+    req: &ShutdownRequest,
+) -> Result<()> {
+    let reply = ShutdownReply { restart: req.restart, ..Default::default() };
+    send(conn, reply.as_child_of(msg)).await;
+    kernel.iopub.flush().await;
+    if let Some(engine) = kernel.engine.now() {
+        let _ = engine.process.lock().unwrap().kill();
+    }
+    Ok(())
+}
+
+/// The reply to a request this kernel does not serve (`None` for a message that is not a
+/// request, such as a comm message: the protocol has no reply for those).
+fn unsupported(msg: &JupyterMessage) -> Option<JupyterMessageContent> {
+    let t = &msg.header.msg_type;
+    if wire::reply_type(t).is_none() {
+        eprintln!("zarr-kernel: ignored message {t}");
+    }
+    let why = format!("{t} is not supported by the Rust (Zarr) kernel");
+    wire::error_reply(msg, "NotImplemented", &why)
+}
+
+/// This kernel has no debugger (kernel_info says so): a debug request fails as the Debug
+/// Adapter Protocol says a request fails.
+fn debug_reply(request: &serde_json::Value) -> JupyterMessageContent {
+    let content = json!({
+        "type": "response",
+        "seq": 0,
+        "request_seq": request.get("seq").cloned().unwrap_or(json!(0)),
+        "command": request.get("command").cloned().unwrap_or(json!("")),
+        "success": false,
+        "message": "the Rust (Zarr) kernel has no debugger",
+        "body": {},
+    });
+    JupyterMessageContent::UnknownMessage(UnknownMessage { msg_type: "debug_reply".into(), content })
 }
 
 /// The shell loop. When a cell fails (and asked `stop_on_error`, the default), every request
@@ -99,12 +180,15 @@ async fn serve_shell(kernel: &Kernel, shell: &mut KernelShellConnection) {
     loop {
         let (msg, abort) = match queue.pop_front() {
             Some(queued) => queued,
-            None => match shell.read().await {
-                Ok(msg) => (msg, false),
-                Err(e) => {
-                    eprintln!("zarr-kernel: unreadable shell message: {e}");
+            None => match next(shell, &kernel.seen, "shell").await {
+                Next::Message(msg) => (*msg, false),
+                Next::Reply(msg, reply) => {
+                    kernel.iopub.send(Status::busy().as_child_of(&msg));
+                    send(shell, JupyterMessage::new(reply, Some(&msg))).await;
+                    kernel.iopub.send(Status::idle().as_child_of(&msg));
                     continue;
                 }
+                Next::Nothing => continue,
             },
         };
         kernel.iopub.send(Status::busy().as_child_of(&msg));
@@ -113,18 +197,24 @@ async fn serve_shell(kernel: &Kernel, shell: &mut KernelShellConnection) {
             JupyterMessageContent::ExecuteRequest(req) => {
                 let reply = kernel.execute(&msg, req).await;
                 if reply.status == ReplyStatus::Error && req.stop_on_error && !req.silent {
-                    while let Ok(Ok(next)) = tokio::time::timeout(DRAIN_QUIET, shell.read()).await {
-                        queue.push_back((next, true));
+                    while let Ok(got) = tokio::time::timeout(DRAIN_QUIET, next(shell, &kernel.seen, "shell")).await {
+                        match got {
+                            Next::Message(next) => queue.push_back((*next, true)),
+                            Next::Reply(m, reply) => send(shell, JupyterMessage::new(reply, Some(&m))).await,
+                            Next::Nothing => {}
+                        }
                     }
                 }
                 Some(reply.into())
             }
+            JupyterMessageContent::ShutdownRequest(req) => {
+                let _ = shutdown(kernel, shell, &msg, req).await;
+                std::process::exit(0);
+            }
             other => respond(kernel, &msg, other).await,
         };
         if let Some(reply) = reply {
-            if let Err(e) = shell.send(JupyterMessage::new(reply, Some(&msg))).await {
-                eprintln!("zarr-kernel: shell reply failed: {e}");
-            }
+            send(shell, JupyterMessage::new(reply, Some(&msg))).await;
         }
         kernel.iopub.send(Status::idle().as_child_of(&msg));
     }
@@ -154,7 +244,11 @@ async fn respond(
             Completeness::Invalid => IsCompleteReply::invalid(),
         }
         .into(),
-        JupyterMessageContent::HistoryRequest(_) => HistoryReply::new(vec![]).into(),
+        JupyterMessageContent::HistoryRequest(req) => HistoryReply::new(kernel.history.query(req)).into(),
+        JupyterMessageContent::InterruptRequest(_) => {
+            kernel.interrupt();
+            InterruptReply::new().into()
+        }
         JupyterMessageContent::CommInfoRequest(_) => CommInfoReply::default().into(),
         JupyterMessageContent::CommOpen(open) => {
             // No comm targets here: close it at once, as the protocol asks.
@@ -162,10 +256,9 @@ async fn respond(
             kernel.iopub.send(close.as_child_of(msg));
             return None;
         }
-        other => {
-            eprintln!("zarr-kernel: ignored shell message {}", other.message_type());
-            return None;
-        }
+        // Comm messages to comms that do not exist: nothing to answer.
+        JupyterMessageContent::CommMsg(_) | JupyterMessageContent::CommClose(_) => return None,
+        _ => return unsupported(msg),
     })
 }
 
