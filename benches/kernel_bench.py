@@ -2,14 +2,15 @@
 plain evcxr (evcxr_jupyter 0.22.0, no prelude) and ipykernel running the blog post's Python
 notebooks (zarr-python 2 + s3fs + dask), all against one loopback Ceph RGW.
 
-    .venv/bin/python benches/kernel_bench.py [--reps 3]
+    .venv/bin/python benches/kernel_bench.py [--reps 3] [--rust-only]
 
 Needs ./install.sh done (kernelspec rust-zarr) and tests/rgw.sh (started here). Prints, per
 kernel: "Run All" of the write and read notebooks (nbclient, kernel start included), when
 kernel_info is answered, when the first prelude cell is answered (sent at once), a trivial cell,
 a prelude cell (open + read + mean), the memory of all the kernel's processes after the read
 notebook and its growth over 100 cells, the first completion (rust-analyzer starts) and the
-memory after it; then the ratios the issue's goals are stated in."""
+memory after it; then the ratios the issue's goals are stated in. `--rust-only` measures the
+"Rust (Zarr)" kernel alone (to compare two versions of it, one after the other)."""
 
 import argparse
 import json
@@ -31,6 +32,7 @@ from jupyter_driver import Session, tree_rss_mib  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--reps", type=int, default=3)
+ap.add_argument("--rust-only", action="store_true", help="only the Rust (Zarr) kernel, no peers")
 args = ap.parse_args()
 CACHE = os.environ.get("ZK_CACHE", os.path.expanduser("~/.cache/zarr-kernel"))
 
@@ -43,7 +45,7 @@ def sh(*cmd, **kw):
 sh(f"{ROOT}/tests/python/venvs.sh", f"bench-ipykernel={ROOT}/benches/requirements-ipykernel.txt")
 py_ref = f"{CACHE}/venv-bench-ipykernel/bin/python"
 evcxr = f"{CACHE}/evcxr-0.22.0/bin/evcxr_jupyter"
-if not os.path.exists(evcxr):
+if not os.path.exists(evcxr) and not args.rust_only:
     print("building evcxr_jupyter 0.22.0 for the comparison (~8 min, once)", flush=True)
     subprocess.run(["cargo", "install", "--quiet", "--locked", "evcxr_jupyter", "--version", "0.22.0",
                     "--root", f"{CACHE}/evcxr-0.22.0"], check=True)
@@ -166,8 +168,9 @@ try:
         nbs = notebooks("rust-zarr", f"{ROOT}/notebooks/02-write-random-array-to-object-store.ipynb",
                         f"{ROOT}/notebooks/01-read-zarr-from-object-store.ipynb")
         rows["rust"].append({**nbs, **latencies("rust-zarr", True)})
-        rows["python"].append(python_notebooks())
-        rows["plain"].append(latencies("plain-evcxr", False))
+        if not args.rust_only:
+            rows["python"].append(python_notebooks())
+            rows["plain"].append(latencies("plain-evcxr", False))
 finally:
     subprocess.run([f"{ROOT}/tests/rgw.sh", "stop"], check=True, capture_output=True)
 
@@ -199,5 +202,5 @@ print(line.format("first completion, rust-analyzer starts (s)", f(med("rust", "f
                   f(med("plain", "first_completion")), "-"))
 print(line.format("memory after the first completion (MiB)", f(med("rust", "rss_after_completion"), 0), "-",
                   f(med("plain", "rss_after_completion"), 0), "-"))
-for key in ("write", "read"):
+for key in ("write", "read") if not args.rust_only else ():
     print(f"ratio Rust / ipykernel, {key} notebook: {med('rust', key) / med('python', key):.2f}")
