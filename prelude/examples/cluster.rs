@@ -3,7 +3,9 @@
 //!
 //!   cluster check OUT ENGINE...     # random store (144 chunks), mean along an axis, anomaly
 //!   cluster fail OUT ENGINE...      # a corrupt chunk: prints the cell's one line
-//!   cluster bench OUT WHAT ENGINE... # WHAT: store (4000x4000 f8), tiny (400 small chunks) or
+//!   cluster bench OUT WHAT ENGINE... # WHAT: store (4000x4000 f8), tiny (400 small chunks),
+//!                                    # tiny1 (the same, a task per chunk: the cost per task),
+//!                                    # one (a single small chunk: the cost per job) or
 //!                                    # timemean:T (T x 720 x 1440 f4, one step per chunk)
 //!
 //! ENGINE: `dask ADDRESS`, `gateway URL PROXY WORKERS`, `slurm PARTITION MAX_PARALLEL` or
@@ -11,7 +13,7 @@
 //! scratch goes under OUT too. Prints one JSON line.
 
 use serde_json::json;
-use zarr_prelude::cluster::Cluster;
+use zarr_prelude::cluster::{Cluster, DEFAULT_TASK_BYTES};
 use zarr_prelude::prelude::*;
 
 enum Engine {
@@ -21,18 +23,20 @@ enum Engine {
 }
 
 impl Engine {
-    fn parse(fs: &S3FileSystem, out: &str, args: &[String]) -> Result<Engine> {
+    /// The engine `args` name; store tasks of about `task_bytes`.
+    fn parse(fs: &S3FileSystem, out: &str, args: &[String], task_bytes: u64) -> Result<Engine> {
         let scratch = format!("{out}/scratch");
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         Ok(match a.as_slice() {
-            ["dask", addr] => Engine::Dask(DaskCluster::connect(addr)?.scratch(fs, &scratch)),
+            ["dask", addr] => Engine::Dask(DaskCluster::connect(addr)?.scratch(fs, &scratch).task_bytes(task_bytes)),
             ["gateway", url, proxy, workers] => {
                 let n = workers.parse().map_err(|_| bad("WORKERS must be a number"))?;
                 Engine::Dask(DaskCluster::gateway(url).proxy(proxy).workers(n).start()?.scratch(fs, &scratch))
             }
             ["slurm", partition, parallel] => {
                 let n = parallel.parse().map_err(|_| bad("MAX_PARALLEL must be a number"))?;
-                Engine::Slurm(SlurmCluster::new().partition(partition).max_parallel(n).scratch(fs, &scratch))
+                let c = SlurmCluster::new().partition(partition).max_parallel(n).scratch(fs, &scratch);
+                Engine::Slurm(c.task_bytes(task_bytes))
             }
             ["local"] => Engine::Local,
             _ => return Err(bad(format!("unknown engine {a:?}"))),
@@ -53,7 +57,8 @@ impl Engine {
             Engine::Slurm(c) => c.last_run(),
             Engine::Local => None,
         };
-        last.map(|r| json!({"tasks": r.tasks, "jobs": r.jobs, "workers": r.workers, "report": r.to_string()}))
+        last.map(|r| json!({"tasks": r.tasks, "jobs": r.jobs, "workers": r.workers, "bytes_read": r.bytes_read,
+                            "report": r.to_string()}))
             .unwrap_or(json!(null))
     }
 
@@ -107,9 +112,15 @@ fn fail(fs: &S3FileSystem, out: &str, engine: &Engine) -> Result<serde_json::Val
 
 fn bench(fs: &S3FileSystem, out: &str, what: &str, engine: &Engine) -> Result<serde_json::Value> {
     let t = std::time::Instant::now();
-    let (bytes, tasks) = if what == "store" || what == "tiny" {
-        // tiny: 400 tasks that do almost nothing, for the engine's cost per task.
-        let (n, c) = if what == "store" { (4000, 500) } else { (400, 20) };
+    let (bytes, tasks) = if !what.starts_with("timemean:") {
+        // tiny: 400 chunks that take almost no work, for the engine's cost per chunk (tiny1:
+        // per task); one: a single chunk, for the cost of a job.
+        let (n, c) = match what {
+            "store" => (4000, 500),
+            "tiny" | "tiny1" => (400, 20),
+            "one" => (20, 20),
+            _ => return Err(bad(format!("unknown bench {what}"))),
+        };
         let spec = ArraySpec::new([n, n], [c, c], "f8").overwrite(true);
         let z = fs.create_array(&format!("{out}/bench-{what}.zarr"), &spec)?;
         let x = random([n, n], [c, c]).lazy();
@@ -117,7 +128,7 @@ fn bench(fs: &S3FileSystem, out: &str, what: &str, engine: &Engine) -> Result<se
             Some(c) => x.store_on(c, &z)?,
             None => x.store(&z)?,
         };
-        (z.nbytes(), z.nchunks())
+        (z.nbytes(), engine.report()["tasks"].as_u64().unwrap_or(z.nchunks()))
     } else {
         let steps: u64 = what.trim_start_matches("timemean:").parse().map_err(|_| bad("timemean:T"))?;
         let url = format!("{out}/bench-time-{steps}.zarr");
@@ -137,8 +148,9 @@ fn bench(fs: &S3FileSystem, out: &str, what: &str, engine: &Engine) -> Result<se
             None => m.compute()?,
         };
         assert_eq!(m.shape(), [720, 1440]);
+        let tasks = engine.report()["tasks"].as_u64().unwrap_or(z.nchunks());
         return Ok(json!({"what": what, "seconds": t0.elapsed().as_secs_f64(), "bytes": z.nbytes(),
-                         "tasks": z.nchunks(), "run": engine.report()}));
+                         "tasks": tasks, "run": engine.report()}));
     };
     Ok(
         json!({"what": what, "seconds": t.elapsed().as_secs_f64(), "bytes": bytes, "tasks": tasks, "run": engine.report()}),
@@ -155,20 +167,22 @@ fn main() -> Result<()> {
     }
     let result = match cmd {
         Some("check") => {
-            let e = Engine::parse(&fs, &out, &args[2..])?;
+            let e = Engine::parse(&fs, &out, &args[2..], DEFAULT_TASK_BYTES)?;
             let r = check(&fs, &out, &e);
             e.shutdown()?;
             r?
         }
         Some("fail") => {
-            let e = Engine::parse(&fs, &out, &args[2..])?;
+            let e = Engine::parse(&fs, &out, &args[2..], DEFAULT_TASK_BYTES)?;
             let r = fail(&fs, &out, &e);
             e.shutdown()?;
             r?
         }
         Some("bench") => {
-            let e = Engine::parse(&fs, &out, &args[3..])?;
-            let r = bench(&fs, &out, &args[2], &e);
+            let what = args.get(2).map_or("", String::as_str);
+            let task_bytes = if what == "tiny1" { 1 } else { DEFAULT_TASK_BYTES };
+            let e = Engine::parse(&fs, &out, &args[3..], task_bytes)?;
+            let r = bench(&fs, &out, what, &e);
             e.shutdown()?;
             r?
         }

@@ -55,7 +55,9 @@ def test_a_cell_runs_a_plan_on_dask_workers(tmp_path):
                       'let exact = there.iter().zip(here.iter()).all(|(a, b)| a.to_bits() == b.to_bits());\n'
                       'println!("exact {exact} {}", cluster.last_run().unwrap());', timeout=300)
             assert r.ok(), r.text
-            assert "exact true 24 tasks in 1 job(s) on Dask at" in r.stdout, r.text
+            # 24 blocks in 4 output blocks, each folded by one task; 400 values read back.
+            assert "exact true 4 tasks in 1 job(s) on Dask at" in r.stdout, r.text
+            assert "3.21 KiB read back" in r.stdout, r.text
             # The installed runner ran the tasks: the one launch.sh exported.
             r = s.run('println!("{}", std::env::var("ZARR_TASK_BIN")?);')
             assert r.stdout.strip().endswith("/share/rust-zarr-kernel/bin/zarr-task"), r.text

@@ -1,15 +1,18 @@
 //! Dask distributed: a scheduler's address, or a dask-gateway cluster (JupyterHub on
 //! Jetstream 2). No Rust Dask client exists, so a small Python driver (`dask_driver.py`, run
-//! with the Python that has `distributed`) submits one task per block with `client.map` and
-//! reports each completion on a line; the tasks run `zarr-task` on the workers.
+//! with the Python that has `distributed`) stays connected for the cluster value's life
+//! (`session.rs`), submits each job's tasks with `client.map` and reports each completion on a
+//! line; on the workers, each thread's long-lived `zarr-task --serve` runs them.
 
-use super::engine::{default_runner, Cluster, RunReport, Runs};
+use super::engine::{default_runner, Cluster, RunReport, Runs, DEFAULT_TASK_BYTES};
 use super::job::Job;
-use super::process::{watch, Ended};
+use super::process::watch;
+use super::session::{driver_failed, Session};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::S3FileSystem;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::process::Command;
+use std::sync::Mutex;
 
 const DRIVER: &str = include_str!("dask_driver.py");
 
@@ -32,8 +35,11 @@ pub struct DaskCluster {
     python: String,
     runner: String,
     retries: u32,
+    task_bytes: u64,
     scratch: Option<(S3FileSystem, String)>,
     runs: Runs,
+    /// The connected driver, started on connecting (and again after an interrupt killed it).
+    session: Mutex<Option<Session>>,
 }
 
 fn default_python() -> String {
@@ -41,10 +47,11 @@ fn default_python() -> String {
 }
 
 impl DaskCluster {
-    /// The scheduler at `address` (`tcp://host:8786`), checked by asking it for its workers.
+    /// The scheduler at `address` (`tcp://host:8786`), connected to (a driver stays
+    /// connected while this value lives).
     pub fn connect(address: &str) -> Result<DaskCluster> {
         let c = DaskCluster::at(Target::Scheduler(address.to_string()), default_python());
-        c.workers()?;
+        c.with_session(|_| Ok(()))?;
         Ok(c)
     }
 
@@ -55,7 +62,32 @@ impl DaskCluster {
     }
 
     fn at(target: Target, python: String) -> DaskCluster {
-        DaskCluster { target, python, runner: default_runner(), retries: 2, scratch: None, runs: Runs::default() }
+        DaskCluster {
+            target,
+            python,
+            runner: default_runner(),
+            retries: 2,
+            task_bytes: DEFAULT_TASK_BYTES,
+            scratch: None,
+            runs: Runs::default(),
+            session: Mutex::new(None),
+        }
+    }
+
+    /// Call `f` with the connected driver, starting one if there is none (or it died).
+    fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        let mut guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        if !guard.as_mut().is_some_and(Session::alive) {
+            let mut cmd = Command::new(&self.python);
+            cmd.arg("-c").arg(DRIVER).arg("serve").args(self.target_args());
+            cmd.args(["--timeout", &CONNECT_TIMEOUT_S.to_string()]);
+            *guard = Some(Session::start(cmd, format!("the Dask driver ({})", self.python), &self.name())?);
+        }
+        let out = f(guard.as_mut().expect("started above"));
+        if out.is_err() && !guard.as_mut().is_some_and(Session::alive) {
+            *guard = None;
+        }
+        out
     }
 
     /// Where partial results go when no output array is written beside (`compute_on`): a path
@@ -71,10 +103,18 @@ impl DaskCluster {
         self
     }
 
+    /// About how many bytes of output a store task writes (default 64 MiB; see
+    /// [`Cluster::task_bytes`]).
+    pub fn task_bytes(mut self, bytes: u64) -> Self {
+        self.task_bytes = bytes.max(1);
+        self
+    }
+
     /// The Python with `distributed` (and `dask-gateway`) that runs the driver (default
-    /// `$ZARR_DASK_PYTHON`, else `python3`).
+    /// `$ZARR_DASK_PYTHON`, else `python3`); the next job starts a driver with it.
     pub fn python(mut self, path: &str) -> Self {
         self.python = path.to_string();
+        *self.session.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
         self
     }
 
@@ -149,19 +189,9 @@ fn driver(python: &str, command: &str, args: &[String], name: &str, stdin: Optio
         &mut || {},
     )?;
     if !ended.status.success() || last.is_null() {
-        return Err(driver_error(name, &ended));
+        return Err(driver_failed(name, &ended.last_line()));
     }
     Ok(last)
-}
-
-fn driver_error(name: &str, ended: &Ended) -> Error {
-    let line = ended.last_line();
-    let hint = if line.contains("No module named") {
-        "; install distributed and dask-gateway into that Python, or set ZARR_DASK_PYTHON"
-    } else {
-        ""
-    };
-    Error::new(ErrorKind::Other, format!("{name}: {line}{hint}"))
 }
 
 impl Cluster for DaskCluster {
@@ -173,45 +203,39 @@ impl Cluster for DaskCluster {
     }
 
     fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()> {
-        let mut args = self.target_args();
-        args.extend([
-            "--tasks".into(),
-            job.tasks().to_string(),
-            "--runner".into(),
-            self.runner.clone(),
-            "--retries".into(),
-            self.retries.to_string(),
-            "--key".into(),
-            format!("zarr-{}", job.id()),
-        ]);
-        let mut cmd = Command::new(&self.python);
-        cmd.arg("-c").arg(DRIVER).arg("run").args(&args);
-        let mut failed: Option<String> = None;
-        let ended = watch(
-            cmd,
-            &format!("the Dask driver ({})", self.python),
-            Some(job.text().to_string()),
-            &mut |l| {
-                let v: Value = serde_json::from_str(l).unwrap_or(Value::Null);
+        let name = self.name();
+        let request = json!({"id": job.id(), "job": job.text(), "tasks": job.tasks(),
+                             "runner": self.runner, "retries": self.retries});
+        let failed = self.with_session(|s| {
+            s.send(&request, &name)?;
+            let mut failed = None;
+            loop {
+                let v = s.next(&name)?;
                 if let Some(i) = v["done"].as_u64() {
                     done(i, v["worker"].as_str().unwrap_or("?"));
                 } else if v.get("failed").is_some() {
                     failed = Some(v["error"].as_str().unwrap_or("no message").to_string());
+                } else if v["end"] == job.id() {
+                    s.threads = v["threads"].as_u64().unwrap_or(s.threads).max(1);
+                    return Ok(failed);
                 }
-                Ok(())
-            },
-            &mut || Ok(false),
-            &mut || {},
-        )?;
-        match (failed, ended.status.code()) {
-            (Some(line), _) => Err(Error::new(
+            }
+        })?;
+        match failed {
+            Some(line) => Err(Error::new(
                 ErrorKind::Other,
-                format!("{} on {}: {line} (after {} retries)", job.label(), self.name(), self.retries),
+                format!("{} on {name}: {line} (after {} retries)", job.label(), self.retries),
             )),
-            (None, Some(0)) => Ok(()),
-            // Any other end (a failed task says so on its line first) is the driver's own error.
-            (None, _) => Err(driver_error(&self.name(), &ended)),
+            None => Ok(()),
         }
+    }
+
+    fn slots(&self) -> u64 {
+        self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map_or(1, |s| s.threads)
+    }
+
+    fn task_bytes(&self) -> u64 {
+        self.task_bytes
     }
 
     fn scratch(&self) -> Option<&(S3FileSystem, String)> {
@@ -297,7 +321,7 @@ impl DaskGateway {
     pub fn connect(self, cluster: &str) -> Result<DaskCluster> {
         let target = Target::Gateway { url: self.url, proxy: self.proxy, name: cluster.to_string() };
         let c = DaskCluster::at(target, self.python);
-        c.workers()?;
+        c.with_session(|_| Ok(()))?;
         Ok(c)
     }
 }

@@ -1,18 +1,21 @@
 """The Dask side of the kernel's cluster runs (no Rust Dask client exists): the kernel runs
 `python -c <this file> COMMAND ...`; each answer is one JSON object per line on stdout.
 
-  info  TARGET                  {"workers": n, "scheduler": address}
+  info  TARGET                  {"workers": n, "threads": t, "scheduler": address}
   start GATEWAY [--workers N]   (cluster options as a JSON object on stdin)
                                 {"name": cluster name, "scheduler": address, "dashboard": link}
   stop  GATEWAY --cluster NAME  {"stopped": name}
-  run   TARGET --tasks N --runner PATH --retries K --key PREFIX   (the job document on stdin)
-                                {"done": i, "worker": address} as each task completes, or
-                                {"failed": i, "error": line} once a task failed for good (exit 3)
+  serve TARGET                  {"ready": true, "workers": n, "threads": t}, then per request
+                                line {"id", "job", "tasks", "runner", "retries"} on stdin:
+                                {"done": i, "worker": address} as each task completes,
+                                {"failed": i, "error": line} once a task failed for good, and
+                                {"end": id, "threads": t} when the job is over; until stdin closes
 
 TARGET is --scheduler ADDRESS, or GATEWAY --cluster NAME; GATEWAY is --gateway URL [--proxy
 ADDRESS]. A gateway's authentication comes from Dask's configuration, as for `Gateway()`.
-Each task runs the runner (`zarr-task - i`, or $ZARR_TASK_BIN on the worker) with the job on
-its stdin; Dask retries a task that fails (`retries`) and reschedules one whose worker died.
+The job document goes to every worker once (scattered); each worker thread keeps one runner
+(`zarr-task --serve`, or $ZARR_TASK_BIN on the worker) that serves all its tasks, so a task
+costs its work. Dask retries a task that fails (`retries`) and reschedules one whose worker died.
 """
 
 import argparse
@@ -26,23 +29,70 @@ def say(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def task(i, job, runner):
-    """Task i of the job, on a worker: the runner's last stderr line is the error."""
+class Runner:
+    """One `zarr-task --serve` process, serving the tasks of one worker thread."""
+
+    def __init__(self, path, where):
+        import tempfile
+
+        self.where, self.path, self.sent = where, path, set()
+        self.err = tempfile.TemporaryFile()
+        try:
+            self.p = subprocess.Popen(
+                [path, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True
+            )
+        except FileNotFoundError:
+            raise RuntimeError(
+                f"{path} is not installed on worker {where}: use the kernel's image for workers, "
+                "or put zarr-task (built by install.sh) on their PATH or in ZARR_TASK_BIN"
+            ) from None
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def ask(self, request):
+        try:
+            self.p.stdin.write(json.dumps(request) + "\n")
+            self.p.stdin.flush()
+            line = self.p.stdout.readline()
+        except OSError:
+            line = ""
+        if not line:
+            self.p.wait()
+            self.err.seek(0)
+            lines = [x.strip() for x in self.err.read().decode(errors="replace").splitlines() if x.strip()]
+            why = lines[-1] if lines else f"exit status {self.p.returncode}"
+            raise RuntimeError(f"{self.path} on worker {self.where} ended: {why}")
+        return json.loads(line)
+
+    def run(self, job_id, job, i):
+        request = {"id": job_id, "task": i}
+        if job_id not in self.sent:
+            request["job"] = job
+        answer = self.ask(request)
+        if answer.get("unknown"):
+            request["job"] = job
+            answer = self.ask(request)
+        self.sent.add(job_id)
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+
+
+def task(i, job_id, job, runner):
+    """Task i of the job, on a worker: through this thread's runner, started on first use."""
+    import threading
+
     from distributed import get_worker
 
-    where = get_worker().address
-    runner = os.environ.get("ZARR_TASK_BIN") or runner
-    try:
-        p = subprocess.run([runner, "-", str(i)], input=job, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise RuntimeError(
-            f"{runner} is not installed on worker {where}: use the kernel's image for workers, "
-            "or put zarr-task (built by install.sh) on their PATH or in ZARR_TASK_BIN"
-        ) from None
-    if p.returncode != 0:
-        lines = [line.strip() for line in p.stderr.splitlines() if line.strip()]
-        last = lines[-1].removeprefix("zarr-task: ") if lines else f"{runner} exited with status {p.returncode}"
-        raise RuntimeError(last)
+    worker = get_worker()
+    where = worker.address
+    # This function arrives pickled by value with each job; the worker object stays.
+    runners = worker.__dict__.setdefault("_zarr_task_runners", {})
+    key = threading.get_ident()
+    r = runners.get(key)
+    if r is None or not r.alive():
+        r = runners[key] = Runner(os.environ.get("ZARR_TASK_BIN") or runner, where)
+    r.run(job_id, job, i)
     return i, where
 
 
@@ -74,21 +124,45 @@ def client(a):
     return gateway(a).connect(a.cluster).get_client()
 
 
-def run(a):
+def threads(c):
+    return sum(c.nthreads().values())
+
+
+def run(c, req):
+    """One job: every task, its completions as lines, then the end line."""
     from distributed import as_completed
 
-    job = sys.stdin.read()
-    c = client(a)
-    keys = [f"{a.key}-{i}" for i in range(a.tasks)]
-    futures = c.map(task, range(a.tasks), job=job, runner=a.runner, retries=a.retries, key=keys, pure=False)
+    job = c.scatter(req["job"], broadcast=True)
+    keys = [f"zarr-{req['id']}-{i}" for i in range(req["tasks"])]
+    futures = c.map(
+        task,
+        range(req["tasks"]),
+        job_id=req["id"],
+        job=job,
+        runner=req["runner"],
+        retries=req["retries"],
+        key=keys,
+        pure=False,
+    )
     index = {f.key: i for i, f in enumerate(futures)}
     for f in as_completed(futures):
         if f.status != "finished":
             say(failed=index[f.key], error=str(f.exception()))
             c.cancel(futures)
-            sys.exit(3)
+            break
         i, worker = f.result()
         say(done=i, worker=worker)
+    c.cancel([job])
+    say(end=req["id"], threads=threads(c))
+
+
+def session(a):
+    c = client(a)
+    say(ready=True, workers=len(c.nthreads()), threads=threads(c))
+    for line in sys.stdin:
+        if line.strip():
+            run(c, json.loads(line))
+    c.close()
 
 
 def start(a):
@@ -108,20 +182,16 @@ def start(a):
 
 def main():
     p = argparse.ArgumentParser(prog="dask_driver")
-    p.add_argument("command", choices=["info", "start", "stop", "run"])
+    p.add_argument("command", choices=["info", "start", "stop", "serve"])
     p.add_argument("--scheduler")
     p.add_argument("--gateway")
     p.add_argument("--proxy")
     p.add_argument("--cluster")
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--tasks", type=int, default=0)
-    p.add_argument("--runner", default="zarr-task")
-    p.add_argument("--retries", type=int, default=2)
-    p.add_argument("--key", default="zarr-task")
     p.add_argument("--timeout", type=float, default=60)
     a = p.parse_args()
     try:
-        serve(a)
+        dispatch(a)
     except ValueError as e:
         # dask-gateway turns any 404 into ValueError(body): from a server that is not a
         # gateway API (a wrong address, or a proxy not serving it yet) that is just "Not Found".
@@ -135,17 +205,17 @@ def main():
         raise
 
 
-def serve(a):
+def dispatch(a):
     if a.command == "info":
         c = client(a)
-        say(workers=len(c.scheduler_info()["workers"]), scheduler=c.scheduler.address)
+        say(workers=len(c.nthreads()), threads=threads(c), scheduler=c.scheduler.address)
     elif a.command == "start":
         start(a)
     elif a.command == "stop":
         gateway(a).connect(a.cluster).shutdown()
         say(stopped=a.cluster)
     else:
-        run(a)
+        session(a)
 
 
 main()

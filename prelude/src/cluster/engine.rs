@@ -22,7 +22,22 @@ pub trait Cluster {
 
     /// Where the latest run on this cluster is recorded.
     fn runs(&self) -> &Runs;
+
+    /// Tasks the engine runs at once (its workers' threads, a Slurm array's parallelism):
+    /// a store job has at least four tasks per slot.
+    fn slots(&self) -> u64 {
+        1
+    }
+
+    /// About how many bytes of output a store task writes: large enough that a task's fixed
+    /// cost is small beside its work.
+    fn task_bytes(&self) -> u64 {
+        DEFAULT_TASK_BYTES
+    }
 }
+
+/// [`Cluster::task_bytes`] unless a cluster is told otherwise.
+pub const DEFAULT_TASK_BYTES: u64 = 64 << 20;
 
 /// The task runner handed to workers unless a cluster is told otherwise: `$ZARR_TASK_BIN` (the
 /// kernel's launcher sets it to the installed one), else `zarr-task` on the workers' PATH.
@@ -41,6 +56,8 @@ pub struct RunReport {
     pub tasks: u64,
     /// Tasks completed per worker (a rerun task counts again).
     pub workers: BTreeMap<String, u64>,
+    /// Bytes the kernel read back from scratch (a reduction's values, never its partials).
+    pub bytes_read: u64,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -50,13 +67,14 @@ impl std::fmt::Display for RunReport {
         let per: Vec<String> = self.workers.iter().map(|(w, n)| format!("{w}: {n}")).collect();
         write!(
             f,
-            "{} tasks in {} job(s) on {} ({} worker(s): {}) in {:.2} s",
+            "{} tasks in {} job(s) on {} ({} worker(s): {}) in {:.2} s, {} read back",
             self.tasks,
             self.jobs,
             self.engine,
             self.workers.len(),
             per.join(", "),
-            self.seconds
+            self.seconds,
+            crate::text::human_bytes(self.bytes_read)
         )
     }
 }

@@ -1,31 +1,37 @@
-//! A job: one pass of a plan as `n` independent tasks, as a JSON document; and the runner's
-//! side, [`run_task`], which the `zarr-task` program calls on a worker.
+//! A job: one pass of a plan as `n` independent tasks, as a JSON document the kernel writes
+//! and every worker reads (`task.rs` runs it). Three kinds:
 //!
-//! Under the job's scratch directory (`<scratch>/<job id>/`) task `i` leaves `done/i` when it
-//! succeeded, `failed/i` (its one-line error) when it did not, and, for a reduction,
-//! `part/i`: its partial result. A task run twice rewrites the same objects.
+//! - `store`: task `t` computes and writes `group` consecutive blocks of the output;
+//! - `reduce`: task `g` folds level-1 group `g` of the reduction's [`Tree`] and writes its
+//!   statistics to `part/g`, or, when each output block is one group, the output block's
+//!   values to `final/o`;
+//! - `combine`: task `o` folds output block `o`'s group statistics and writes `final/o`.
+//!
+//! So the kernel reads back one block of values per output block, never the partials. Under
+//! the job's scratch directory (`<scratch>/<job id>/`) a task that runs alone (`zarr-task JOB
+//! i`, a Slurm array task) also leaves `done/i`, or `failed/i` with its one-line error.
 
+use super::engine::Cluster;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
-use crate::lazy::reduce::Merger;
-use crate::lazy::run::{region_count, regions};
-use crate::lazy::serial::{reduction, where_from, where_json};
-use crate::lazy::store::store_region;
+use crate::lazy::run::region_count;
+use crate::lazy::serial::where_json;
+use crate::lazy::tree::Tree;
 use crate::runtime::block_on;
 use crate::zarr::location::Location;
 use crate::zarr::ZarrArray;
 use futures::{StreamExt, TryStreamExt};
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 use serde_json::{json, Value};
-use std::ops::Range;
 
 /// The version tag of every job document.
-const FORMAT: &str = "zarr-kernel-job/1";
+pub(crate) const FORMAT: &str = "zarr-kernel-job/2";
 
-/// Partial results fetched at once when merging.
+/// Results fetched at once when reading a reduction's values back.
 const FETCH_PARALLEL: usize = 16;
 
-/// One pass of a plan as independent tasks, ready to hand to a [`Cluster`](super::Cluster).
+/// One pass of a plan as independent tasks, ready to hand to a [`Cluster`].
 #[derive(Debug)]
 pub struct Job {
     pub(crate) id: String,
@@ -53,18 +59,36 @@ impl Job {
         &self.label
     }
 
-    /// The job that stores `x` into `z`, one task per block of `extent` (whole chunks of `z`).
-    pub(crate) fn store(x: &LazyArray, z: &ZarrArray, extent: &[u64], scratch: &Location) -> Result<Job> {
+    /// The job that stores `x` into `z`, blocks of `extent` (whole chunks of `z`), as many
+    /// blocks per task as make a task of about the cluster's task size.
+    pub(crate) fn store(
+        x: &LazyArray,
+        z: &ZarrArray,
+        extent: &[u64],
+        cluster: &dyn Cluster,
+        scratch: &Location,
+    ) -> Result<Job> {
         let label = format!("store {}", z.url());
-        let body = json!({"kind": "store", "output": where_json(&z.loc), "extent": extent});
-        Job::new(label, x, body, region_count(z.shape(), extent), scratch)
+        let blocks = region_count(z.shape(), extent);
+        let block_bytes = extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product::<u64>() * 8;
+        let group = blocks_per_task(blocks, block_bytes, cluster.task_bytes(), cluster.slots());
+        let body = json!({"kind": "store", "output": where_json(&z.loc), "extent": extent, "group": group});
+        Job::new(label, x, body, blocks.div_ceil(group), scratch)
     }
 
-    /// The job that computes the parts of reduction `r`, one task per block of its input.
-    pub(crate) fn reduce(r: &Reduced, scratch: &Location) -> Result<Job> {
+    /// The job that folds the level-1 groups of reduction `r`, one task per group.
+    pub(crate) fn reduce(r: &Reduced, tree: &Tree, scratch: &Location) -> Result<Job> {
         let label = format!("{} over axes {:?}", r.op.name(), r.axes);
-        let body = json!({"kind": "reduce", "reduce": r.op.name(), "axes": r.axes});
-        Job::new(label, &r.x, body, r.blocks().len() as u64, scratch)
+        Job::new(label, &r.x, reduction_body("reduce", r, tree), tree.groups() as u64, scratch)
+    }
+
+    /// The job that combines the groups' statistics of `r` (in `groups`' scratch), one task per
+    /// output block.
+    pub(crate) fn combine(r: &Reduced, tree: &Tree, groups: &Job, scratch: &Location) -> Result<Job> {
+        let label = format!("{} over axes {:?}: combine", r.op.name(), r.axes);
+        let mut body = reduction_body("combine", r, tree);
+        body["parts"] = where_json(&groups.dir.join("part"));
+        Job::new(label, &r.x, body, tree.outputs() as u64, scratch)
     }
 
     fn new(label: String, x: &LazyArray, mut body: Value, tasks: u64, scratch: &Location) -> Result<Job> {
@@ -94,36 +118,67 @@ impl Job {
         Some(String::from_utf8_lossy(&bytes).trim().to_string())
     }
 
-    /// Merge every task's part of `r`, in block order (so the result is the kernel's own).
-    pub(crate) fn merge_parts(&self, r: &Reduced) -> Result<ArrayD> {
-        let parts = self.dir.join("part");
-        let store = parts.store(false)?;
-        let blocks = r.blocks();
-        let mut merger: Merger = r.merger();
+    /// The values of `r` that this job's tasks left in `final/`, one block per output block of
+    /// `tree`; and the bytes read.
+    pub(crate) fn values(&self, r: &Reduced, tree: &Tree) -> Result<(ArrayD<f64>, u64)> {
+        let finals = self.dir.join("final");
+        let store = finals.store(false)?;
+        let shape: Vec<usize> = r.keep().iter().map(|&d| r.x.shape[d] as usize).collect();
+        let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
+        let mut bytes = 0;
         block_on(async {
-            let mut fetched = futures::stream::iter(0..blocks.len())
-                .map(|i| {
-                    let (parts, store) = (&parts, &store);
+            let mut fetched = futures::stream::iter(0..tree.outputs())
+                .map(|o| {
+                    let (finals, store) = (&finals, &store);
                     async move {
-                        let bytes = parts.get(&**store, &i.to_string()).await?;
-                        let bytes = bytes.ok_or_else(|| {
-                            Error::new(ErrorKind::Other, format!("{}: task {i} left no partial result in {}", self.label, parts.url()))
+                        let b = finals.get(&**store, &o.to_string()).await?.ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Other,
+                                format!("{}: no result for output block {o} in {}", self.label, finals.url()),
+                            )
                         })?;
-                        Part::from_bytes(&bytes).map_err(|why| {
-                            Error::new(ErrorKind::Other, format!("{}: task {i}'s partial result is not one ({why}); is every worker's zarr-task the kernel's version?", self.label))
-                        })
+                        let part = Part::from_bytes(&b).map_err(|why| stale(&self.label, o, why))?;
+                        Ok::<_, Error>((o, b.len() as u64, part))
                     }
                 })
-                .buffered(FETCH_PARALLEL);
-            let mut i = 0;
-            while let Some(part) = fetched.try_next().await? {
-                merger.add(&blocks[i], part);
-                i += 1;
+                .buffer_unordered(FETCH_PARALLEL);
+            while let Some((o, n, part)) = fetched.try_next().await? {
+                let region = tree.output(o);
+                let Part::Block(b) = part else { return Err(stale(&self.label, o, "statistics, not values".into())) };
+                let at: Vec<SliceInfoElem> = region.iter().map(|r| (r.start as isize..r.end as isize).into()).collect();
+                let mut dst = out.slice_mut(at.as_slice());
+                if dst.shape() != b.shape() {
+                    return Err(stale(&self.label, o, format!("shape {:?}, not {:?}", b.shape(), dst.shape())));
+                }
+                dst.assign(&b);
+                bytes += n;
             }
-            Ok::<_, Error>(())
+            Ok(())
         })??;
-        Ok(merger.finish())
+        Ok((out, bytes))
     }
+}
+
+fn reduction_body(kind: &str, r: &Reduced, tree: &Tree) -> Value {
+    json!({"kind": kind, "reduce": r.op.name(), "axes": r.axes, "fan_in": tree.fan_in})
+}
+
+fn stale(label: &str, o: usize, why: String) -> Error {
+    Error::new(
+        ErrorKind::Other,
+        format!(
+            "{label}: output block {o}'s result is not one ({why}); is every worker's zarr-task the kernel's version?"
+        ),
+    )
+}
+
+/// Blocks per store task: enough for about `task_bytes` of output per task (a task's fixed
+/// cost stays small beside its work), but never so many that the engine's `slots` get fewer
+/// than four tasks each (so uneven tasks still balance).
+pub(crate) fn blocks_per_task(blocks: u64, block_bytes: u64, task_bytes: u64, slots: u64) -> u64 {
+    let by_bytes = task_bytes.div_ceil(block_bytes.max(1));
+    let balanced = blocks.div_ceil(4 * slots.max(1));
+    by_bytes.min(balanced).max(1)
 }
 
 /// A job's scratch objects go with it, whichever way the run ended (best effort: a leftover
@@ -134,8 +189,6 @@ impl Drop for Job {
     }
 }
 
-type ArrayD = ndarray::ArrayD<f64>;
-
 /// The numbered objects below `dir` (`0`, `1`, ...) with their keys, by number.
 fn numbered(dir: &Location) -> Result<Vec<(u64, String)>> {
     let Ok(store) = dir.store(false) else { return Ok(vec![]) };
@@ -145,66 +198,20 @@ fn numbered(dir: &Location) -> Result<Vec<(u64, String)>> {
     Ok(out)
 }
 
-fn location_from(w: &Value) -> Result<Location> {
-    where_from(w)?.ok_or_else(|| not_a_job("a location without a url"))
-}
+#[cfg(test)]
+mod tests {
+    use super::blocks_per_task;
 
-fn not_a_job(why: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("not a job document ({FORMAT}): {why}; the kernel writes them for zarr-task"))
-}
-
-/// Run task `i` of the job document `text`: what `zarr-task` does. Leaves `done/i`, or
-/// `failed/i` with the returned error's line, under the job's scratch directory.
-pub fn run_task(text: &str, i: u64) -> Result<()> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| not_a_job(format!("it is not JSON ({e})")))?;
-    if doc["format"] != FORMAT {
-        return Err(not_a_job(format!("its format is {}; the kernel and zarr-task differ in version", doc["format"])));
+    #[test]
+    fn store_tasks_are_about_the_task_size_and_at_least_four_per_slot() {
+        // 64 blocks of 2 MB, 64 MiB tasks, 2 slots: 8 tasks of 8 blocks (balance wins).
+        assert_eq!(blocks_per_task(64, 2_000_000, 64 << 20, 2), 8);
+        // 400 tiny blocks: bytes would put all in one task; 4 per slot of 2 slots: 50 each.
+        assert_eq!(blocks_per_task(400, 3200, 64 << 20, 2), 50);
+        // Blocks larger than a task: one each.
+        assert_eq!(blocks_per_task(10, 100 << 20, 64 << 20, 1), 1);
+        // A task size of one byte: one block per task.
+        assert_eq!(blocks_per_task(400, 3200, 1, 2), 1);
+        assert_eq!(blocks_per_task(0, 3200, 1, 2), 1);
     }
-    let dir = location_from(&doc["scratch"])?;
-    let label = doc["label"].as_str().unwrap_or("a job");
-    let outcome = run_one(&doc, i, &dir).map_err(|e| {
-        Error::new(
-            e.kind(),
-            format!("task {i} of {label} (job {}): {}", doc["id"].as_str().unwrap_or("?"), e.message()),
-        )
-    });
-    let (key, body) = match &outcome {
-        Ok(()) => (format!("done/{i}"), vec![]),
-        Err(e) => (format!("failed/{i}"), e.message().as_bytes().to_vec()),
-    };
-    let store = dir.store(true)?;
-    block_on(dir.put(&*store, &key, body))??;
-    outcome
-}
-
-fn run_one(doc: &Value, i: u64, dir: &Location) -> Result<()> {
-    let x = LazyArray::from_json(&doc["plan"])?;
-    let nth = |blocks: Vec<Vec<Range<u64>>>| {
-        let n = blocks.len();
-        blocks.into_iter().nth(i as usize).ok_or_else(|| not_a_job(format!("it has {n} tasks, not task {i}")))
-    };
-    match doc["kind"].as_str() {
-        Some("store") => {
-            let z = ZarrArray::open_at(location_from(&doc["output"])?)?;
-            let extent: Vec<u64> =
-                serde_json::from_value(doc["extent"].clone()).map_err(|_| not_a_job("bad extent"))?;
-            let region = nth(regions(z.shape(), &extent))?;
-            block_on(store_region(&x, &z, region.clone()))?.map_err(|e| at_block(e, &region))?;
-        }
-        Some("reduce") => {
-            let op = reduction(&doc["reduce"])?;
-            let axes: Vec<usize> = serde_json::from_value(doc["axes"].clone()).map_err(|_| not_a_job("bad axes"))?;
-            let r = Reduced::new(op, axes, x);
-            let region = nth(r.blocks())?;
-            let (_, part) = block_on(r.task(region.clone()))?.map_err(|e| at_block(e, &region))?;
-            let parts = dir.join("part");
-            block_on(parts.put(&*parts.store(true)?, &i.to_string(), part.to_bytes(op)))??;
-        }
-        other => return Err(not_a_job(format!("unknown kind {other:?}"))),
-    }
-    Ok(())
-}
-
-fn at_block(e: Error, region: &[Range<u64>]) -> Error {
-    Error::new(e.kind(), format!("block {region:?}: {}", e.message()))
 }

@@ -1,6 +1,7 @@
 //! The kernel's side of a cluster run: `compute_on` and `store_on` cut the plan into jobs
 //! (each reduction still to compute, then the store), run each on the cluster with one
-//! progress bar, check that every task left its `done` marker, and merge partial results.
+//! progress bar, check that the engine saw every task complete, and read a reduction's values
+//! back (the workers fold its partial results along the reduction's tree).
 
 use super::engine::{Cluster, RunReport};
 use super::job::Job;
@@ -9,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lazy::plan::{LazyArray, Node, Reduced};
 use crate::lazy::rechunk::{StorePlan, SCRATCH_SUFFIX};
 use crate::lazy::run::cell_error;
+use crate::lazy::tree::Tree;
 use crate::progress::{ProgressBar, Show};
 use crate::zarr::location::Location;
 use crate::zarr::{ArraySpec, Compressor, ZarrArray};
@@ -20,10 +22,11 @@ use std::time::Instant;
 const SCRATCH_BESIDE: &str = ".scratch";
 
 impl LazyArray {
-    /// Compute the whole array on `cluster`, like `x.compute()` on a Dask cluster: each chunk
-    /// (or each block of a reduction) is a task on a worker; partial results go through the
-    /// cluster's scratch prefix ([`DaskCluster::scratch`](super::DaskCluster::scratch)) and
-    /// are merged here, in block order, so the values equal [`compute`](LazyArray::compute)'s.
+    /// Compute the whole array on `cluster`, like `x.compute()` on a Dask cluster: blocks are
+    /// tasks on the workers; a reduction's partial results are combined there, along the same
+    /// tree as [`compute`](LazyArray::compute)'s, so the values are equal to the bit, and only
+    /// the values come back through the cluster's scratch prefix
+    /// ([`DaskCluster::scratch`](super::DaskCluster::scratch)).
     pub fn compute_on(&self, cluster: &dyn Cluster) -> Result<ArrayD<f64>> {
         let scratch = match cluster.scratch() {
             Some((fs, path)) => Location::parse(path, Some(fs))?,
@@ -75,7 +78,7 @@ impl<'a> Run<'a> {
         Run { cluster, scratch, report, start: Instant::now(), stored: vec![] }
     }
 
-    /// Run `job` with a bar, and check that every task says it is done.
+    /// Run `job` with a bar, and check that the engine saw every task complete.
     fn job(&mut self, job: &Job) -> Result<()> {
         let mut bar =
             ProgressBar::with(format!("{} on {}", job.label(), self.cluster.name()), job.tasks(), "tasks", Show::Now);
@@ -88,14 +91,13 @@ impl<'a> Run<'a> {
             }
         });
         ran?;
-        let done: BTreeSet<u64> = job.done()?.into_iter().collect();
-        let missing: Vec<u64> = (0..job.tasks()).filter(|t| !done.contains(t)).take(5).collect();
+        let missing: Vec<u64> = (0..job.tasks()).filter(|t| !seen.contains(t)).take(5).collect();
         if !missing.is_empty() {
             return Err(Error::new(
                 ErrorKind::Other,
                 format!(
-                    "{} on {}: the engine reported the job complete, but tasks {missing:?} left no result; \
-                     do the workers see the same object store (endpoint, credentials) as this kernel?",
+                    "{} on {}: the engine ended the job, but tasks {missing:?} never completed; \
+                     do the workers run this kernel's zarr-task and see the same object store (endpoint, credentials)?",
                     job.label(),
                     self.cluster.name()
                 ),
@@ -114,9 +116,19 @@ impl<'a> Run<'a> {
         x.node.reductions(&mut all);
         for r in all {
             if !r.is_computed() {
-                let job = Job::reduce(r, &self.scratch)?;
-                self.job(&job)?;
-                r.set_value(job.merge_parts(r)?);
+                let tree = Tree::of(r);
+                let groups = Job::reduce(r, &tree, &self.scratch)?;
+                self.job(&groups)?;
+                let last = if tree.one_level() {
+                    groups
+                } else {
+                    let combine = Job::combine(r, &tree, &groups, &self.scratch)?;
+                    self.job(&combine)?;
+                    combine
+                };
+                let (value, bytes) = last.values(r, &tree)?;
+                self.report.bytes_read += bytes;
+                r.set_value(value);
             }
             self.keep_for_workers(r)?;
         }
@@ -152,16 +164,16 @@ impl<'a> Run<'a> {
     fn store(&mut self, x: &LazyArray, z: &ZarrArray) -> Result<Option<String>> {
         match x.store_plan(z.chunks()) {
             StorePlan::Direct(extent) => {
-                self.job(&Job::store(x, z, &extent, &self.scratch)?)?;
+                self.job(&Job::store(x, z, &extent, self.cluster, &self.scratch)?)?;
                 Ok(None)
             }
             StorePlan::Staged { tmp, pass1, pass2 } => {
                 let spec = ArraySpec::new(x.shape.clone(), tmp, x.dtype.name()).v3().compressor(Compressor::None);
                 let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
                 // Each job's scratch goes as the statement ends (`Job` cleans up when dropped).
-                self.job(&Job::store(x, &tmp, &pass1, &self.scratch)?)?;
+                self.job(&Job::store(x, &tmp, &pass1, self.cluster, &self.scratch)?)?;
                 let staged = LazyArray::zarr(&tmp).memory_budget(x.budget);
-                self.job(&Job::store(&staged, z, &pass2, &self.scratch)?)?;
+                self.job(&Job::store(&staged, z, &pass2, self.cluster, &self.scratch)?)?;
                 tmp.remove()?;
                 Ok(Some(tmp.url()))
             }

@@ -1,9 +1,9 @@
-//! Slurm: a job's tasks as one job array (`sbatch --array=0-A%M --wait`), each array task
-//! running `zarr-task - i` for its share of the tasks, with the job document in its batch
-//! script, so the nodes share nothing but the object store. Progress comes from the tasks'
-//! `done` markers.
+//! Slurm: a job's tasks as one job array (`sbatch --array=0-A%M --wait`), each array task one
+//! `zarr-task - --every` process running its share of the tasks (the job parsed, arrays opened
+//! and connections made once), with the job document in its batch script, so the nodes share
+//! nothing but the object store. Progress comes from the tasks' `done` markers.
 
-use super::engine::{default_runner, Cluster, RunReport, Runs};
+use super::engine::{default_runner, Cluster, RunReport, Runs, DEFAULT_TASK_BYTES};
 use super::job::Job;
 use super::process::watch;
 use crate::error::{Error, ErrorKind, Result};
@@ -20,6 +20,7 @@ pub struct SlurmCluster {
     args: Vec<String>,
     runner: String,
     retries: u32,
+    task_bytes: u64,
     scratch: Option<(S3FileSystem, String)>,
     runs: Runs,
 }
@@ -39,6 +40,7 @@ impl SlurmCluster {
             args: vec![],
             runner: default_runner(),
             retries: 2,
+            task_bytes: DEFAULT_TASK_BYTES,
             scratch: None,
             runs: Runs::default(),
         }
@@ -74,6 +76,13 @@ impl SlurmCluster {
         self
     }
 
+    /// About how many bytes of output a store task writes (default 64 MiB; see
+    /// [`Cluster::task_bytes`]).
+    pub fn task_bytes(mut self, bytes: u64) -> Self {
+        self.task_bytes = bytes.max(1);
+        self
+    }
+
     /// Where partial results go when no output array is written beside (see
     /// [`DaskCluster::scratch`](super::DaskCluster::scratch)).
     pub fn scratch(mut self, fs: &S3FileSystem, path: &str) -> Self {
@@ -94,27 +103,20 @@ impl SlurmCluster {
         n.min(self.max_parallel.map_or(ARRAY_UNBOUNDED, |m| u64::from(m) * ARRAY_PER_SLOT)).max(1)
     }
 
-    /// The batch script of `job`: the document inline, each task's runner retried in place.
+    /// The batch script of `job`: the document inline; one runner runs the array task's
+    /// share (every `step`-th task from its index), retrying each task in place.
     fn script(&self, job: &Job) -> String {
         format!(
             "#!/bin/sh\n\
              # zarr-kernel job {id}: {label}\n\
-             job=$(cat <<'ZARR_JOB_EOF'\n{text}\nZARR_JOB_EOF\n)\n\
              runner=${{ZARR_TASK_BIN:-{runner}}}\n\
-             t=$SLURM_ARRAY_TASK_ID\n\
-             while [ \"$t\" -lt {tasks} ]; do\n  \
-               n=0\n  \
-               until printf '%s' \"$job\" | \"$runner\" - \"$t\"; do\n    \
-                 n=$((n + 1))\n    \
-                 [ $n -gt {retries} ] && exit 1\n  \
-               done\n  \
-               t=$((t + {step}))\n\
-             done\n",
+             exec \"$runner\" - --every \"$SLURM_ARRAY_TASK_ID\" {step} {retries} <<'ZARR_JOB_EOF'\n\
+             {text}\n\
+             ZARR_JOB_EOF\n",
             id = job.id(),
             label = job.label().replace('\n', " "),
             text = job.text(),
             runner = self.runner,
-            tasks = job.tasks(),
             step = self.array_len(job.tasks()),
             retries = self.retries,
         )
@@ -205,6 +207,14 @@ impl Cluster for SlurmCluster {
 
     fn scratch(&self) -> Option<&(S3FileSystem, String)> {
         self.scratch.as_ref()
+    }
+
+    fn slots(&self) -> u64 {
+        self.max_parallel.map_or(ARRAY_UNBOUNDED / ARRAY_PER_SLOT, u64::from)
+    }
+
+    fn task_bytes(&self) -> u64 {
+        self.task_bytes
     }
 
     fn runs(&self) -> &Runs {

@@ -21,6 +21,7 @@ pub(crate) mod reduce;
 pub(crate) mod run;
 pub(crate) mod serial;
 pub(crate) mod store;
+pub(crate) mod tree;
 
 use crate::compute::Generator;
 use crate::zarr::{Dtype, ZarrArray};

@@ -1,7 +1,8 @@
 //! A reduction's partial result for one block, and its bytes: what a cluster task writes to
 //! scratch and the kernel merges. Only the statistics the reduction needs are written, and a
 //! block of values that are all f32 goes as f32, so parts are as small as they can be without
-//! changing a bit of the result.
+//! changing a bit of the result: a statistic that is the same for every element (the count
+//! of a mean over whole chunks, say) is written once.
 
 use super::acc::{Acc, EMPTY};
 use super::plan::{Op, Reduction};
@@ -16,7 +17,7 @@ pub(crate) enum Part {
 }
 
 /// The header every part's bytes start with (a format version: a stale runner's parts are refused).
-const MAGIC: &[u8; 4] = b"ZKP2";
+const MAGIC: &[u8; 4] = b"ZKP3";
 
 const ACCS: u8 = 0;
 const BLOCK_F64: u8 = 1;
@@ -46,12 +47,17 @@ impl Part {
         match self {
             Part::Accs(accs) => {
                 let keep = needed(op);
+                let first = accs.first().map_or([0.0; 7], fields);
+                let same = |i: usize| accs.iter().all(|a| fields(a)[i].to_bits() == first[i].to_bits());
+                let (once, each): (Vec<usize>, Vec<usize>) = keep.iter().partition(|&&i| same(i));
                 out.push(ACCS);
                 word(&mut out, accs.len() as u64);
                 word(&mut out, keep.iter().fold(0, |m, &i| m | 1 << i));
+                word(&mut out, once.iter().fold(0, |m, &i| m | 1 << i));
+                once.iter().for_each(|&i| out.extend_from_slice(&first[i].to_le_bytes()));
                 for a in accs {
                     let f = fields(a);
-                    keep.iter().for_each(|&i| out.extend_from_slice(&f[i].to_le_bytes()));
+                    each.iter().for_each(|&i| out.extend_from_slice(&f[i].to_le_bytes()));
                 }
             }
             Part::Block(b) => {
@@ -73,7 +79,7 @@ impl Part {
 
     /// The part [`Part::to_bytes`] wrote, or why these bytes are not one.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Part, String> {
-        let body = bytes.strip_prefix(MAGIC).ok_or("it does not start with the part header ZKP2")?;
+        let body = bytes.strip_prefix(MAGIC).ok_or("it does not start with the part header ZKP3")?;
         let short = || format!("it ends early ({} bytes)", bytes.len());
         let (&tag, mut rest) = body.split_first().ok_or_else(short)?;
         let mut word = || -> Result<u64, String> {
@@ -83,18 +89,26 @@ impl Part {
         };
         match tag {
             ACCS => {
-                let (n, mask) = (word()? as usize, word()?);
-                let keep: Vec<usize> = (0..7).filter(|i| mask & 1 << i != 0).collect();
-                if rest.len() != n * keep.len() * 8 {
+                let (n, mask, once_mask) = (word()? as usize, word()?, word()?);
+                let once: Vec<usize> = (0..7).filter(|i| once_mask & mask & 1 << i != 0).collect();
+                let each: Vec<usize> = (0..7).filter(|i| mask & !once_mask & 1 << i != 0).collect();
+                if rest.len() != (once.len() + n * each.len()) * 8 {
                     return Err(short());
                 }
                 let vals = f64s(rest);
+                let mut base = fields(&EMPTY);
+                once.iter().zip(&vals).for_each(|(&i, &v)| base[i] = v);
                 let acc = |c: &[f64]| {
-                    let mut f = fields(&EMPTY);
-                    keep.iter().zip(c).for_each(|(&i, &v)| f[i] = v);
+                    let mut f = base;
+                    each.iter().zip(c).for_each(|(&i, &v)| f[i] = v);
                     Acc { n: f[0], nans: f[1], sum: f[2], mean: f[3], m2: f[4], min: f[5], max: f[6] }
                 };
-                Ok(Part::Accs(vals.chunks_exact(keep.len().max(1)).map(acc).collect()))
+                let per = &vals[once.len()..];
+                Ok(Part::Accs(if each.is_empty() {
+                    vec![acc(&[]); n]
+                } else {
+                    per.chunks_exact(each.len()).map(acc).collect()
+                }))
             }
             BLOCK_F64 | BLOCK_F32 => {
                 let ndim = word()? as usize;
@@ -143,8 +157,16 @@ mod tests {
                 }
             }
         }
+        // nans is 1 everywhere: written once; n and sum per element.
         let mean = Part::Accs(accs).to_bytes(Reduction { op: Op::Mean, nan: false });
-        assert_eq!(mean.len(), 4 + 1 + 16 + 5 * 3 * 8);
+        assert_eq!(mean.len(), 4 + 1 + 24 + 8 + 5 * 2 * 8);
+        let same = vec![EMPTY; 3];
+        let Part::Accs(back) =
+            Part::from_bytes(&Part::Accs(same).to_bytes(Reduction { op: Op::Var, nan: true })).unwrap()
+        else {
+            panic!("not accs")
+        };
+        assert_eq!(back.len(), 3);
     }
 
     #[test]
@@ -161,7 +183,7 @@ mod tests {
         let f64s = f32s.mapv(|v| v + 0.1);
         let back = Part::from_bytes(&Part::Block(f64s.clone()).to_bytes(r)).unwrap();
         assert_eq!(bits(&back), bits(&Part::Block(f64s)));
-        assert!(Part::from_bytes(b"ZKP1....").unwrap_err().contains("part header ZKP2"));
+        assert!(Part::from_bytes(b"ZKP2....").unwrap_err().contains("part header ZKP3"));
         assert!(Part::from_bytes(&bytes[..20]).unwrap_err().contains("ends early"));
     }
 }

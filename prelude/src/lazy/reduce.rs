@@ -6,6 +6,7 @@ use super::acc::{Acc, EMPTY};
 use super::part::Part;
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
 use super::run::{cell_error, regions, run_blocks, PlanBar};
+use super::tree::{Tree, TreeMerger};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::zarr::Dtype;
@@ -31,16 +32,21 @@ impl Reduced {
         if self.is_computed() {
             return Ok(());
         }
-        let mut merger = self.merger();
+        let tree = Tree::of(self);
+        let mut merger = TreeMerger::new(self, &tree);
         let inflight = self.x.in_flight(self.x.source_chunks().iter().product());
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
+        let blocks = self.blocks();
         run_blocks(
             bar,
             &label,
-            self.blocks(),
+            blocks,
             inflight,
-            |_, region| self.task(region),
-            |(region, part)| Ok(merger.add(&region, part)),
+            |i, region| {
+                let task = self.task(region);
+                Box::pin(async move { Ok((i, task.await?)) })
+            },
+            |(i, (region, part))| Ok(merger.add(i, &region, part)),
         )?;
         self.set_value(merger.finish());
         Ok(())
@@ -52,7 +58,8 @@ impl Reduced {
         regions(&self.x.shape, self.x.source_chunks())
     }
 
-    fn keep(&self) -> Vec<usize> {
+    /// The axes the result keeps, in order.
+    pub(crate) fn keep(&self) -> Vec<usize> {
         (0..self.x.ndim()).filter(|d| !self.axes.contains(d)).collect()
     }
 
@@ -72,12 +79,18 @@ impl Reduced {
         })
     }
 
-    /// An empty merge of this reduction's parts.
+    /// An empty merge of this reduction's parts, for the whole result.
     pub(crate) fn merger(&self) -> Merger {
-        let keep = self.keep();
-        let out_shape: Vec<u64> = keep.iter().map(|&d| self.x.shape[d]).collect();
+        let whole: Vec<Range<u64>> = self.keep().iter().map(|&d| 0..self.x.shape[d]).collect();
+        self.merger_over(&whole)
+    }
+
+    /// An empty merge of the parts of the result's region `kept` (one output block).
+    pub(crate) fn merger_over(&self, kept: &[Range<u64>]) -> Merger {
+        let out_shape: Vec<u64> = kept.iter().map(|r| r.end - r.start).collect();
+        let origin = kept.iter().map(|r| r.start).collect();
         let accs = vec![EMPTY; out_shape.iter().product::<u64>() as usize];
-        Merger { accs, out_shape, keep, axes: self.axes.clone(), op: self.op }
+        Merger { accs, origin, out_shape, keep: self.keep(), axes: self.axes.clone(), op: self.op }
     }
 
     /// Keep `v` as the result.
@@ -86,10 +99,12 @@ impl Reduced {
     }
 }
 
-/// The parts of a reduction merged so far; merged in block order, the result is the same
-/// wherever the parts were computed.
+/// The parts of a region of a reduction's result merged so far; merged in the order of its
+/// [`Tree`], the result is the same wherever the parts were computed.
 pub(crate) struct Merger {
     accs: Vec<Acc>,
+    /// Where the region starts in the result, and its shape.
+    origin: Vec<u64>,
     out_shape: Vec<u64>,
     keep: Vec<usize>,
     axes: Vec<usize>,
@@ -97,15 +112,14 @@ pub(crate) struct Merger {
 }
 
 impl Merger {
-    /// Merge the part of the block at `region`; returns the bytes of input it stands for.
+    /// Merge the part of the input block at `region`; returns the bytes of input it stands for.
     pub(crate) fn add(&mut self, region: &[Range<u64>], part: Part) -> u64 {
         let moments = self.op.moments();
         let kept: Vec<Range<u64>> = self.keep.iter().map(|&d| region[d].clone()).collect();
         match part {
-            Part::Accs(p) => {
-                linear_indices(&kept, &self.out_shape).zip(&p).for_each(|(lin, a)| self.accs[lin].merge(a, moments))
-            }
+            Part::Accs(p) => self.merge_accs(&kept, &p),
             Part::Block(b) => {
+                let kept = self.local(&kept);
                 let rows = rows(b, &self.keep, &self.axes);
                 let width = rows.len() / kept.iter().map(|r| (r.end - r.start) as usize).product::<usize>().max(1);
                 for (lin, row) in linear_indices(&kept, &self.out_shape).zip(rows.chunks(width.max(1))) {
@@ -114,6 +128,44 @@ impl Merger {
             }
         }
         region.iter().map(|r| r.end - r.start).product::<u64>() * 8
+    }
+
+    /// Merge a level-1 group's result (a part of statistics) for the result's region `kept`.
+    pub(crate) fn add_group(&mut self, kept: &[Range<u64>], part: Part) -> std::result::Result<(), String> {
+        match part {
+            Part::Accs(accs) if accs.len() as u64 == kept.iter().map(|r| r.end - r.start).product::<u64>() => {
+                self.merge_accs(kept, &accs);
+                Ok(())
+            }
+            _ => Err(format!("it is not the statistics of the {kept:?} block of the result")),
+        }
+    }
+
+    /// Merge statistics of the result's region `kept`, one per element in C order.
+    fn merge_accs(&mut self, kept: &[Range<u64>], accs: &[Acc]) {
+        let moments = self.op.moments();
+        let kept = self.local(kept);
+        linear_indices(&kept, &self.out_shape).zip(accs).for_each(|(lin, a)| self.accs[lin].merge(a, moments));
+    }
+
+    /// Merge everything another merger (of a region inside this one's) merged.
+    pub(crate) fn absorb(&mut self, from: &Merger) {
+        self.merge_accs(&from.region(), &from.accs);
+    }
+
+    /// The region of the result this merger covers.
+    pub(crate) fn region(&self) -> Vec<Range<u64>> {
+        self.origin.iter().zip(&self.out_shape).map(|(&o, &n)| o..o + n).collect()
+    }
+
+    /// What was merged, as a part to hand on (a level-1 group's result).
+    pub(crate) fn into_part(self) -> Part {
+        Part::Accs(self.accs)
+    }
+
+    /// `kept` relative to this merger's region.
+    fn local(&self, kept: &[Range<u64>]) -> Vec<Range<u64>> {
+        kept.iter().zip(&self.origin).map(|(r, &o)| r.start - o..r.end - o).collect()
     }
 
     /// The reduction's values.
