@@ -12,7 +12,9 @@
 # as RGW_STOCK_ENDPOINT: the benchmarks run every row on both.
 set -euo pipefail
 
-DIR=${RGW_DIR:-/tmp/zarr-kernel-rgw}
+# Its data, pid files and logs: by default in this user's cache, never a fixed /tmp path that
+# another user could have made first (stop kills the pids it finds there and removes it).
+DIR=${RGW_DIR:-${ZK_CACHE:-$HOME/.cache/zarr-kernel}/rgw}
 RGW_PORT=${RGW_PORT:-18080}
 MON_PORT=${RGW_MON_PORT:-16789}
 STOCK_PORT=${RGW_STOCK_PORT:-}
@@ -80,7 +82,7 @@ start() {
       log "port $port on 127.0.0.1 is in use (another RGW? tests/rgw.sh stop, or set RGW_PORT/RGW_MON_PORT)"; exit 1
     fi
   done
-  mkdir -p "$DIR"/{mon,osd,run,log}
+  (umask 077 && mkdir -p "$DIR"/{mon,osd,run,log})
   local fsid; fsid=$(cat /proc/sys/kernel/random/uuid)
   cat >"$CONF" <<CONF
 [global]
