@@ -5,7 +5,10 @@ Ceph RGW, release builds. Prints a table and writes JSON; BENCHMARKS.md has the 
     benches/cluster.sh [--steps 365]     # builds, starts the RGW, runs this with venv-zarr3
 
 Plans: `store` (4000x4000 f8 random, 64 chunks of 500x500), `timemean` (mean over time of
-STEPS x 720 x 1440 f4, one step per chunk), `tiny` (400 chunks of 20x20: the engine's cost per task).
+STEPS x 720 x 1440 f4, one step per chunk), `tiny` (400 chunks of 20x20, tasks sized as usual),
+`tiny1` (the same, one task per chunk: the engine's fixed cost per task, the ms/task column),
+`one` (a single 20x20 chunk: the fixed cost of a job). `read back` is what the kernel read
+from scratch (a reduction's values).
 """
 
 import argparse
@@ -37,7 +40,7 @@ def main():
     args = a.parse_args()
     bin_dir = Path(args.bin)
     env = task_env(ZARR_TASK_BIN=str(bin_dir / "zarr-task"))
-    plans = ["store", f"timemean:{args.steps}", "tiny"]
+    plans = ["store", f"timemean:{args.steps}", "tiny", "tiny1", "one"]
     out = "zk-bench-cluster/run"
     rows = []
     # The time series is written once (not timed); every engine reads the same array.
@@ -68,13 +71,16 @@ def main():
             finally:
                 procs.stop()
     local = {r["what"]: r["seconds"] for r in rows if r["workers"] == 0}
-    print(f"{'plan':<14} {'engine':<22} {'workers':>7} {'tasks':>6} {'seconds':>8} {'MB/s':>8} {'vs kernel':>9} {'ms/task':>8}")
+    print(f"{'plan':<14} {'engine':<22} {'workers':>7} {'tasks':>6} {'seconds':>8} {'MB/s':>8} {'vs kernel':>9} "
+          f"{'ms/task':>8} {'read back':>10}")
     for r in rows:
         mbs = r["bytes"] / r["seconds"] / 1e6
+        # Time beyond the kernel's, per task and worker: what a task costs besides its work.
         extra = (r["seconds"] - local[r["what"]]) * max(r["workers"], 1) / r["tasks"] * 1000 if r["workers"] else 0
-        r["vs_kernel"], r["overhead_ms_per_task"] = local[r["what"]] / r["seconds"], extra
+        back = (r.get("run") or {}).get("bytes_read", 0)
+        r["vs_kernel"], r["overhead_ms_per_task"] = r["seconds"] / local[r["what"]], extra
         print(f"{r['what']:<14} {r['engine']:<22} {r['workers']:>7} {r['tasks']:>6} {r['seconds']:>8.2f} "
-              f"{mbs:>8.0f} {r['vs_kernel']:>8.2f}x {extra:>8.1f}")
+              f"{mbs:>8.0f} {r['vs_kernel']:>8.2f}x {extra:>8.1f} {back / 1e6:>7.2f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 

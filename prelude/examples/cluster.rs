@@ -1,7 +1,8 @@
 //! Runs plans on a cluster and compares them, bit for bit, with the same plans run here
 //! (tests/cluster/, benches/cluster.py).
 //!
-//!   cluster check OUT ENGINE...     # random store (144 chunks), mean along an axis, anomaly
+//!   cluster check OUT ENGINE...     # random store (144 chunks), a mean combined on the workers
+//!                                    # (a two-level tree), a mean along an axis, an anomaly
 //!   cluster fail OUT ENGINE...      # a corrupt chunk: prints the cell's one line
 //!   cluster bench OUT WHAT ENGINE... # WHAT: store (4000x4000 f8), tiny (400 small chunks),
 //!                                    # tiny1 (the same, a task per chunk: the cost per task),
@@ -57,9 +58,11 @@ impl Engine {
             Engine::Slurm(c) => c.last_run(),
             Engine::Local => None,
         };
-        last.map(|r| json!({"tasks": r.tasks, "jobs": r.jobs, "workers": r.workers, "bytes_read": r.bytes_read,
-                            "report": r.to_string()}))
-            .unwrap_or(json!(null))
+        last.map(|r| {
+            json!({"tasks": r.tasks, "jobs": r.jobs, "workers": r.workers, "bytes_read": r.bytes_read,
+                            "report": r.to_string()})
+        })
+        .unwrap_or(json!(null))
     }
 
     fn shutdown(&self) -> Result<()> {
@@ -85,6 +88,11 @@ fn check(fs: &S3FileSystem, out: &str, engine: &Engine) -> Result<serde_json::Va
     x.store(&here)?;
     let store_exact = same(&remote.read::<f64>()?, &here.read::<f64>()?) && remote.nchunks_initialized()? == 144;
 
+    // A small budget: groups of 4 of the 12 blocks of each output block, then a combine job.
+    let tree = |z: &ZarrArray| from_zarr(z).memory_budget(64 << 10).mean_axis(&[0]);
+    let tree_exact = same(&tree(&remote).compute_on(c)?, &tree(&here).compute()?);
+    let tree_run = engine.report();
+
     let src = from_zarr(&remote);
     let mean_exact = same(&src.mean_axis(&[0]).compute_on(c)?, &from_zarr(&here).mean_axis(&[0]).compute()?);
     let mean_run = engine.report();
@@ -96,8 +104,9 @@ fn check(fs: &S3FileSystem, out: &str, engine: &Engine) -> Result<serde_json::Va
     anomaly(&src).store_on(c, &a_remote)?;
     anomaly(&from_zarr(&here)).store(&a_here)?;
     let anomaly_exact = same(&a_remote.read::<f64>()?, &a_here.read::<f64>()?);
-    Ok(json!({"store_exact": store_exact, "mean_exact": mean_exact, "anomaly_exact": anomaly_exact,
-              "store_run": store_run, "mean_run": mean_run, "anomaly_run": engine.report()}))
+    Ok(json!({"store_exact": store_exact, "tree_exact": tree_exact, "mean_exact": mean_exact,
+              "anomaly_exact": anomaly_exact, "store_run": store_run, "tree_run": tree_run, "mean_run": mean_run,
+              "anomaly_run": engine.report()}))
 }
 
 fn fail(fs: &S3FileSystem, out: &str, engine: &Engine) -> Result<serde_json::Value> {

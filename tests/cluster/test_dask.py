@@ -9,15 +9,19 @@ import sys
 import time
 
 import pytest
+import s3fs
 from conftest import BIN, CLUSTER_BIN, Procs, dask_cluster, free_port, run_cluster, task_env, wait_http
 
 
 def assert_exact(r, slots):
-    assert r["store_exact"] and r["mean_exact"] and r["anomaly_exact"], r
+    assert r["store_exact"] and r["tree_exact"] and r["mean_exact"] and r["anomaly_exact"], r
     # 144 chunks stored in four tasks per worker thread; the mean's 12 output blocks each
     # fold their 12 blocks in one task, and only the 1200 values come back.
     assert r["store_run"]["tasks"] == 4 * slots and r["mean_run"]["tasks"] == 12, r
     assert 0 < r["mean_run"]["bytes_read"] <= 2 * 1200 * 8, r
+    # The two-level mean: 36 groups of 4 blocks, then 12 combine tasks; values only, again.
+    assert (r["tree_run"]["jobs"], r["tree_run"]["tasks"]) == (2, 48), r
+    assert 0 < r["tree_run"]["bytes_read"] <= 2 * 1200 * 8, r
     # The anomaly is two jobs: the std along axis 1, then the store that reads it.
     assert r["anomaly_run"]["jobs"] == 2, r
 
@@ -34,15 +38,21 @@ def test_three_workers_give_the_single_machine_result(tmp_path, out_prefix, need
         assert len(r[run]["workers"]) >= 2, r[run]
 
 
-def test_a_worker_killed_mid_run_changes_nothing(tmp_path, out_prefix, need_binaries):
-    # Tasks of ~0.5 s each: the kill lands while the first jobs run.
+def test_a_worker_killed_while_groups_combine_changes_nothing(tmp_path, out_prefix, need_binaries):
+    # Tasks of ~0.5 s each. The kill lands as the two-level mean's combine job starts: when all
+    # 36 groups' statistics are in scratch.
     procs, address = dask_cluster(tmp_path, ZARR_TASK_DELAY_MS="500")
+    s3 = s3fs.S3FileSystem(key=os.environ.get("RGW_ALICE_KEY"), secret=os.environ.get("RGW_ALICE_SECRET"),
+                           endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     try:
         run = subprocess.Popen([str(CLUSTER_BIN), "check", out_prefix, "dask", address], env=task_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(4)
+        deadline = time.monotonic() + 300
+        while sum("/part/" in k for k in s3.find(f"{out_prefix}/scratch", refresh=True)) < 36:
+            assert run.poll() is None, f"the run ended before the combine job: {run.stderr.read()[-3000:]}"
+            assert time.monotonic() < deadline, "no combine job within 300 s"
+            time.sleep(0.1)
         victim = procs.procs[1]
-        assert run.poll() is None, "the run ended before the kill"
         os.kill(victim.pid, signal.SIGKILL)
         out, err = run.communicate(timeout=600)
     finally:
@@ -51,7 +61,7 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path, out_prefix, need_bina
     import json
     r = json.loads(out.strip().splitlines()[-1])
     assert_exact(r, 3)
-    # The last runs had only the two workers left.
+    # The runs after it had only the two workers left.
     assert len(r["anomaly_run"]["workers"]) == 2, r["anomaly_run"]
 
 

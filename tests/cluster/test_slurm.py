@@ -22,7 +22,8 @@ def slurm(tmp_path_factory):
 
 def test_slurm_array_gives_the_single_machine_result(slurm, out_prefix, need_binaries):
     r = run_cluster(["check", out_prefix, "slurm", "p", "3"], env=slurm)
-    assert r["store_exact"] and r["mean_exact"] and r["anomaly_exact"], r
+    assert r["store_exact"] and r["tree_exact"] and r["mean_exact"] and r["anomaly_exact"], r
+    assert (r["tree_run"]["jobs"], r["tree_run"]["tasks"]) == (2, 48), r
     # Three slots: 144 chunks in 12 store tasks; the mean's 12 output blocks, one task each.
     assert r["store_run"]["tasks"] == 12 and r["mean_run"]["tasks"] == 12, r
     assert 0 < r["mean_run"]["bytes_read"] <= 2 * 1200 * 8 and r["anomaly_run"]["jobs"] == 2, r
