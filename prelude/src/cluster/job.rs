@@ -11,7 +11,6 @@
 //! the job's scratch directory (`<scratch>/<job id>/`) a task that runs alone (`zarr-task JOB
 //! i`, a Slurm array task) also leaves `done/i`, or `failed/i` with its one-line error.
 
-use super::engine::Cluster;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
@@ -31,7 +30,7 @@ pub(crate) const FORMAT: &str = "zarr-kernel-job/2";
 /// Results fetched at once when reading a reduction's values back.
 const FETCH_PARALLEL: usize = 16;
 
-/// One pass of a plan as independent tasks, ready to hand to a [`Cluster`].
+/// One pass of a plan as independent tasks, ready to hand to a [`Cluster`](super::Cluster).
 #[derive(Debug)]
 pub struct Job {
     pub(crate) id: String,
@@ -60,18 +59,18 @@ impl Job {
     }
 
     /// The job that stores `x` into `z`, blocks of `extent` (whole chunks of `z`), as many
-    /// blocks per task as make a task of about the cluster's task size.
+    /// blocks per task as make a task of about `task_bytes` on an engine of `slots`.
     pub(crate) fn store(
         x: &LazyArray,
         z: &ZarrArray,
         extent: &[u64],
-        cluster: &dyn Cluster,
+        (task_bytes, slots): (u64, u64),
         scratch: &Location,
     ) -> Result<Job> {
         let label = format!("store {}", z.url());
         let blocks = region_count(z.shape(), extent);
         let block_bytes = extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product::<u64>() * 8;
-        let group = blocks_per_task(blocks, block_bytes, cluster.task_bytes(), cluster.slots());
+        let group = blocks_per_task(blocks, block_bytes, task_bytes, slots);
         let body = json!({"kind": "store", "output": where_json(&z.loc), "extent": extent, "group": group});
         Job::new(label, x, body, blocks.div_ceil(group), scratch)
     }
@@ -200,7 +199,7 @@ fn numbered(dir: &Location) -> Result<Vec<(u64, String)>> {
 
 #[cfg(test)]
 mod tests {
-    use super::blocks_per_task;
+    use super::*;
 
     #[test]
     fn store_tasks_are_about_the_task_size_and_at_least_four_per_slot() {

@@ -78,6 +78,11 @@ impl<'a> Run<'a> {
         Run { cluster, scratch, report, start: Instant::now(), stored: vec![] }
     }
 
+    /// What sizes store tasks: the engine's task size and slots.
+    fn sizing(&self) -> (u64, u64) {
+        (self.cluster.task_bytes(), self.cluster.slots())
+    }
+
     /// Run `job` with a bar, and check that the engine saw every task complete.
     fn job(&mut self, job: &Job) -> Result<()> {
         let mut bar =
@@ -164,16 +169,16 @@ impl<'a> Run<'a> {
     fn store(&mut self, x: &LazyArray, z: &ZarrArray) -> Result<Option<String>> {
         match x.store_plan(z.chunks()) {
             StorePlan::Direct(extent) => {
-                self.job(&Job::store(x, z, &extent, self.cluster, &self.scratch)?)?;
+                self.job(&Job::store(x, z, &extent, self.sizing(), &self.scratch)?)?;
                 Ok(None)
             }
             StorePlan::Staged { tmp, pass1, pass2 } => {
                 let spec = ArraySpec::new(x.shape.clone(), tmp, x.dtype.name()).v3().compressor(Compressor::None);
                 let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
                 // Each job's scratch goes as the statement ends (`Job` cleans up when dropped).
-                self.job(&Job::store(x, &tmp, &pass1, self.cluster, &self.scratch)?)?;
+                self.job(&Job::store(x, &tmp, &pass1, self.sizing(), &self.scratch)?)?;
                 let staged = LazyArray::zarr(&tmp).memory_budget(x.budget);
-                self.job(&Job::store(&staged, z, &pass2, self.cluster, &self.scratch)?)?;
+                self.job(&Job::store(&staged, z, &pass2, self.sizing(), &self.scratch)?)?;
                 tmp.remove()?;
                 Ok(Some(tmp.url()))
             }

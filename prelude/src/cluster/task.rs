@@ -7,6 +7,7 @@
 
 use super::job::FORMAT;
 use crate::error::{Error, Result};
+use crate::lazy::merge::Merger;
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
 use crate::lazy::run::regions;
@@ -35,7 +36,7 @@ struct Head {
 
 /// What a job's tasks do, parsed once.
 enum Work {
-    Store { x: LazyArray, z: ZarrArray, blocks: Vec<Vec<Range<u64>>>, group: usize },
+    Store { x: LazyArray, z: Box<ZarrArray>, blocks: Vec<Vec<Range<u64>>>, group: usize },
     Reduce { r: Reduced, tree: Tree },
     Combine { r: Reduced, tree: Tree, parts: Location },
 }
@@ -90,7 +91,7 @@ impl Prepared {
             Some("store") => {
                 let z = ZarrArray::open_at(location_from(&doc["output"])?).map_err(named)?;
                 let (extent, group) = (nums(&doc, "extent")?, num(&doc, "group")? as usize);
-                Work::Store { blocks: regions(z.shape(), &extent), x, z, group: group.max(1) }
+                Work::Store { blocks: regions(z.shape(), &extent), x, z: Box::new(z), group: group.max(1) }
             }
             Some("reduce") => {
                 let (r, tree) = reduced()?;
@@ -179,7 +180,7 @@ impl Prepared {
 }
 
 /// Output block `o`'s values: its groups folded in order, as the kernel's [`TreeMerger`](crate::lazy::tree::TreeMerger) does.
-fn values(r: &Reduced, tree: &Tree, o: usize, groups: impl Iterator<Item = crate::lazy::reduce::Merger>) -> Part {
+fn values(r: &Reduced, tree: &Tree, o: usize, groups: impl Iterator<Item = Merger>) -> Part {
     let mut top = r.merger_over(tree.output(o));
     groups.for_each(|g| top.absorb(&g));
     Part::Block(top.finish())

@@ -13,6 +13,7 @@
 
 mod acc;
 mod eval;
+pub(crate) mod merge;
 mod ops;
 pub(crate) mod part;
 pub(crate) mod plan;

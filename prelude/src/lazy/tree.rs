@@ -5,9 +5,9 @@
 //! task per group and one per output block to combine them (`cluster/task.rs`). Floating-point
 //! sums depend on their order, so both give the same bits only because both follow this tree.
 
+use super::merge::Merger;
 use super::part::Part;
 use super::plan::Reduced;
-use super::reduce::Merger;
 use super::run::region_count;
 use std::collections::HashMap;
 use std::ops::Range;
