@@ -88,10 +88,11 @@ def task(i, job_id, job, runner):
     where = worker.address
     # This function arrives pickled by value with each job; the worker object stays.
     runners = worker.__dict__.setdefault("_zarr_task_runners", {})
-    key = threading.get_ident()
+    path = os.environ.get("ZARR_TASK_BIN") or runner
+    key = (threading.get_ident(), path)
     r = runners.get(key)
     if r is None or not r.alive():
-        r = runners[key] = Runner(os.environ.get("ZARR_TASK_BIN") or runner, where)
+        r = runners[key] = Runner(path, where)
     r.run(job_id, job, i)
     return i, where
 

@@ -8,8 +8,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// How often `every` runs while the program runs.
-const POLL: Duration = Duration::from_millis(250);
+/// How often `every` runs while the program runs (a Slurm job's done markers: the poll is
+/// part of every job's latency).
+const POLL: Duration = Duration::from_millis(100);
 
 /// What a watched program ended with: its exit status and the end of its stderr.
 pub(crate) struct Ended {
@@ -27,7 +28,7 @@ impl Ended {
 }
 
 /// Start `cmd` (`what` names it in errors) and feed `line` each line of its stdout, calling
-/// `every` every 250 ms; `every` returning `Ok(true)` means the job is complete (the program
+/// `every` every 100 ms; `every` returning `Ok(true)` means the job is complete (the program
 /// is then stopped). An interrupt stops the program, calling `cancel` first.
 pub(crate) fn watch(
     mut cmd: Command,

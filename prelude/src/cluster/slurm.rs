@@ -96,11 +96,11 @@ impl SlurmCluster {
     }
 
     /// Array tasks for `n` tasks: each array task runs every `len`-th task from its index.
-    /// Slurm starts array tasks in scheduling rounds (a second or more apart), so a task of
-    /// a tenth of a second per array task would leave the nodes idle; a few array tasks per
-    /// slot keep them busy and still balance uneven tasks.
+    /// Slurm starts array tasks in scheduling rounds (a second or more apart): an array task
+    /// per slot starts them all in the first round, and each runs its share in one process
+    /// (tasks are sized so that a slot has about four).
     fn array_len(&self, n: u64) -> u64 {
-        n.min(self.max_parallel.map_or(ARRAY_UNBOUNDED, |m| u64::from(m) * ARRAY_PER_SLOT)).max(1)
+        n.min(self.slots()).max(1)
     }
 
     /// The batch script of `job`: the document inline; one runner runs the array task's
@@ -133,11 +133,8 @@ fn newly_done(job: &Job, seen: &mut BTreeSet<u64>, done: &mut dyn FnMut(u64, &st
     Ok(seen.len() as u64 == job.tasks())
 }
 
-/// Array tasks per parallel slot (see [`SlurmCluster::array_len`]).
-const ARRAY_PER_SLOT: u64 = 4;
-
-/// Array tasks when the parallelism is Slurm's to choose (below its default MaxArraySize).
-const ARRAY_UNBOUNDED: u64 = 256;
+/// Slots when the parallelism is Slurm's to choose (array tasks: below its default MaxArraySize).
+const SLOTS_UNBOUNDED: u64 = 64;
 
 impl Cluster for SlurmCluster {
     fn name(&self) -> String {
@@ -210,7 +207,7 @@ impl Cluster for SlurmCluster {
     }
 
     fn slots(&self) -> u64 {
-        self.max_parallel.map_or(ARRAY_UNBOUNDED / ARRAY_PER_SLOT, u64::from)
+        self.max_parallel.map_or(SLOTS_UNBOUNDED, u64::from)
     }
 
     fn task_bytes(&self) -> u64 {

@@ -14,7 +14,7 @@ use crate::lazy::run::regions;
 use crate::lazy::serial::{reduction, where_from};
 use crate::lazy::store::store_region;
 use crate::lazy::tree::Tree;
-use crate::runtime::block_on;
+use crate::runtime::{block_on, Task};
 use crate::zarr::location::Location;
 use crate::zarr::ZarrArray;
 use futures::{StreamExt, TryStreamExt};
@@ -129,8 +129,15 @@ impl Prepared {
             Work::Store { x, z, blocks, group } => {
                 let mine = &blocks[i * group..((i + 1) * group).min(blocks.len())];
                 let in_flight = x.in_flight(mine[0].iter().map(|r| r.end - r.start).product()).max(1);
+                // Each block its own tokio task, as in the kernel's pass: blocks compute on
+                // every core.
                 futures::stream::iter(mine.iter().cloned())
-                    .map(|region| async move { store_region(x, z, region.clone()).await.map_err(|e| at_block(e, &region)) })
+                    .map(|region| {
+                        let (x, z) = (x.clone(), z.clone());
+                        spawned(
+                            async move { store_region(&x, &z, region.clone()).await.map_err(|e| at_block(e, &region)) },
+                        )
+                    })
                     .buffer_unordered(in_flight)
                     .try_for_each(|_| async { Ok(()) })
                     .await
@@ -143,7 +150,7 @@ impl Prepared {
                 let mut parts = futures::stream::iter(leaves.iter().map(|&b| all[b].clone()))
                     .map(|region| {
                         let task = r.task(region.clone());
-                        async move { task.await.map_err(|e| at_block(e, &region)) }
+                        spawned(async move { task.await.map_err(|e| at_block(e, &region)) })
                     })
                     .buffered(in_flight);
                 while let Some((region, part)) = parts.try_next().await? {
@@ -184,6 +191,13 @@ fn values(r: &Reduced, tree: &Tree, o: usize, groups: impl Iterator<Item = Merge
     let mut top = r.merger_over(tree.output(o));
     groups.for_each(|g| top.absorb(&g));
     Part::Block(top.finish())
+}
+
+/// `fut` as its own tokio task; a task that panicked is an error, not a lost worker.
+async fn spawned<T: Send + 'static>(fut: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+    Task::spawn(fut)
+        .await
+        .map_err(|e| Error::new(crate::error::ErrorKind::Other, format!("a block task failed: {e}")))?
 }
 
 fn stale_part(g: usize, why: String) -> Error {
