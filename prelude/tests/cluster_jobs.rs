@@ -101,6 +101,7 @@ fn plans_on_a_cluster_equal_the_plans_run_here() {
             ("var space", x.var_axis(&[1, 2])),
             ("nanmax", x.clip(275.0, 1e9).nanmax_axis(&[2])),
             ("nested", (&x - &x.mean_axis(&[0])).std_axis(&[0])),
+            ("every axis", x.sum_axis(&[0, 1, 2])),
             ("no reduction", &x * 2.0 + 1.0),
         ]
     };
@@ -174,4 +175,16 @@ fn the_runner_refuses_what_is_not_a_job() {
     assert!(r.answer("{\"task\": 1}").contains("needs \\\"id\\\" and \\\"task\\\""));
     assert_eq!(r.answer("{\"id\": \"j\", \"task\": 0}"), "{\"error\":\"job j is not known here\",\"unknown\":true}");
     assert!(r.answer("{\"id\": \"j\", \"task\": 0, \"job\": \"{}\"}").contains("not a job document"));
+}
+
+#[test]
+fn a_reduction_over_an_empty_axis_gives_the_kernels_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = local_fs(dir.path());
+    let c = Here { served: Some(Mutex::new(Runner::default())), ..Here::new(Some((fs.clone(), "bkt/scratch".into()))) };
+    let z = fs.create_array("bkt/empty.zarr", &ArraySpec::new([0, 30], [5, 10], "f8")).unwrap();
+    let plan = || from_zarr(&z).mean_axis(&[0]);
+    let (here, there) = (plan().compute().unwrap(), plan().compute_on(&c).unwrap());
+    assert_eq!(there.shape(), [30]);
+    assert!(same(&here, &there), "{here} vs {there}");
 }

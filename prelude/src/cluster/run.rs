@@ -54,7 +54,7 @@ impl LazyArray {
         };
         let start = Instant::now();
         let mut run = Run::new(cluster, scratch);
-        let out = run.reductions(self).and_then(|()| run.store(self, z));
+        let out = run.reductions(self, true).and_then(|()| run.store(self, z));
         run.finish(out.is_ok());
         let intermediate = out.map_err(cell_error)?;
         let seconds = start.elapsed().as_secs_f64();
@@ -115,10 +115,15 @@ impl<'a> Run<'a> {
     }
 
     /// Compute, on the cluster, every reduction of `x` not computed yet (inner ones first),
-    /// and put each value where the workers of later jobs read it.
-    fn reductions(&mut self, x: &'a LazyArray) -> Result<()> {
+    /// and put each value where the workers of later jobs read it: all of them when `x` is
+    /// stored; when `x` is computed, not `x`'s own (its value is the result, here).
+    fn reductions(&mut self, x: &'a LazyArray, stored: bool) -> Result<()> {
         let mut all = vec![];
         x.node.reductions(&mut all);
+        let own = match &*x.node {
+            Node::Reduced(r) if !stored => Some(r as *const Reduced),
+            _ => None,
+        };
         for r in all {
             if !r.is_computed() {
                 let tree = Tree::of(r);
@@ -135,7 +140,9 @@ impl<'a> Run<'a> {
                 self.report.bytes_read += bytes;
                 r.set_value(value);
             }
-            self.keep_for_workers(r)?;
+            if own != Some(r as *const Reduced) {
+                self.keep_for_workers(r)?;
+            }
         }
         Ok(())
     }
@@ -187,7 +194,7 @@ impl<'a> Run<'a> {
 
     /// The whole of `x`: a reduction's value, or every chunk through a scratch array.
     fn compute(&mut self, x: &'a LazyArray) -> Result<ArrayD<f64>> {
-        self.reductions(x)?;
+        self.reductions(x, false)?;
         if let Node::Reduced(r) = &*x.node {
             return Ok((*r.value()?).clone());
         }

@@ -8,7 +8,7 @@
 use super::merge::Merger;
 use super::part::Part;
 use super::plan::Reduced;
-use super::run::region_count;
+use super::run::regions;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -38,19 +38,20 @@ impl Tree {
     pub(crate) fn with_fan_in(r: &Reduced, fan_in: usize) -> Tree {
         let keep = r.keep();
         let (shape, chunks) = (&r.x.shape, r.x.source_chunks());
-        let out_grid: Vec<u64> = keep.iter().map(|&d| shape[d].div_ceil(chunks[d].max(1))).collect();
-        let n_out = out_grid.iter().product::<u64>() as usize;
-        let (mut outputs, mut leaves) = (vec![vec![]; n_out], vec![vec![]; n_out]);
+        let kept_shape: Vec<u64> = keep.iter().map(|&d| shape[d]).collect();
+        let kept_chunks: Vec<u64> = keep.iter().map(|&d| chunks[d].max(1)).collect();
+        // Output blocks from the output's grid, so one with no input blocks (a reduced axis of
+        // length 0) still has its region.
+        let outputs = regions(&kept_shape, &kept_chunks);
+        let mut leaves = vec![vec![]; outputs.len()];
         for (i, region) in r.blocks().into_iter().enumerate() {
-            let kept: Vec<Range<u64>> = keep.iter().map(|&d| region[d].clone()).collect();
-            let o = kept
+            let o = keep
                 .iter()
-                .zip(keep.iter().zip(&out_grid))
-                .fold(0, |lin, (k, (&d, &g))| lin * g as usize + (k.start / chunks[d].max(1)) as usize);
-            outputs[o] = kept;
+                .zip(&kept_shape)
+                .zip(&kept_chunks)
+                .fold(0, |lin, ((&d, &s), &c)| lin * s.div_ceil(c) as usize + (region[d].start / c) as usize);
             leaves[o].push(i);
         }
-        debug_assert_eq!(region_count(shape, chunks) as usize, leaves.iter().map(Vec::len).sum::<usize>());
         Tree { outputs, leaves, fan_in: fan_in.max(1) }
     }
 
