@@ -36,9 +36,23 @@ struct Head {
 
 /// What a job's tasks do, parsed once.
 enum Work {
-    Store { x: LazyArray, z: Box<ZarrArray>, blocks: Vec<Vec<Range<u64>>>, group: usize },
-    Reduce { r: Reduced, tree: Tree },
-    Combine { r: Reduced, tree: Tree, parts: Location },
+    Store {
+        x: LazyArray,
+        z: Box<ZarrArray>,
+        blocks: Vec<Vec<Range<u64>>>,
+        group: usize,
+    },
+    /// `blocks`: the reduction's blocks, made once per job, not per task.
+    Reduce {
+        r: Reduced,
+        tree: Tree,
+        blocks: Vec<Vec<Range<u64>>>,
+    },
+    Combine {
+        r: Reduced,
+        tree: Tree,
+        parts: Location,
+    },
 }
 
 /// A parsed job document.
@@ -95,7 +109,7 @@ impl Prepared {
             }
             Some("reduce") => {
                 let (r, tree) = reduced()?;
-                Work::Reduce { r, tree }
+                Work::Reduce { blocks: r.blocks(), r, tree }
             }
             Some("combine") => {
                 let (r, tree) = reduced()?;
@@ -142,12 +156,11 @@ impl Prepared {
                     .try_for_each(|_| async { Ok(()) })
                     .await
             }
-            Work::Reduce { r, tree } => {
+            Work::Reduce { r, tree, blocks } => {
                 let (o, leaves) = tree.group(i);
-                let all = r.blocks();
                 let mut group = r.merger_over(tree.output(o));
-                let in_flight = r.x.in_flight(r.x.source_chunks().iter().product());
-                let mut parts = futures::stream::iter(leaves.iter().map(|&b| all[b].clone()))
+                let in_flight = r.in_flight();
+                let mut parts = futures::stream::iter(leaves.iter().map(|&b| blocks[b].clone()))
                     .map(|region| {
                         let task = r.task(region.clone());
                         spawned(async move { task.await.map_err(|e| at_block(e, &region)) })

@@ -34,7 +34,7 @@ impl Reduced {
         }
         let tree = Tree::of(self);
         let mut merger = TreeMerger::new(self, &tree);
-        let inflight = self.x.in_flight(self.x.source_chunks().iter().product());
+        let inflight = self.in_flight();
         let label = format!("{} over axes {:?}", self.op.name(), self.axes);
         let blocks = self.blocks();
         run_blocks(
@@ -50,6 +50,11 @@ impl Reduced {
         )?;
         self.set_value(merger.finish());
         Ok(())
+    }
+
+    /// Blocks the pass keeps in flight (its blocks are the input's source chunks).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.x.in_flight(self.x.source_chunks().iter().product())
     }
 
     /// The pass's blocks, in the order their parts are merged (one per chunk of the input's

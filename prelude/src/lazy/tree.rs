@@ -29,8 +29,7 @@ impl Tree {
     pub(crate) fn of(r: &Reduced) -> Tree {
         let mut t = Tree::with_fan_in(r, usize::MAX);
         let m = t.leaves.first().map_or(1, Vec::len).max(1);
-        let in_flight = r.x.in_flight(r.x.source_chunks().iter().product());
-        t.fan_in = (m as f64).sqrt().ceil().max(4.0 * in_flight as f64).min(m as f64) as usize;
+        t.fan_in = (m as f64).sqrt().ceil().max(4.0 * r.in_flight() as f64).min(m as f64) as usize;
         t
     }
 
