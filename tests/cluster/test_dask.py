@@ -40,12 +40,14 @@ def test_three_workers_give_the_single_machine_result(tmp_path, out_prefix, need
 
 def test_a_worker_killed_while_groups_combine_changes_nothing(tmp_path, out_prefix, need_binaries):
     # Tasks of ~0.5 s each. The kill lands as the two-level mean's combine job starts: when all
-    # 36 groups' statistics are in scratch.
+    # 36 groups' statistics are in scratch. Job documents are scattered here (the other runs
+    # send these small ones with each task).
     procs, address = dask_cluster(tmp_path, ZARR_TASK_DELAY_MS="500")
     s3 = s3fs.S3FileSystem(key=os.environ.get("RGW_ALICE_KEY"), secret=os.environ.get("RGW_ALICE_SECRET"),
                            endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     try:
-        run = subprocess.Popen([str(CLUSTER_BIN), "check", out_prefix, "dask", address], env=task_env(),
+        run = subprocess.Popen([str(CLUSTER_BIN), "check", out_prefix, "dask", address],
+                               env=task_env(ZARR_DASK_INLINE_JOB="0"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 300
         while sum("/part/" in k for k in s3.find(f"{out_prefix}/scratch", refresh=True)) < 36:

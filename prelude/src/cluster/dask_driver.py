@@ -13,9 +13,9 @@
 
 TARGET is --scheduler ADDRESS, or GATEWAY --cluster NAME; GATEWAY is --gateway URL [--proxy
 ADDRESS]. A gateway's authentication comes from Dask's configuration, as for `Gateway()`.
-The job document goes to every worker once (scattered); each worker thread keeps one runner
-(`zarr-task --serve`, or $ZARR_TASK_BIN on the worker) that serves all its tasks, so a task
-costs its work. Dask retries a task that fails (`retries`) and reschedules one whose worker died.
+A job document goes to every worker once (scattered), or with each task when it is small; each
+worker thread keeps one runner (`zarr-task --serve`, or $ZARR_TASK_BIN on the worker) that
+serves all its tasks, so a task costs its work. Dask retries a task that fails (`retries`) and reschedules one whose worker died.
 """
 
 import argparse
@@ -23,6 +23,11 @@ import json
 import os
 import subprocess
 import sys
+
+
+# Job documents up to this size (bytes) are sent with each task instead of scattered
+# (ZARR_DASK_INLINE_JOB=0 scatters every one: the tests run both ways).
+INLINE_JOB = int(os.environ.get("ZARR_DASK_INLINE_JOB", 16 * 1024))
 
 
 def say(**fields):
@@ -133,7 +138,10 @@ def run(c, req):
     """One job: every task, its completions as lines, then the end line."""
     from distributed import as_completed
 
-    job = c.scatter(req["job"], broadcast=True)
+    # A large document goes to every worker once; a small one rides along with each task,
+    # which costs less than a scatter's round trips (a runner parses a job once either way).
+    small = len(req["job"]) <= INLINE_JOB
+    job = req["job"] if small else c.scatter(req["job"], broadcast=True)
     keys = [f"zarr-{req['id']}-{i}" for i in range(req["tasks"])]
     futures = c.map(
         task,
@@ -153,7 +161,8 @@ def run(c, req):
             break
         i, worker = f.result()
         say(done=i, worker=worker)
-    c.cancel([job])
+    if not small:
+        c.cancel([job])
     say(end=req["id"], threads=threads(c))
 
 
