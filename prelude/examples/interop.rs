@@ -1,11 +1,14 @@
 //! Writes and checks the arrays of the zarr-python interop tests (tests/python/test_interop.py).
 //!
 //!   interop mkdir BUCKET
+//!   interop public BUCKET         # anyone may read and list it (as notebook 02 does)
 //!   interop write URL VARIANT     # Rust writes, Python checks
 //!   interop check URL VARIANT     # Python wrote, Rust checks
 //!   interop stats URL             # prints mean/min/max as JSON
 //!   interop group URL             # a v2 group with two arrays, consolidated
 //!   interop lazy URL OUT          # lazy-array results of the 3-D array at URL, under OUT
+//!   interop dump URL...           # each array's values in its own dtype, a JSON line per URL
+//!                                 # (floats as the bits of their f64 value, so NaNs compare)
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
 
@@ -106,11 +109,32 @@ fn lazy(fs: &S3FileSystem, url: &str, out: &str) -> Result<()> {
     Ok(())
 }
 
+/// One JSON line: the array's dtype, shape and values (row-major), or the one-line error.
+fn dump(fs: &S3FileSystem, url: &str) -> Value {
+    let read = fs.open_array(url).and_then(|z| z.values());
+    let v = match read {
+        Ok(v) => v,
+        Err(e) => return json!({"url": url, "error": e.to_string()}),
+    };
+    let values: Vec<Value> = match &v {
+        Values::Bool(a) => a.iter().map(|&x| json!(x)).collect(),
+        Values::Int64(a) => a.iter().map(|&x| json!(x)).collect(),
+        Values::UInt64(a) => a.iter().map(|&x| json!(x)).collect(),
+        Values::Float16(_) | Values::Float32(_) | Values::Float64(_) => {
+            let f = v.to_f64().expect("floats convert");
+            f.iter().map(|x| json!(format!("{:016x}", x.to_bits()))).collect()
+        }
+        _ => v.clone().into_typed::<i64>().expect("integers convert").iter().map(|&x| json!(x)).collect(),
+    };
+    json!({"url": url, "dtype": v.dtype().name(), "shape": v.shape(), "values": values})
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fs = S3FileSystem::new()?;
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["mkdir", bucket] => fs.mkdir(bucket),
+        ["public", bucket] => fs.make_public(bucket),
         ["write", url, variant] => write(&fs, url, variant),
         ["check", url, _variant] => check(&fs, url),
         ["stats", url] => {
@@ -139,6 +163,13 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["lazy", url, out] => lazy(&fs, url, out),
-        _ => Err(Error::new(ErrorKind::InvalidInput, "usage: interop mkdir|write|check|stats|reference|group|lazy …")),
+        ["dump", urls @ ..] => {
+            urls.iter().for_each(|url| println!("{}", dump(&fs, url)));
+            Ok(())
+        }
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            "usage: interop mkdir|public|write|check|stats|reference|group|lazy|dump …",
+        )),
     }
 }

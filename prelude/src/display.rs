@@ -7,7 +7,7 @@ use crate::fs::{EntryKind, Listing};
 use crate::lazy::LazyArray;
 use crate::live::{emit_result, Bundle, Html, Rich};
 use crate::text::{esc, human_bytes};
-use crate::zarr::{ZarrArray, ZarrGroup};
+use crate::zarr::{Values, ZarrArray, ZarrGroup};
 use std::fmt::{self, Write};
 
 /// `evcxr_display` for each type with a rich form: evcxr finds the method by name.
@@ -33,7 +33,8 @@ evcxr_display!(
     Html,
     Bundle,
     crate::dataset::Dataset,
-    crate::dataset::DataArray
+    crate::dataset::DataArray,
+    crate::zarr::Values
 );
 
 /// A cell's final value, shown in one compile. The kernel calls `(&value).evcxr_display()`: the
@@ -157,6 +158,14 @@ impl fmt::Display for ZarrArray {
             writeln!(f, "  {k:<12} {v}")?;
         }
         Ok(())
+    }
+}
+
+/// The values as ndarray shows them, then their dtype and shape (numpy's repr order).
+impl Rich for Values {
+    fn bundle(&self) -> Bundle {
+        let text = self.to_string();
+        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
     }
 }
 

@@ -87,8 +87,9 @@ pub mod prelude {
     pub use crate::text::human_bytes;
     pub use crate::zarr::{
         consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, Dtype,
-        Element, ZarrArray, ZarrGroup,
+        Element, Values, ZarrArray, ZarrGroup,
     };
+    pub use half::f16;
     pub use ndarray::{self, s, Array, Array1, Array2, ArrayD, Axis, IxDyn};
     pub use serde_json::{self, json};
 }

@@ -148,6 +148,43 @@ print(json.dumps({{"shape": list(z.shape), "dtype": str(z.dtype), "mean": float(
     assert got["mean"] == pytest.approx(expected, rel=1e-12)
 
 
+ANY_DTYPE = """
+import sys, numpy as np, zarr
+url, dtype = sys.argv[1], sys.argv[2]
+store = zarr.storage.FsspecStore.from_url(url, storage_options={"key": sys.argv[3], "secret": sys.argv[4],
+    "client_kwargs": {"endpoint_url": sys.argv[5], "region_name": "RegionOne"}})
+z = zarr.create_array(store, shape=(200, 300), chunks=(100, 100), dtype=dtype, zarr_format=2, overwrite=True)
+i, j = np.indices(z.shape)
+z[:] = ((i * 7 + j) % 11 / 10).astype(dtype) if np.dtype(dtype).kind in "fb" else ((i * 7 + j) % 11).astype(dtype)
+"""
+
+
+def test_notebook_01_reads_arrays_of_any_numeric_dtype(tmp_path):
+    """The reference read notebook, unchanged, on arrays zarr-python wrote in other dtypes."""
+    bucket = f"zarrtest-dtypes-{uuid.uuid4().hex[:8]}"
+    subprocess.run([os.environ["INTEROP_BIN"], "mkdir", bucket], env=alice_env(), check=True, timeout=60)
+    subprocess.run([os.environ["INTEROP_BIN"], "public", bucket], env=alice_env(), check=True, timeout=60)
+    for dtype, shown in [("int16", "int16"), ("uint8", "uint8"), ("float64", "float64"), ("float16", "float16"),
+                         (">i4", "int32"), ("bool", "bool")]:
+        url = f"s3://{bucket}/{dtype.replace('>', 'be-')}.zarr"
+        w = subprocess.run([XARRAY_PYTHON, "-c", ANY_DTYPE, url, dtype, KEY, SECRET, os.environ["AWS_ENDPOINT_URL"]],
+                           capture_output=True, text=True, timeout=300)
+        assert w.returncode == 0, w.stderr[-2000:]
+        out = tmp_path / dtype.replace(">", "be-")
+        env = dict(os.environ, ZARR_READ_URL=url)
+        r = subprocess.run([sys.executable, f"{NB}/execute.py", str(out), f"{NB}/01-read-zarr-from-object-store.ipynb"],
+                           env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, f"{dtype}: {r.stdout[-3000:]}{r.stderr[-3000:]}"
+        nb = nbformat.read(out / "01-read-zarr-from-object-store.ipynb", 4)
+        text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
+        assert f"{shown}, shape [5, 5]" in text, f"{dtype}: {text[-2000:]}"
+        assert "mean = " in text and "Figure 640x480 (PNG)" in text, f"{dtype}: {text[-2000:]}"
+
+
+def alice_env():
+    return dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="RegionOne")
+
+
 def test_run_sh_falls_back_to_a_local_directory_store(tmp_path):
     """Where the loopback RGW cannot start (here: its port is taken by the test server), the
     README's first command still runs every notebook, on a directory standing in for S3."""

@@ -5,35 +5,20 @@ writes -> xarray opens it; broken datasets -> one line per problem, the rest sti
 The Rust side is prelude/examples/datasets.rs."""
 
 import json
-import os
-import subprocess
 import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
-import s3fs
 import xarray as xr
 import zarr
+from conftest import STORAGE, ZARR2, run_example
 
-ZARR2 = zarr.__version__.startswith("2.")
-ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
-KEY, SECRET = os.environ["RGW_ALICE_KEY"], os.environ["RGW_ALICE_SECRET"]
-BIN = os.path.join(os.path.dirname(os.environ["INTEROP_BIN"]), "datasets")
-STORAGE = {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": ENDPOINT, "region_name": "RegionOne"}}
 FORMATS = [2] if ZARR2 else [2, 3]
 
 
 def rust(*args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="RegionOne")
-    r = subprocess.run([BIN, *args], env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"datasets {' '.join(args)} failed: {r.stdout}{r.stderr}"
-    return json.loads(r.stdout)
-
-
-@pytest.fixture(scope="module")
-def fs():
-    return s3fs.S3FileSystem(**{k: v for k, v in STORAGE.items()})
+    return json.loads(run_example("datasets", *args))
 
 
 @pytest.fixture(scope="module")

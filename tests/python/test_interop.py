@@ -2,8 +2,6 @@
 Ceph RGW: Python writes -> Rust reads identical values; Rust writes -> Python reads them."""
 
 import json
-import os
-import subprocess
 import uuid
 import warnings
 
@@ -12,11 +10,7 @@ import numpy as np
 import pytest
 import s3fs
 import zarr
-
-ZARR2 = zarr.__version__.startswith("2.")
-ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
-KEY, SECRET = os.environ["RGW_ALICE_KEY"], os.environ["RGW_ALICE_SECRET"]
-BIN = os.environ["INTEROP_BIN"]
+from conftest import ENDPOINT, KEY, SECRET, ZARR2, run_example
 SHAPE, CHUNKS = (37, 53), (10, 16)
 # Variants the Rust side knows (prelude/examples/interop.rs): name -> (zarr_format, dtype)
 V2 = {"v2-none-f4": "<f4", "v2-blosc-f8": "<f8", "v2-zlib-i2": "<i2", "v2-zstd-u4": "<u4"}
@@ -29,15 +23,7 @@ def expected():
 
 
 def rust(*args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION="RegionOne")
-    r = subprocess.run([BIN, *args], env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"interop {' '.join(args)} failed: {r.stdout}{r.stderr}"
-    return r.stdout
-
-
-@pytest.fixture(scope="module")
-def fs():
-    return s3fs.S3FileSystem(key=KEY, secret=SECRET, client_kwargs={"endpoint_url": ENDPOINT, "region_name": "RegionOne"})
+    return run_example("interop", *args)
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +117,15 @@ def test_reference_array_is_byte_identical_to_zarr_python_2(fs, bucket):
     assert fs.cat(f"{py}/3.7") == fs.cat(f"{rs}/3.7")
     assert float(da.from_zarr(zr).astype("f8").mean().compute()) == pytest.approx(got["mean"], rel=1e-12)
     assert sorted(fs.ls(rs))[0].endswith(".zarray") and len(fs.ls(rs)) == 101
+
+
+@pytest.mark.skipif(not ZARR2, reason="byte-compatibility is with zarr-python 2")
+@pytest.mark.parametrize("variant", list(V2))
+def test_zarray_is_byte_identical_to_zarr_python_2_for_each_compressor(fs, bucket, variant):
+    py, rs = f"{bucket}/zarray-py/{variant}.zarr", f"{bucket}/zarray-rs/{variant}.zarr"
+    python_writes(fs, py, variant)
+    rust("write", f"s3://{rs}", variant)
+    assert fs.cat(f"{rs}/.zarray").decode() == fs.cat(f"{py}/.zarray").decode()
 
 
 @pytest.mark.skipif(not ZARR2, reason="consolidated v2 metadata, as xarray and zarr 2 read it")

@@ -409,6 +409,7 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
         Dtype::UInt16 => "u16",
         Dtype::UInt32 => "u32",
         Dtype::UInt64 => "u64",
+        Dtype::Float16 => "f16",
         Dtype::Float32 => "f32",
         Dtype::Float64 => "f64",
     }

@@ -25,6 +25,8 @@ pub enum Dtype {
     UInt32,
     /// `uint64` (`<u8`)
     UInt64,
+    /// `float16` (`<f2`), as [`half::f16`]
+    Float16,
     /// `float32` (`<f4`)
     Float32,
     /// `float64` (`<f8`)
@@ -32,12 +34,12 @@ pub enum Dtype {
 }
 
 use Dtype::*;
-const ALL: [Dtype; 11] = [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64];
+const ALL: [Dtype; 12] = [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64];
 
 impl Dtype {
     /// Parse `f4`, `<f4`, `float32`, `i8`, `int64`, `u1`, `bool`, … (numpy, Zarr v2 or v3 names).
     pub fn parse(s: &str) -> Result<Dtype> {
-        let t = s.trim().trim_start_matches(['<', '|', '=']);
+        let t = s.trim().trim_start_matches(['<', '>', '|', '=']);
         let found = ALL.iter().copied().find(|d| t == d.name() || t == &d.v2()[1..]).or(match t {
             "f" | "float" | "double" => Some(Float64),
             "int" => Some(Int64),
@@ -70,6 +72,7 @@ impl Dtype {
             UInt16 => "uint16",
             UInt32 => "uint32",
             UInt64 => "uint64",
+            Float16 => "float16",
             Float32 => "float32",
             Float64 => "float64",
         }
@@ -87,6 +90,7 @@ impl Dtype {
             UInt16 => "<u2",
             UInt32 => "<u4",
             UInt64 => "<u8",
+            Float16 => "<f2",
             Float32 => "<f4",
             Float64 => "<f8",
         }
@@ -96,15 +100,15 @@ impl Dtype {
     pub fn size(self) -> usize {
         match self {
             Bool | Int8 | UInt8 => 1,
-            Int16 | UInt16 => 2,
+            Int16 | UInt16 | Float16 => 2,
             Int32 | UInt32 | Float32 => 4,
             Int64 | UInt64 | Float64 => 8,
         }
     }
 
-    /// True for float32 and float64.
+    /// True for float16, float32 and float64.
     pub fn is_float(self) -> bool {
-        matches!(self, Float32 | Float64)
+        matches!(self, Float16 | Float32 | Float64)
     }
 
     /// The dtype of stored metadata: a v2 typestr (`<f4`, `>i2`) or a v3 name (`float32`).
@@ -113,7 +117,7 @@ impl Dtype {
         ALL.iter().copied().find(|d| t == d.name() || t == &d.v2()[1..]).ok_or_else(|| {
             Error::new(
                 crate::error::ErrorKind::Metadata,
-                format!("unsupported dtype '{s}' (supported: bool, int8-64, uint8-64, float32, float64)"),
+                format!("unsupported dtype '{s}' (supported: bool, int8-64, uint8-64, float16-64)"),
             )
         })
     }
@@ -172,6 +176,10 @@ macro_rules! with_dtype {
                 type $T = u64;
                 $body
             }
+            $crate::zarr::dtype::Dtype::Float16 => {
+                type $T = half::f16;
+                $body
+            }
             $crate::zarr::dtype::Dtype::Float32 => {
                 type $T = f32;
                 $body
@@ -196,6 +204,13 @@ mod tests {
         assert_eq!(Dtype::parse("|u1").unwrap(), UInt8);
         assert_eq!(Dtype::parse("bool").unwrap(), Bool);
         assert!(Dtype::parse("f3").unwrap_err().message().contains("unknown dtype 'f3'"));
+        assert!(Dtype::parse(">f4")
+            .unwrap_err()
+            .message()
+            .contains("big-endian dtype '>f4' is not supported for new arrays; use '<f4'"));
+        assert_eq!(Dtype::parse(">u1").unwrap(), UInt8);
         assert_eq!(Dtype::from_stored(">i2").unwrap(), Int16);
+        assert_eq!(Dtype::parse("f2").unwrap(), Float16);
+        assert_eq!(Dtype::from_stored("float16").unwrap(), Float16);
     }
 }

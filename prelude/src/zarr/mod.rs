@@ -7,12 +7,14 @@ pub(crate) mod hierarchy;
 pub(crate) mod location;
 pub(crate) mod region;
 mod spec;
+mod values;
 
 pub use array::ZarrArray;
 pub use dtype::Dtype;
 pub use group::ZarrGroup;
 pub use region::Element;
 pub use spec::{py_json, ArraySpec, Compressor, Shape};
+pub use values::Values;
 
 use crate::error::Result;
 use crate::fs::S3FileSystem;

@@ -5,8 +5,8 @@
 //! `ZarrArray` (its reads are compiled once, in the prelude) while `array.rs` needs no element type.
 
 use super::array::{for_each_chunk, ZarrArray};
-use super::dtype::Dtype;
 use super::dtype::Dtype::*;
+use super::dtype::{with_dtype, Dtype};
 use crate::error::{Error, ErrorKind, Result};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
 use std::fmt;
@@ -27,7 +27,8 @@ pub trait ElementIo: Sized {
     fn write_to(z: &ZarrArray, offset: &[u64], data: ndarray::ArrayViewD<'_, Self>, whole: bool) -> Result<()>;
 }
 
-/// A Rust element type with a Zarr dtype: `bool`, `i8`…`i64`, `u8`…`u64`, `f32`, `f64`.
+/// A Rust element type with a Zarr dtype: `bool`, `i8`…`i64`, `u8`…`u64`, `f16` ([`half::f16`]),
+/// `f32`, `f64`.
 ///
 /// Sealed; the conversions to and from `f64` serve reductions, generators and plots.
 pub trait Element:
@@ -39,10 +40,34 @@ pub trait Element:
     fn to_f64(self) -> f64;
     /// Conversion from f64, saturating for integers (`as` semantics).
     fn from_f64(v: f64) -> Self;
+    /// The value, widened without loss (for [`cast`]).
+    #[doc(hidden)]
+    fn to_wide(self) -> Wide;
+    /// A value of another element type, converted like numpy's `astype`: integers wrap, floats
+    /// round to nearest, floats to integers truncate (saturating; NaN is 0), non-zero is `true`.
+    #[doc(hidden)]
+    fn from_wide(w: Wide) -> Self;
+}
+
+/// Any element's value, widened without loss: what a conversion between two element types
+/// goes through, so that an `i64` or `u64` never passes through an `f64`.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Wide {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+}
+
+/// `v` as `T`, like numpy's `v.astype(T)`.
+#[inline]
+pub(crate) fn cast<S: Element, T: Element>(v: S) -> T {
+    T::from_wide(v.to_wide())
 }
 
 macro_rules! element {
-    ($($t:ty => $d:ident),*) => {$(
+    ($($t:ty => $d:ident, $w:ident as $wt:ty),*) => {$(
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: Dtype = $d;
@@ -50,11 +75,49 @@ macro_rules! element {
             fn to_f64(self) -> f64 { self as f64 }
             #[inline]
             fn from_f64(v: f64) -> Self { v as $t }
+            #[inline]
+            fn to_wide(self) -> Wide { Wide::$w(self as $wt) }
+            #[inline]
+            fn from_wide(w: Wide) -> Self {
+                match w {
+                    Wide::Bool(b) => b as u8 as $t,
+                    Wide::Int(v) => v as $t,
+                    Wide::UInt(v) => v as $t,
+                    Wide::Float(v) => v as $t,
+                }
+            }
         }
     )*};
 }
-element!(i8 => Int8, i16 => Int16, i32 => Int32, i64 => Int64, u8 => UInt8, u16 => UInt16,
-         u32 => UInt32, u64 => UInt64, f32 => Float32, f64 => Float64);
+element!(i8 => Int8, Int as i64, i16 => Int16, Int as i64, i32 => Int32, Int as i64, i64 => Int64, Int as i64,
+         u8 => UInt8, UInt as u64, u16 => UInt16, UInt as u64, u32 => UInt32, UInt as u64,
+         u64 => UInt64, UInt as u64, f32 => Float32, Float as f64, f64 => Float64, Float as f64);
+
+impl sealed::Sealed for half::f16 {}
+impl Element for half::f16 {
+    const DTYPE: Dtype = Float16;
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self.to_f64()
+    }
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        half::f16::from_f64(v)
+    }
+    #[inline]
+    fn to_wide(self) -> Wide {
+        Wide::Float(self.to_f64())
+    }
+    #[inline]
+    fn from_wide(w: Wide) -> Self {
+        match w {
+            Wide::Bool(b) => half::f16::from_f64(b as u8 as f64),
+            Wide::Int(v) => half::f16::from_f64(v as f64),
+            Wide::UInt(v) => half::f16::from_f64(v as f64),
+            Wide::Float(v) => half::f16::from_f64(v),
+        }
+    }
+}
 
 impl sealed::Sealed for bool {}
 impl Element for bool {
@@ -65,21 +128,35 @@ impl Element for bool {
     fn from_f64(v: f64) -> Self {
         v != 0.0
     }
+    fn to_wide(self) -> Wide {
+        Wide::Bool(self)
+    }
+    fn from_wide(w: Wide) -> Self {
+        match w {
+            Wide::Bool(b) => b,
+            Wide::Int(v) => v != 0,
+            Wide::UInt(v) => v != 0,
+            Wide::Float(v) => v != 0.0,
+        }
+    }
 }
 
 impl ZarrArray {
-    /// The whole array, like `z[:]`. `T` must match the dtype (`read::<f32>()` for float32).
+    /// The whole array, like `z[:]`, as `T`: decoded straight into the result when `T` is the
+    /// array's dtype (`read::<f32>()` for float32), else converted like numpy's `astype`.
     pub fn read<T: Element>(&self) -> Result<ArrayD<T>> {
         let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
         T::read_from(self, &all)
     }
 
-    /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension.
+    /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension; `T` as for
+    /// [`read`](ZarrArray::read).
     pub fn read_slice<T: Element>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
         T::read_from(self, ranges)
     }
 
-    /// Write a whole array (its shape must equal the array's).
+    /// Write a whole array (its shape must equal the array's), converted to the array's dtype
+    /// like numpy's `astype` when its element type differs.
     pub fn write<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
         &self,
         data: &ndarray::ArrayBase<S, D>,
@@ -272,16 +349,30 @@ pub(crate) fn write_region<T: Element>(
     )
 }
 
+/// Read `ranges` of `z` in its own dtype, then convert each value to `T` (numpy's `astype`).
+fn read_converted<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+    with_dtype!(z.dtype, S => Ok(read_region::<S>(z, ranges)?.mapv(cast::<S, T>)))
+}
+
 macro_rules! element_io {
     ($($t:ty),*) => {$(
         impl ElementIo for $t {
             fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<$t>> {
-                read_region::<$t>(z, ranges)
+                if z.dtype == <$t as Element>::DTYPE {
+                    read_region::<$t>(z, ranges)
+                } else {
+                    read_converted::<$t>(z, ranges)
+                }
             }
             fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, $t>, whole: bool) -> Result<()> {
-                write_region::<$t>(z, offset, data, whole)
+                if z.dtype == <$t as Element>::DTYPE {
+                    write_region::<$t>(z, offset, data, whole)
+                } else {
+                    // Like `z[...] = data` in zarr-python: converted to the array's dtype.
+                    with_dtype!(z.dtype, S => write_region::<S>(z, offset, data.mapv(cast::<$t, S>).view(), whole))
+                }
             }
         }
     )*};
 }
-element_io!(bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+element_io!(bool, i8, i16, i32, i64, u8, u16, u32, u64, half::f16, f32, f64);

@@ -42,7 +42,8 @@ impl Compressor {
                 check_blosc(cname, *clevel, *shuffle)?;
                 json!({"blocksize": 0, "clevel": clevel, "cname": cname, "id": "blosc", "shuffle": shuffle})
             }
-            Compressor::Zstd(level) => json!({"id": "zstd", "level": level}),
+            // numcodecs >= 0.14 writes the checksum flag (zarr-python 2.18's .zarray has it).
+            Compressor::Zstd(level) => json!({"checksum": false, "id": "zstd", "level": level}),
             Compressor::Zlib(level) => json!({"id": "zlib", "level": level}),
             Compressor::Gzip(level) => json!({"id": "gzip", "level": level}),
         })
@@ -205,9 +206,9 @@ impl ArraySpec {
     pub(crate) fn validate(&self) -> Result<()> {
         self.dtype()?;
         let (s, c) = (&self.shape, &self.chunks);
-        if s.len() != c.len() || s.is_empty() {
+        if s.len() != c.len() {
             return Err(Error::invalid(format!(
-                "shape {s:?} and chunks {c:?} must have the same, non-zero number of dimensions"
+                "shape {s:?} and chunks {c:?} must have the same number of dimensions (0-d: both [])"
             )));
         }
         if c.contains(&0) {
@@ -307,6 +308,8 @@ fn fill_json(dtype: Dtype, v: Option<f64>, v2: bool) -> Value {
                 json!(if v > 0.0 { "Infinity" } else { "-Infinity" })
             } else if d == Dtype::Float32 {
                 json!(v as f32 as f64)
+            } else if d == Dtype::Float16 {
+                json!(half::f16::from_f64(v).to_f64())
             } else {
                 json!(v)
             }
