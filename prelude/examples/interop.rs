@@ -8,6 +8,7 @@
 //!   interop group URL             # a v2 group with two arrays, consolidated
 //!   interop lazy URL OUT          # lazy-array results of the 3-D array at URL, under OUT
 //!   interop dump URL...           # each array's values in its own dtype, a JSON line per URL
+//!   interop rewrite URL...        # read each array and write its values back (every codec's encoder)
 //!                                 # (floats as the bits of their f64 value, so NaNs compare)
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
@@ -163,6 +164,13 @@ fn main() -> Result<()> {
             Ok(())
         }
         ["lazy", url, out] => lazy(&fs, url, out),
+        ["rewrite", urls @ ..] => {
+            for url in urls {
+                let z = fs.open_array(url)?;
+                z.write_values(&vec![0; z.ndim()], &z.values()?)?;
+            }
+            Ok(())
+        }
         ["dump", urls @ ..] => {
             urls.iter().for_each(|url| println!("{}", dump(&fs, url)));
             Ok(())

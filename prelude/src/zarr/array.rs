@@ -196,8 +196,10 @@ impl ZarrArray {
             Error::new(
                 ErrorKind::Metadata,
                 format!(
-                    "cannot use the Zarr array at {}: {e}; it needs a codec or data type this kernel lacks",
-                    self.loc.url()
+                    "cannot use the Zarr array at {}: {e}; it needs a codec or data type this kernel lacks \
+                     (it reads zarrs' and numcodecs' {})",
+                    self.loc.url(),
+                    super::codecs::names().join(", ")
                 ),
             )
         })

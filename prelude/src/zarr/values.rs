@@ -47,6 +47,12 @@ macro_rules! values {
                 self.clone().into_typed()
             }
 
+            fn write_into(&self, z: &ZarrArray, offset: &[u64]) -> Result<()> {
+                match self {
+                    $(Values::$d(a) => z.write_slice(offset, a),)*
+                }
+            }
+
             fn fmt_values(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $(Values::$d(a) => write!(f, "{a:.6}"),)*
@@ -100,6 +106,12 @@ impl ZarrArray {
     pub fn values(&self) -> Result<Values> {
         let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
         self.values_slice(&all)
+    }
+
+    /// Write values of any dtype with their first element at `offset` (all zeros for the
+    /// whole array), converted to the array's dtype: `z[...] = v`.
+    pub fn write_values(&self, offset: &[u64], v: &Values) -> Result<()> {
+        v.write_into(self, offset)
     }
 
     /// A rectangular region in the array's own dtype, like `z[0:5, 0:5]`: one range per
