@@ -110,11 +110,16 @@ fn lazy(fs: &S3FileSystem, url: &str, out: &str) -> Result<()> {
     Ok(())
 }
 
+/// A float's bits in hex, so that NaNs and -0.0 compare.
+fn bits(x: f64) -> String {
+    format!("{:016x}", x.to_bits())
+}
+
 /// One JSON line: the array's dtype, shape and values (row-major), or the one-line error.
 fn dump(fs: &S3FileSystem, url: &str) -> Value {
-    let read = fs.open_array(url).and_then(|z| z.values());
-    let v = match read {
-        Ok(v) => v,
+    let read = fs.open_array(url).and_then(|z| Ok((z.dtype(), z.values()?)));
+    let (z_dtype, v) = match read {
+        Ok((d, v)) => (d.to_string(), v),
         Err(e) => return json!({"url": url, "error": e.to_string()}),
     };
     let values: Vec<Value> = match &v {
@@ -123,11 +128,17 @@ fn dump(fs: &S3FileSystem, url: &str) -> Value {
         Values::UInt64(a) => a.iter().map(|&x| json!(x)).collect(),
         Values::Float16(_) | Values::Float32(_) | Values::Float64(_) => {
             let f = v.to_f64().expect("floats convert");
-            f.iter().map(|x| json!(format!("{:016x}", x.to_bits()))).collect()
+            f.iter().map(|&x| json!(bits(x))).collect()
         }
+        Values::String(a) => a.iter().map(|x| json!(x)).collect(),
+        Values::Complex64(a) => a.iter().map(|c| json!([bits(c.re as f64), bits(c.im as f64)])).collect(),
+        Values::Complex128(a) => a.iter().map(|c| json!([bits(c.re), bits(c.im)])).collect(),
+        Values::DateTime64(a) => a.iter().map(|t| json!(t.value)).collect(),
+        Values::TimeDelta64(a) => a.iter().map(|t| json!(t.value)).collect(),
         _ => v.clone().into_typed::<i64>().expect("integers convert").iter().map(|&x| json!(x)).collect(),
     };
-    json!({"url": url, "dtype": v.dtype().name(), "shape": v.shape(), "values": values})
+    json!({"url": url, "dtype": v.dtype().name(), "zarr_dtype": z_dtype, "shape": v.shape(), "values": values,
+           "text": v.to_string()})
 }
 
 fn main() -> Result<()> {

@@ -139,7 +139,8 @@ impl Generator {
     pub fn store(&self, z: &ZarrArray) -> Result<StoreReport> {
         z.check_store_shape("a generated array", &self.shape)?;
         let start = std::time::Instant::now();
-        let chunks = with_dtype!(z.dtype(), T => store_typed::<T>(self, z)?);
+        let chunks = with_dtype!(z.dtype(), T => store_typed::<T>(self, z)?,
+            d => return Err(d.not_numeric("storing a generated array", &z.url())));
         let secs = start.elapsed().as_secs_f64();
         Ok(StoreReport { url: z.url(), chunks, bytes: z.nbytes(), seconds: secs, intermediate: None })
     }
@@ -371,7 +372,7 @@ fn reduce<A: Send + 'static>(
     map: impl Fn(&[f64]) -> A + Send + Sync + Clone + 'static,
     mut merge: impl FnMut(A),
 ) -> Result<()> {
-    with_dtype!(z.dtype(), T => reduce_typed::<T, A>(z, label, map, &mut merge))
+    with_dtype!(z.dtype(), T => reduce_typed::<T, A>(z, label, map, &mut merge), d => Err(d.not_numeric(label, &z.url())))
 }
 
 fn reduce_typed<T: Element, A: Send + 'static>(

@@ -86,10 +86,11 @@ pub mod prelude {
     pub use crate::progress::{set_progress, ProgressBar};
     pub use crate::text::human_bytes;
     pub use crate::zarr::{
-        consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, Dtype,
-        Element, Values, ZarrArray, ZarrGroup,
+        consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, DateTime64,
+        Dtype, Element, Scalar, TimeDelta64, TimeUnit, Values, ZarrArray, ZarrGroup,
     };
     pub use half::f16;
     pub use ndarray::{self, s, Array, Array1, Array2, ArrayD, Axis, IxDyn};
+    pub use num_complex::{Complex32, Complex64};
     pub use serde_json::{self, json};
 }

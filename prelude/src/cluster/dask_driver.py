@@ -15,7 +15,8 @@ TARGET is --scheduler ADDRESS, or GATEWAY --cluster NAME; GATEWAY is --gateway U
 ADDRESS]. A gateway's authentication comes from Dask's configuration, as for `Gateway()`.
 A job document goes to every worker once (scattered), or with each task when it is small; each
 worker thread keeps one runner (`zarr-task --serve`, or $ZARR_TASK_BIN on the worker) that
-serves all its tasks, so a task costs its work. Dask retries a task that fails (`retries`) and reschedules one whose worker died.
+serves all its tasks, so a task costs its work. Dask retries a task that fails (`retries`) and
+reschedules one whose worker died; tasks that lost their inputs are submitted again.
 """
 
 import argparse
@@ -135,34 +136,50 @@ def threads(c):
 
 
 def run(c, req):
-    """One job: every task, its completions as lines, then the end line."""
+    """One job: every task, its completions as lines, then the end line.
+
+    A task that ends neither finished nor failed lost what it needed (a scattered document
+    whose only copy was on a worker that died mid-scatter): the tasks left are submitted again,
+    with the document sent again, at most `retries` more times. Tasks are idempotent.
+    """
     from distributed import as_completed
 
     # A large document goes to every worker once; a small one rides along with each task,
     # which costs less than a scatter's round trips (a runner parses a job once either way).
     small = len(req["job"]) <= INLINE_JOB
-    job = req["job"] if small else c.scatter(req["job"], broadcast=True)
-    keys = [f"zarr-{req['id']}-{i}" for i in range(req["tasks"])]
-    futures = c.map(
-        task,
-        range(req["tasks"]),
-        job_id=req["id"],
-        job=job,
-        runner=req["runner"],
-        retries=req["retries"],
-        key=keys,
-        pure=False,
-    )
-    index = {f.key: i for i, f in enumerate(futures)}
-    for f in as_completed(futures):
-        if f.status != "finished":
-            say(failed=index[f.key], error=str(f.exception()))
-            c.cancel(futures)
+    left = list(range(req["tasks"]))
+    for attempt in range(req["retries"] + 1):
+        job = req["job"] if small else c.scatter(req["job"], broadcast=True, hash=False)
+        futures = c.map(
+            task,
+            left,
+            job_id=req["id"],
+            job=job,
+            runner=req["runner"],
+            retries=req["retries"],
+            key=[f"zarr-{req['id']}-{i}-{attempt}" for i in left],
+            pure=False,
+        )
+        index = {f.key: i for i, f in zip(left, futures)}
+        lost, failed = [], False
+        for f in as_completed(futures):
+            if f.status == "finished":
+                i, worker = f.result()
+                say(done=i, worker=worker)
+            elif f.status == "error":
+                say(failed=index[f.key], error=str(f.exception()))
+                failed = True
+                break
+            else:
+                lost.append((index[f.key], f.status))
+        c.cancel(futures + ([] if small else [job]))
+        left = sorted(i for i, _ in lost)
+        if failed or not left:
             break
-        i, worker = f.result()
-        say(done=i, worker=worker)
-    if not small:
-        c.cancel([job])
+    else:
+        i, status = min(lost)
+        say(failed=i, error=f"task {i} was {status} on every one of {req['retries'] + 1} submissions "
+                            "(its worker or its scattered job document went away); check the workers' logs")
     say(end=req["id"], threads=threads(c))
 
 

@@ -180,7 +180,7 @@ impl<'a> Run<'a> {
                 Ok(None)
             }
             StorePlan::Staged { tmp, pass1, pass2 } => {
-                let spec = ArraySpec::new(x.shape.clone(), tmp, x.dtype.name()).v3().compressor(Compressor::None);
+                let spec = ArraySpec::new(x.shape.clone(), tmp, &x.dtype.name()).v3().compressor(Compressor::None);
                 let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
                 // Each job's scratch goes as the statement ends (`Job` cleans up when dropped).
                 self.job(&Job::store(x, &tmp, &pass1, self.sizing(), &self.scratch)?)?;

@@ -176,7 +176,7 @@ async fn read_part(arr: &ZArray, z: &ZarrArray, part: &[Range<u64>]) -> Result<A
     with_dtype!(z.dtype(), T => {
         let a = arr.async_retrieve_array_subset::<ArrayD<T>>(&subset).await.map_err(|e| chunk_error(z, "read", &first, &e))?;
         Ok(a.mapv(|v| v.to_f64()))
-    })
+    }, d => Err(d.not_numeric("a lazy array", &z.url())))
 }
 
 /// A region of a generator's values: the generator chunks it touches, cut to the region.

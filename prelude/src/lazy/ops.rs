@@ -278,6 +278,9 @@ impl LazyArray {
     /// Values rounded to `dtype` ("f4", "int16", ...), like `x.astype("f4")`: integers saturate.
     pub fn astype(&self, dtype: &str) -> LazyArray {
         match Dtype::parse(dtype) {
+            Ok(d) if !d.is_numeric() => LazyArray::failed(Error::invalid(format!(
+                "astype(\"{dtype}\"): lazy arrays hold numbers; use a numeric dtype such as \"f4\" or \"i2\""
+            ))),
             Ok(d) => self.unary(Unary::Cast(d)),
             Err(e) => LazyArray::failed(e),
         }

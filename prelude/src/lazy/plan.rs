@@ -36,6 +36,9 @@ impl LazyArray {
 
     /// A lazy view of a Zarr array, chunked like it.
     pub(crate) fn zarr(z: &ZarrArray) -> Self {
+        if !z.dtype().is_numeric() {
+            return LazyArray::failed(z.dtype().not_numeric("a lazy array", &z.url()));
+        }
         LazyArray::new(Node::Zarr(Box::new(z.clone())), z.shape().to_vec(), z.chunks().to_vec(), z.dtype())
     }
 
@@ -193,7 +196,8 @@ impl Unary {
             Unary::Exp => v.exp(),
             Unary::Log => v.ln(),
             Unary::Clip(lo, hi) => v.clamp(lo, hi),
-            Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64()),
+            // `astype` takes numeric dtypes only.
+            Unary::Cast(d) => with_dtype!(d, T => T::from_f64(v).to_f64(), _d => v),
             Unary::IsNan => f64::from(u8::from(v.is_nan())),
             Unary::Round => v.round_ties_even(),
             Unary::FillNa(f) => {

@@ -104,7 +104,7 @@ impl LazyArray {
         pass2: &[u64],
         bar: &mut PlanBar,
     ) -> Result<String> {
-        let spec = ArraySpec::new(self.shape.clone(), tmp_chunks.to_vec(), self.dtype.name())
+        let spec = ArraySpec::new(self.shape.clone(), tmp_chunks.to_vec(), &self.dtype.name())
             .v3()
             .compressor(Compressor::None);
         let tmp = z.create_beside(SCRATCH_SUFFIX, &spec)?;
@@ -141,7 +141,7 @@ impl LazyArray {
 /// One pass: every block of `extent` over `z`'s shape (whole chunks of `z`) is computed and
 /// its chunks written, a bounded number of blocks in flight.
 fn store_pass(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, stage: &str) -> Result<()> {
-    with_dtype!(z.dtype(), T => store_typed::<T>(x, z, extent, bar, stage))
+    with_dtype!(z.dtype(), T => store_typed::<T>(x, z, extent, bar, stage), d => Err(d.not_numeric("storing a lazy array", &z.url())))
 }
 
 fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &mut PlanBar, stage: &str) -> Result<()> {
@@ -169,7 +169,8 @@ fn store_typed<T: Element>(x: &LazyArray, z: &ZarrArray, extent: &[u64], bar: &m
 /// bytes written. A cluster task is one call of this.
 pub(crate) async fn store_region(x: &LazyArray, z: &ZarrArray, region: Vec<std::ops::Range<u64>>) -> Result<u64> {
     let arr = z.zarrs()?;
-    with_dtype!(z.dtype(), T => store_block::<T>(x.clone(), arr, z.clone(), region).await)
+    with_dtype!(z.dtype(), T => store_block::<T>(x.clone(), arr, z.clone(), region).await,
+        d => Err(d.not_numeric("storing a lazy array", &z.url())))
 }
 
 async fn store_block<T: Element>(

@@ -80,10 +80,15 @@ impl ZarrArray {
 
     pub(crate) fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
         let url = loc.url();
-        let mut meta: ArrayMetadataV2 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, ".zarray", e))?;
-        meta.attributes = attrs.clone();
         let dtype_s = doc["dtype"].as_str().ok_or_else(|| corrupt(&url, ".zarray", "dtype is not a string"))?;
-        let dtype = Dtype::from_stored(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let dtype = Dtype::from_v2(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let mut parsed = doc.clone();
+        if matches!(dtype, Dtype::DateTime64(_) | Dtype::TimeDelta64(_)) && doc["fill_value"].is_null() {
+            // zarr-python 3 reads a v2 datetime's `null` fill as NaT; zarrs has no default for it.
+            parsed["fill_value"] = Value::from(i64::MIN);
+        }
+        let mut meta: ArrayMetadataV2 = serde_json::from_value(parsed).map_err(|e| corrupt(&url, ".zarray", e))?;
+        meta.attributes = attrs.clone();
         let mut codecs: Vec<String> = doc["filters"].as_array().into_iter().flatten().map(codec_name).collect();
         codecs.push(if doc["compressor"].is_null() { "none".into() } else { codec_name(&doc["compressor"]) });
         let a = ZarrArray {
@@ -105,10 +110,8 @@ impl ZarrArray {
     pub(crate) fn from_v3(loc: Location, doc: Value) -> Result<ZarrArray> {
         let url = loc.url();
         let meta: ArrayMetadataV3 = serde_json::from_value(doc.clone()).map_err(|e| corrupt(&url, "zarr.json", e))?;
-        let dtype_s = doc["data_type"].as_str().ok_or_else(|| {
-            Error::new(ErrorKind::Metadata, format!("{url}: unsupported data_type {}", doc["data_type"]))
-        })?;
-        let dtype = Dtype::from_stored(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let dtype =
+            Dtype::from_v3(&doc["data_type"]).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
         let grid = &doc["chunk_grid"];
         if grid["name"] != "regular" {
             return Err(Error::new(
@@ -414,6 +417,11 @@ pub(crate) fn rust_type(d: Dtype) -> &'static str {
         Dtype::Float16 => "f16",
         Dtype::Float32 => "f32",
         Dtype::Float64 => "f64",
+        Dtype::Complex64 => "Complex32",
+        Dtype::Complex128 => "Complex64",
+        Dtype::String | Dtype::FixedString(_) => "String",
+        Dtype::DateTime64(_) => "DateTime64",
+        Dtype::TimeDelta64(_) => "TimeDelta64",
     }
 }
 

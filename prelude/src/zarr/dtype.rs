@@ -1,7 +1,9 @@
 //! Data types: numpy-style names and Zarr v2 / v3 spellings (the Rust types that match them are
-//! `region`'s [`Element`](super::Element)).
+//! `region`'s [`Element`](super::Element) for numbers and `scalar`'s [`Scalar`](super::Scalar)
+//! for everything).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::{json, Value};
 use std::fmt;
 
 /// The data types the prelude reads and writes (numpy names in Display).
@@ -31,38 +33,172 @@ pub enum Dtype {
     Float32,
     /// `float64` (`<f8`)
     Float64,
+    /// `complex64` (`<c8`), as [`Complex32`](num_complex::Complex32)
+    Complex64,
+    /// `complex128` (`<c16`), as [`Complex64`](num_complex::Complex64)
+    Complex128,
+    /// Variable-length UTF-8 strings, as `String`: v3 `string`, v2 object arrays with the
+    /// `vlen-utf8` filter (`|O`): what zarr-python writes for `dtype=str` and xarray for labels.
+    String,
+    /// numpy's fixed-width unicode `<U{n}` (v3 `fixed_length_utf32`): at most n characters, as
+    /// `String`.
+    FixedString(u32),
+    /// `datetime64[unit]` (`<M8[ns]`, v3 `numpy.datetime64`), as [`DateTime64`](super::DateTime64).
+    DateTime64(TimeUnit),
+    /// `timedelta64[unit]` (`<m8[s]`, v3 `numpy.timedelta64`), as [`TimeDelta64`](super::TimeDelta64).
+    TimeDelta64(TimeUnit),
+}
+
+/// numpy's datetime and timedelta units, `Y` to `as`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeUnit {
+    /// `Y`
+    Year,
+    /// `M`
+    Month,
+    /// `W`
+    Week,
+    /// `D`
+    Day,
+    /// `h`
+    Hour,
+    /// `m`
+    Minute,
+    /// `s`
+    Second,
+    /// `ms`
+    Millisecond,
+    /// `us`
+    Microsecond,
+    /// `ns`
+    Nanosecond,
+    /// `ps`
+    Picosecond,
+    /// `fs`
+    Femtosecond,
+    /// `as`
+    Attosecond,
+}
+
+impl TimeUnit {
+    const ALL: [TimeUnit; 13] = [
+        TimeUnit::Year,
+        TimeUnit::Month,
+        TimeUnit::Week,
+        TimeUnit::Day,
+        TimeUnit::Hour,
+        TimeUnit::Minute,
+        TimeUnit::Second,
+        TimeUnit::Millisecond,
+        TimeUnit::Microsecond,
+        TimeUnit::Nanosecond,
+        TimeUnit::Picosecond,
+        TimeUnit::Femtosecond,
+        TimeUnit::Attosecond,
+    ];
+
+    /// numpy's code: `ns`, `s`, `D`, ….
+    pub fn code(self) -> &'static str {
+        ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"][self as usize]
+    }
+
+    /// The unit with numpy's code (`μs` too).
+    pub fn parse(code: &str) -> Option<TimeUnit> {
+        let code = if code == "μs" { "us" } else { code };
+        TimeUnit::ALL.iter().copied().find(|u| u.code() == code)
+    }
+
+    /// Seconds per unit as an exact fraction (numerator, denominator), for the fixed units;
+    /// `None` for years and months, whose length varies.
+    pub fn seconds(self) -> Option<(i128, i128)> {
+        use TimeUnit::*;
+        Some(match self {
+            Year | Month => return None,
+            Week => (604_800, 1),
+            Day => (86_400, 1),
+            Hour => (3_600, 1),
+            Minute => (60, 1),
+            Second => (1, 1),
+            Millisecond => (1, 1_000),
+            Microsecond => (1, 1_000_000),
+            Nanosecond => (1, 1_000_000_000),
+            Picosecond => (1, 1_000_000_000_000),
+            Femtosecond => (1, 1_000_000_000_000_000),
+            Attosecond => (1, 1_000_000_000_000_000_000),
+        })
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 use Dtype::*;
-const ALL: [Dtype; 12] = [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64];
+const NUMERIC: [Dtype; 12] =
+    [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64];
+
+/// Names `parse` lists when it knows none.
+const KNOWN: &str =
+    "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, datetime64[unit], timedelta64[unit]";
 
 impl Dtype {
-    /// Parse `f4`, `<f4`, `float32`, `i8`, `int64`, `u1`, `bool`, … (numpy, Zarr v2 or v3 names).
+    /// Parse numpy, Zarr v2 or v3 names: `f4`, `<f4`, `float32`, `i8`, `u1`, `bool`, `c16`,
+    /// `complex64`, `str` (or `string`, `O`: variable-length), `U10` (fixed width), `M8[ns]`,
+    /// `datetime64[ns]`, `m8[s]`, `timedelta64[s]`.
     pub fn parse(s: &str) -> Result<Dtype> {
         let t = s.trim().trim_start_matches(['<', '>', '|', '=']);
-        let found = ALL.iter().copied().find(|d| t == d.name() || t == &d.v2()[1..]).or(match t {
+        let found = Dtype::from_name(t).or(match t {
             "f" | "float" | "double" => Some(Float64),
             "int" => Some(Int64),
             "b" | "?" => Some(Bool),
+            "str" | "object" => Some(String),
+            "complex" => Some(Complex128),
             _ => None,
         });
         match (found, s.trim().starts_with('>')) {
             (Some(d), false) => Ok(d),
-            (Some(d), true) if d.size() == 1 => Ok(d),
+            (Some(d), true) if d.size() == 1 || matches!(d, String) => Ok(d),
             (Some(_), true) => Err(Error::invalid(format!(
                 "big-endian dtype '{s}' is not supported for new arrays; use '<{}'",
                 &s.trim()[1..]
             ))),
-            (None, _) => Err(Error::invalid(format!(
-                "unknown dtype '{s}'; use one of: {}",
-                ALL.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
-            ))),
+            (None, _) if ["M8", "m8", "datetime64", "timedelta64"].contains(&t) => {
+                Err(Error::invalid(format!("dtype '{s}' needs a unit, e.g. '{t}[ns]' or '{t}[s]'")))
+            }
+            (None, _) => Err(Error::invalid(format!("unknown dtype '{s}'; use one of: {KNOWN}"))),
         }
     }
 
-    /// The numpy / Zarr v3 name, e.g. `float32`.
-    pub fn name(self) -> &'static str {
-        match self {
+    /// A name without byte order: a numpy name or v2 code (`float32`, `f4`, `U10`, `M8[ns]`).
+    fn from_name(t: &str) -> Option<Dtype> {
+        if let Some(d) = NUMERIC.iter().copied().find(|d| t == d.name() || t == &d.v2()[1..]) {
+            return Some(d);
+        }
+        let time = |inner: &str| inner.strip_prefix('[')?.strip_suffix(']').and_then(TimeUnit::parse);
+        Some(match t {
+            "complex64" | "c8" => Complex64,
+            "complex128" | "c16" => Complex128,
+            "string" | "O" => String,
+            _ => {
+                if let Some(n) = t.strip_prefix('U').and_then(|n| n.parse().ok()).filter(|&n: &u32| n > 0) {
+                    FixedString(n)
+                } else if let Some(r) = t.strip_prefix("datetime64").or(t.strip_prefix("M8")) {
+                    DateTime64(time(r)?)
+                } else if let Some(r) = t.strip_prefix("timedelta64").or(t.strip_prefix("m8")) {
+                    TimeDelta64(time(r)?)
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+
+    /// The numpy / Zarr v3 name, e.g. `float32`, `datetime64[ns]`; `string` for variable-length
+    /// strings and numpy's `<U10` for fixed-width ones.
+    pub fn name(self) -> std::string::String {
+        let s = match self {
             Bool => "bool",
             Int8 => "int8",
             Int16 => "int16",
@@ -75,12 +211,19 @@ impl Dtype {
             Float16 => "float16",
             Float32 => "float32",
             Float64 => "float64",
-        }
+            Complex64 => "complex64",
+            Complex128 => "complex128",
+            String => "string",
+            FixedString(n) => return format!("<U{n}"),
+            DateTime64(u) => return format!("datetime64[{u}]"),
+            TimeDelta64(u) => return format!("timedelta64[{u}]"),
+        };
+        s.to_string()
     }
 
-    /// The Zarr v2 (numpy typestr) spelling, e.g. `<f4`.
-    pub fn v2(self) -> &'static str {
-        match self {
+    /// The Zarr v2 (numpy typestr) spelling, e.g. `<f4`, `|O`, `<U10`, `<M8[ns]`.
+    pub fn v2(self) -> std::string::String {
+        let s = match self {
             Bool => "|b1",
             Int8 => "|i1",
             Int16 => "<i2",
@@ -93,16 +236,39 @@ impl Dtype {
             Float16 => "<f2",
             Float32 => "<f4",
             Float64 => "<f8",
+            Complex64 => "<c8",
+            Complex128 => "<c16",
+            String => "|O",
+            FixedString(n) => return format!("<U{n}"),
+            DateTime64(u) => return format!("<M8[{u}]"),
+            TimeDelta64(u) => return format!("<m8[{u}]"),
+        };
+        s.to_string()
+    }
+
+    /// The v3 `data_type`: a name, or a name and configuration as zarr-python 3 writes them.
+    pub(crate) fn v3(self) -> Value {
+        match self {
+            FixedString(n) => json!({"name": "fixed_length_utf32", "configuration": {"length_bytes": n * 4}}),
+            DateTime64(u) => {
+                json!({"name": "numpy.datetime64", "configuration": {"unit": u.code(), "scale_factor": 1}})
+            }
+            TimeDelta64(u) => {
+                json!({"name": "numpy.timedelta64", "configuration": {"unit": u.code(), "scale_factor": 1}})
+            }
+            d => json!(d.name()),
         }
     }
 
-    /// Bytes per element.
+    /// Bytes per element (for variable-length strings, numpy's object pointer: 8).
     pub fn size(self) -> usize {
         match self {
             Bool | Int8 | UInt8 => 1,
             Int16 | UInt16 | Float16 => 2,
             Int32 | UInt32 | Float32 => 4,
-            Int64 | UInt64 | Float64 => 8,
+            Int64 | UInt64 | Float64 | Complex64 | String | DateTime64(_) | TimeDelta64(_) => 8,
+            Complex128 => 16,
+            FixedString(n) => n as usize * 4,
         }
     }
 
@@ -111,21 +277,60 @@ impl Dtype {
         matches!(self, Float16 | Float32 | Float64)
     }
 
-    /// The dtype of stored metadata: a v2 typestr (`<f4`, `>i2`) or a v3 name (`float32`).
-    pub(crate) fn from_stored(s: &str) -> Result<Dtype> {
-        let t = s.trim_start_matches(['<', '>', '|', '=']);
-        ALL.iter().copied().find(|d| t == d.name() || t == &d.v2()[1..]).ok_or_else(|| {
-            Error::new(
-                crate::error::ErrorKind::Metadata,
-                format!("unsupported dtype '{s}' (supported: bool, int8-64, uint8-64, float16-64)"),
-            )
-        })
+    /// True for bool, the integers and the real floats: what reductions, lazy arrays and plots
+    /// compute on (each has an [`Element`](super::Element) type).
+    pub fn is_numeric(self) -> bool {
+        NUMERIC.contains(&self)
+    }
+
+    /// The one-line refusal of `what` (a reduction, a lazy array, …) on `url` of this dtype.
+    pub(crate) fn not_numeric(self, what: &str, url: &str) -> Error {
+        let read = match self {
+            String | FixedString(_) => "z.read::<String>()",
+            Complex64 => "z.read::<Complex32>() and take .re, .im or .norm()",
+            Complex128 => "z.read::<Complex64>() and take .re, .im or .norm()",
+            DateTime64(_) => "z.read::<DateTime64>(), or z.read::<i64>() for the raw counts",
+            TimeDelta64(_) => "z.read::<TimeDelta64>(), or z.read::<i64>() for the raw counts",
+            _ => "z.values()",
+        };
+        Error::invalid(format!("{what} needs numbers, but {url} has dtype {self}; read it with {read}"))
+    }
+
+    /// The dtype of stored v2 metadata: a typestr (`<f4`, `>i2`, `|O`, `<U10`, `<M8[ns]`).
+    pub(crate) fn from_v2(s: &str) -> Result<Dtype> {
+        Dtype::from_name(s.trim_start_matches(['<', '>', '|', '=']))
+            .ok_or_else(|| Error::new(ErrorKind::Metadata, format!("unsupported dtype '{s}' (supported: {KNOWN})")))
+    }
+
+    /// The dtype of stored v3 metadata: a name, or a name with a configuration.
+    pub(crate) fn from_v3(v: &Value) -> Result<Dtype> {
+        let bad = || Error::new(ErrorKind::Metadata, format!("unsupported data_type {v} (supported: {KNOWN})"));
+        let name = v.as_str().or(v["name"].as_str()).ok_or_else(bad)?;
+        let cfg = &v["configuration"];
+        let time = || {
+            if cfg["scale_factor"].as_u64().unwrap_or(1) != 1 {
+                return Err(Error::new(
+                    ErrorKind::Metadata,
+                    format!("data_type {v}: a scale factor other than 1 is not supported; rewrite with a plain unit"),
+                ));
+            }
+            cfg["unit"].as_str().and_then(TimeUnit::parse).ok_or_else(bad)
+        };
+        match name {
+            "fixed_length_utf32" => match cfg["length_bytes"].as_u64() {
+                Some(b) if b > 0 && b % 4 == 0 => Ok(FixedString((b / 4) as u32)),
+                _ => Err(bad()),
+            },
+            "numpy.datetime64" => Ok(DateTime64(time()?)),
+            "numpy.timedelta64" => Ok(TimeDelta64(time()?)),
+            n => Dtype::from_name(n).filter(|_| !n.contains('[') && !n.starts_with('U')).ok_or_else(bad),
+        }
     }
 }
 
 impl fmt::Display for Dtype {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
@@ -136,9 +341,11 @@ impl std::str::FromStr for Dtype {
     }
 }
 
-/// Call `$body` with `$T` bound to the Rust type of `$dtype` (runtime dispatch to concrete code).
+/// Call `$body` with `$T` bound to the Rust [`Element`](super::Element) type of a numeric
+/// `$dtype` (runtime dispatch to concrete code), or `$other` for the rest (strings, complex,
+/// datetimes), which binds the dtype to `$d`.
 macro_rules! with_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
+    ($dtype:expr, $T:ident => $body:expr, $d:ident => $other:expr) => {
         match $dtype {
             $crate::zarr::dtype::Dtype::Bool => {
                 type $T = bool;
@@ -188,6 +395,7 @@ macro_rules! with_dtype {
                 type $T = f64;
                 $body
             }
+            $d => $other,
         }
     };
 }
@@ -209,8 +417,37 @@ mod tests {
             .message()
             .contains("big-endian dtype '>f4' is not supported for new arrays; use '<f4'"));
         assert_eq!(Dtype::parse(">u1").unwrap(), UInt8);
-        assert_eq!(Dtype::from_stored(">i2").unwrap(), Int16);
+        assert_eq!(Dtype::from_v2(">i2").unwrap(), Int16);
         assert_eq!(Dtype::parse("f2").unwrap(), Float16);
-        assert_eq!(Dtype::from_stored("float16").unwrap(), Float16);
+        assert_eq!(Dtype::from_v3(&json!("float16")).unwrap(), Float16);
+    }
+
+    #[test]
+    fn parses_strings_complex_and_times() {
+        assert_eq!(Dtype::parse("str").unwrap(), String);
+        assert_eq!(Dtype::parse("|O").unwrap(), String);
+        assert_eq!(Dtype::parse("U10").unwrap(), FixedString(10));
+        assert_eq!(Dtype::parse("c8").unwrap(), Complex64);
+        assert_eq!(Dtype::parse("complex128").unwrap(), Complex128);
+        assert_eq!(Dtype::parse("M8[ns]").unwrap(), DateTime64(TimeUnit::Nanosecond));
+        assert_eq!(Dtype::parse("datetime64[D]").unwrap(), DateTime64(TimeUnit::Day));
+        assert_eq!(Dtype::parse("<m8[s]").unwrap(), TimeDelta64(TimeUnit::Second));
+        assert!(Dtype::parse("datetime64").unwrap_err().message().contains("needs a unit, e.g. 'datetime64[ns]'"));
+        assert!(Dtype::parse("M8[xs]").is_err());
+        assert_eq!(DateTime64(TimeUnit::Microsecond).v2(), "<M8[us]");
+        assert_eq!(FixedString(3).v2(), "<U3");
+        assert_eq!(Dtype::from_v2("<M8[ns]").unwrap(), DateTime64(TimeUnit::Nanosecond));
+        assert_eq!(Dtype::from_v2(">c16").unwrap(), Complex128);
+        let v3 = json!({"name": "numpy.timedelta64", "configuration": {"unit": "ms", "scale_factor": 1}});
+        assert_eq!(Dtype::from_v3(&v3).unwrap(), TimeDelta64(TimeUnit::Millisecond));
+        assert_eq!(
+            Dtype::from_v3(&TimeDelta64(TimeUnit::Millisecond).v3()).unwrap(),
+            TimeDelta64(TimeUnit::Millisecond)
+        );
+        assert_eq!(Dtype::from_v3(&FixedString(7).v3()).unwrap(), FixedString(7));
+        let scaled = json!({"name": "numpy.datetime64", "configuration": {"unit": "s", "scale_factor": 10}});
+        assert!(Dtype::from_v3(&scaled).unwrap_err().message().contains("scale factor"));
+        assert!(Dtype::from_v3(&json!("null_terminated_bytes")).is_err());
+        assert!(!String.is_numeric() && Float16.is_numeric());
     }
 }

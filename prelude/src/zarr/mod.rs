@@ -7,14 +7,19 @@ mod group;
 pub(crate) mod hierarchy;
 pub(crate) mod location;
 pub(crate) mod region;
+mod scalar;
 mod spec;
+mod time;
+mod v2_times;
 mod values;
 
 pub use array::ZarrArray;
-pub use dtype::Dtype;
+pub use dtype::{Dtype, TimeUnit};
 pub use group::ZarrGroup;
 pub use region::Element;
+pub use scalar::Scalar;
 pub use spec::{py_json, ArraySpec, Compressor, Shape};
+pub use time::{DateTime64, TimeDelta64};
 pub use values::Values;
 
 use crate::error::Result;

@@ -7,33 +7,21 @@
 use super::array::{for_each_chunk, ZarrArray};
 use super::dtype::Dtype::*;
 use super::dtype::{with_dtype, Dtype};
+pub(crate) use super::scalar::to_slice;
+use super::scalar::{check_write, read_chunks, sealed, write_chunks, Scalar};
 use crate::error::{Error, ErrorKind, Result};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
-use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{ArrayBytesFixedDisjointView, ArrayError, ArraySubset};
 
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// Reads and writes compiled once, in the prelude, for each element type: a cell calling
-/// `z.read::<f32>()` links to this code instead of instantiating the zarrs stack again.
-#[doc(hidden)]
-pub trait ElementIo: Sized {
-    fn read_from(z: &ZarrArray, ranges: &[std::ops::Range<u64>]) -> Result<ndarray::ArrayD<Self>>;
-    fn write_to(z: &ZarrArray, offset: &[u64], data: ndarray::ArrayViewD<'_, Self>, whole: bool) -> Result<()>;
-}
-
-/// A Rust element type with a Zarr dtype: `bool`, `i8`…`i64`, `u8`…`u64`, `f16` ([`half::f16`]),
-/// `f32`, `f64`.
+/// A numeric Rust element type: `bool`, `i8`…`i64`, `u8`…`u64`, `f16` ([`half::f16`]), `f32`,
+/// `f64`: what reductions, generators, lazy arrays and plots compute on.
 ///
-/// Sealed; the conversions to and from `f64` serve reductions, generators and plots.
-pub trait Element:
-    sealed::Sealed + ElementIo + zarrs::array::ElementOwned + Copy + Send + Sync + Default + fmt::Debug + 'static
-{
+/// Sealed; the conversions to and from `f64` serve reductions, generators and plots. Every
+/// `Element` is a [`Scalar`]: reads of another numeric dtype convert like numpy's `astype`.
+pub trait Element: Scalar + zarrs::array::ElementOwned + Copy + Default + 'static {
     /// The matching dtype.
     const DTYPE: Dtype;
     /// Lossy conversion to f64 (bool: 0 or 1).
@@ -143,21 +131,23 @@ impl Element for bool {
 
 impl ZarrArray {
     /// The whole array, like `z[:]`, as `T`: decoded straight into the result when `T` is the
-    /// array's dtype (`read::<f32>()` for float32), else converted like numpy's `astype`.
-    pub fn read<T: Element>(&self) -> Result<ArrayD<T>> {
+    /// array's dtype (`read::<f32>()` for float32), else converted like numpy's `astype` between
+    /// numeric types; `String`, `Complex32`/`Complex64`, `DateTime64`, `TimeDelta64` (or `i64`,
+    /// the raw counts) for the other dtypes ([`Scalar`]).
+    pub fn read<T: Scalar>(&self) -> Result<ArrayD<T>> {
         let all: Vec<Range<u64>> = self.shape.iter().map(|&s| 0..s).collect();
         T::read_from(self, &all)
     }
 
     /// A rectangular region, like `z[0:100, 250:350]`: one range per dimension; `T` as for
     /// [`read`](ZarrArray::read).
-    pub fn read_slice<T: Element>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
+    pub fn read_slice<T: Scalar>(&self, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
         T::read_from(self, ranges)
     }
 
     /// Write a whole array (its shape must equal the array's), converted to the array's dtype
-    /// like numpy's `astype` when its element type differs.
-    pub fn write<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+    /// like numpy's `astype` when its (numeric) element type differs.
+    pub fn write<T: Scalar, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
         &self,
         data: &ndarray::ArrayBase<S, D>,
     ) -> Result<()> {
@@ -166,7 +156,7 @@ impl ZarrArray {
     }
 
     /// Write `data` with its first element at `offset`, like `z[o0:o0+n0, …] = data`.
-    pub fn write_slice<T: Element, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
+    pub fn write_slice<T: Scalar, S: ndarray::Data<Elem = T>, D: ndarray::Dimension>(
         &self,
         offset: &[u64],
         data: &ndarray::ArrayBase<S, D>,
@@ -221,7 +211,7 @@ pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> R
     z.check_ranges(ranges)?;
     if T::DTYPE == Dtype::Bool {
         // Decoded bytes are not all valid `bool`s: zarrs checks them when it builds the array.
-        return read_region_copied(z, ranges);
+        return read_chunks(z, ranges);
     }
     let arr = z.zarrs()?;
     let shape: Vec<u64> = ranges.iter().map(|r| r.end - r.start).collect();
@@ -253,34 +243,6 @@ pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> R
     Ok(out.into_array())
 }
 
-/// The same read through one decoded array per chunk, copied into place.
-fn read_region_copied<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
-    let arr = z.zarrs()?;
-    let shape: Vec<usize> = ranges.iter().map(|r| (r.end - r.start) as usize).collect();
-    let mut out = ArrayD::<T>::default(IxDyn(&shape));
-    for_each_chunk(
-        z,
-        "read",
-        z.chunks_in(ranges),
-        |_, idx| {
-            let arr = arr.clone();
-            async move { arr.async_retrieve_chunk::<ArrayD<T>>(&idx).await }
-        },
-        |_, idx, data| {
-            let (local, region) = z.overlap(idx, ranges);
-            let src = data.slice_each_axis(|ax| to_slice(&local[ax.axis.index()]));
-            out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&src);
-            src.len() as u64 * T::DTYPE.size() as u64
-        },
-    )?;
-    Ok(out)
-}
-
-/// A range of indices as an ndarray slice.
-pub(crate) fn to_slice(r: &Range<u64>) -> Slice {
-    Slice::from(r.start as usize..r.end as usize)
-}
-
 /// The values of a chunk (`part`, cut at the array's edge) as a whole chunk of `chunk_shape`,
 /// padded with `fill`: Zarr stores edge chunks full size.
 pub(crate) fn padded<T: Element>(part: ArrayD<T>, chunk_shape: &[usize], fill: T) -> ArrayD<T> {
@@ -301,23 +263,7 @@ pub(crate) fn write_region<T: Element>(
     whole: bool,
 ) -> Result<()> {
     z.check_dtype(T::DTYPE)?;
-    let dshape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
-    if offset.len() != z.ndim() || dshape.len() != z.ndim() || (whole && dshape != z.shape) {
-        return Err(Error::invalid(format!(
-            "cannot write data of shape {dshape:?} {}to {} of shape {:?}; shapes must match (use write_slice for a part)",
-            if whole { String::new() } else { format!("at offset {offset:?} ") },
-            z.url(),
-            z.shape
-        )));
-    }
-    let ranges: Vec<Range<u64>> = offset.iter().zip(&dshape).map(|(&o, &n)| o..o + n).collect();
-    if ranges.iter().zip(&z.shape).any(|(r, &s)| r.end > s) {
-        return Err(Error::invalid(format!(
-            "data of shape {dshape:?} at offset {offset:?} does not fit in {} of shape {:?}",
-            z.url(),
-            z.shape
-        )));
-    }
+    let ranges = check_write(z, offset, data.shape(), whole)?;
     let arr = z.zarrs()?;
     let fill = T::from_f64(z.fill_f64());
     let chunks = z.chunks_in(&ranges);
@@ -351,12 +297,18 @@ pub(crate) fn write_region<T: Element>(
 
 /// Read `ranges` of `z` in its own dtype, then convert each value to `T` (numpy's `astype`).
 fn read_converted<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<T>> {
-    with_dtype!(z.dtype, S => Ok(read_region::<S>(z, ranges)?.mapv(cast::<S, T>)))
+    with_dtype!(z.dtype, S => Ok(read_region::<S>(z, ranges)?.mapv(cast::<S, T>)), d => match d {
+        // The raw counts of datetimes and timedeltas, like numpy's `a.view("i8")`.
+        Dtype::DateTime64(_) | Dtype::TimeDelta64(_) if T::DTYPE == Int64 => {
+            Ok(read_chunks::<i64>(z, ranges)?.mapv(cast::<i64, T>))
+        }
+        d => Err(d.not_numeric(&format!("a read as {}", T::DTYPE), &z.url())),
+    })
 }
 
 macro_rules! element_io {
     ($($t:ty),*) => {$(
-        impl ElementIo for $t {
+        impl Scalar for $t {
             fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<$t>> {
                 if z.dtype == <$t as Element>::DTYPE {
                     read_region::<$t>(z, ranges)
@@ -369,7 +321,13 @@ macro_rules! element_io {
                     write_region::<$t>(z, offset, data, whole)
                 } else {
                     // Like `z[...] = data` in zarr-python: converted to the array's dtype.
-                    with_dtype!(z.dtype, S => write_region::<S>(z, offset, data.mapv(cast::<$t, S>).view(), whole))
+                    with_dtype!(z.dtype, S => write_region::<S>(z, offset, data.mapv(cast::<$t, S>).view(), whole),
+                        d => match d {
+                            Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => {
+                                write_chunks::<i64>(z, offset, data.mapv(cast::<$t, i64>).view(), whole)
+                            }
+                            d => Err(d.not_numeric(&format!("a write of {}", <$t as Element>::DTYPE), &z.url())),
+                        })
                 }
             }
         }

@@ -246,7 +246,8 @@ impl ArraySpec {
             "compressor": compressor.v2_json(dtype)?,
             "dtype": dtype.v2(),
             "fill_value": fill_json(dtype, self.fill_value, true),
-            "filters": null,
+            // Object arrays of strings, as zarr-python writes `dtype=str`.
+            "filters": if dtype == Dtype::String { json!([{"id": "vlen-utf8"}]) } else { Value::Null },
             "order": "C",
             "shape": self.shape,
             "zarr_format": 2
@@ -267,7 +268,11 @@ impl ArraySpec {
         let dtype = self.dtype()?;
         let compressor = self.compressor.clone().unwrap_or(Compressor::Zstd(0));
         let bytes = json!({"name": "bytes", "configuration": {"endian": "little"}});
-        let mut inner = vec![bytes.clone()];
+        let serializer = match dtype {
+            Dtype::String => json!({"name": "vlen-utf8", "configuration": {}}),
+            _ => bytes.clone(),
+        };
+        let mut inner = vec![serializer];
         inner.extend(compressor.v3_codecs(dtype)?);
         let (grid, codecs) = match &self.shards {
             None => (self.chunks.clone(), inner),
@@ -282,7 +287,7 @@ impl ArraySpec {
             "zarr_format": 3,
             "node_type": "array",
             "shape": self.shape,
-            "data_type": dtype.name(),
+            "data_type": dtype.v3(),
             "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": grid}},
             "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
             "fill_value": fill_json(dtype, self.fill_value, false),
@@ -296,11 +301,15 @@ impl ArraySpec {
     }
 }
 
-/// A fill value as Zarr stores it: integers as integers, NaN/Infinity as strings, v2 `null`.
+/// A fill value as Zarr stores it: integers as integers, NaN/Infinity as strings, v2 `null`;
+/// strings fill with "", complex numbers with `[v, 0.0]`, datetimes with `v` units (NaN: NaT).
 fn fill_json(dtype: Dtype, v: Option<f64>, v2: bool) -> Value {
     let Some(v) = v else { return if v2 { Value::Null } else { json!(0) } };
     match dtype {
         Dtype::Bool => json!(v != 0.0),
+        Dtype::String | Dtype::FixedString(_) => json!(""),
+        Dtype::Complex64 | Dtype::Complex128 => json!([fill_json(Dtype::Float64, Some(v), v2), 0.0]),
+        Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => json!(if v.is_nan() { i64::MIN } else { v as i64 }),
         d if d.is_float() => {
             if v.is_nan() {
                 json!("NaN")

@@ -2,60 +2,73 @@
 //! read returns when the caller names no element type ([`ZarrArray::values`]).
 
 use super::array::ZarrArray;
-use super::dtype::{with_dtype, Dtype};
+use super::dtype::{with_dtype, Dtype, TimeUnit};
 use super::region::{cast, Element};
-use crate::error::Result;
+use super::time::{DateTime64, TimeDelta64};
+use crate::error::{Error, Result};
 use ndarray::ArrayD;
+use num_complex::{Complex32, Complex64};
 use std::fmt;
 use std::ops::Range;
 
-/// Declares [`Values`] with one variant per dtype, and its dispatch.
+/// Declares [`Values`] with one variant per numeric dtype and those of `$other`, and its
+/// dispatch (the numeric ones convert to any [`Element`]).
 macro_rules! values {
-    ($($d:ident($t:ty)),*) => {
+    ($($d:ident($t:ty)),*; $($o:ident($ot:ty)),*) => {
         /// An array's values in its own dtype (from [`ZarrArray::values`]): it shows in a
-        /// notebook with its dtype, and converts to any element type like numpy's `astype`
-        /// ([`to_f64`](Values::to_f64), [`into_typed`](Values::into_typed)).
+        /// notebook with its dtype, and numbers convert to any element type like numpy's
+        /// `astype` ([`to_f64`](Values::to_f64), [`into_typed`](Values::into_typed)).
+        /// Fixed-width strings (`<U10`) are `String`s here.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Values {
             $(#[doc = concat!("`", stringify!($t), "` values")] $d(ArrayD<$t>),)*
+            $(#[doc = concat!("`", stringify!($ot), "` values")] $o(ArrayD<$ot>),)*
         }
 
         impl Values {
-            /// The dtype of the values.
-            pub fn dtype(&self) -> Dtype {
-                match self {
-                    $(Values::$d(_) => Dtype::$d,)*
-                }
-            }
-
             /// The shape, like numpy's `a.shape`.
             pub fn shape(&self) -> &[usize] {
                 match self {
                     $(Values::$d(a) => a.shape(),)*
+                    $(Values::$o(a) => a.shape(),)*
                 }
             }
 
-            /// The values as `T`, converted like numpy's `a.astype(T)` when the dtype differs.
+            /// The values as `T`, converted like numpy's `a.astype(T)` when the dtype differs;
+            /// strings, complex numbers and datetimes do not convert to numbers (one line says
+            /// how to read them).
             pub fn into_typed<T: Element>(self) -> Result<ArrayD<T>> {
                 match self {
                     $(Values::$d(a) => Ok(convert(a)),)*
+                    other => Err(Error::invalid(format!(
+                        "{} values do not convert to {}; match on Values::{:?} and use the array inside",
+                        other.dtype(), T::DTYPE, other.variant()
+                    ))),
                 }
-            }
-
-            /// The values as `f64` (for plots and arithmetic), like `a.astype("f8")`.
-            pub fn to_f64(&self) -> Result<ArrayD<f64>> {
-                self.clone().into_typed()
             }
 
             fn write_into(&self, z: &ZarrArray, offset: &[u64]) -> Result<()> {
                 match self {
                     $(Values::$d(a) => z.write_slice(offset, a),)*
+                    $(Values::$o(a) => z.write_slice(offset, a),)*
+                }
+            }
+
+            fn variant(&self) -> &'static str {
+                match self {
+                    $(Values::$d(_) => stringify!($d),)*
+                    $(Values::$o(_) => stringify!($o),)*
                 }
             }
 
             fn fmt_values(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
                     $(Values::$d(a) => write!(f, "{a:.6}"),)*
+                    Values::String(a) => write!(f, "{}", a.map(|s| format!("{s:?}"))),
+                    Values::DateTime64(a) => write!(f, "{}", a.map(|t| format!("'{t}'"))),
+                    Values::Complex64(a) => write!(f, "{a:.6}"),
+                    Values::Complex128(a) => write!(f, "{a:.6}"),
+                    Values::TimeDelta64(a) => write!(f, "{a}"),
                 }
             }
         }
@@ -63,6 +76,11 @@ macro_rules! values {
         $(impl From<ArrayD<$t>> for Values {
             fn from(a: ArrayD<$t>) -> Values {
                 Values::$d(a)
+            }
+        })*
+        $(impl From<ArrayD<$ot>> for Values {
+            fn from(a: ArrayD<$ot>) -> Values {
+                Values::$o(a)
             }
         })*
     };
@@ -79,8 +97,45 @@ values!(
     UInt64(u64),
     Float16(half::f16),
     Float32(f32),
-    Float64(f64)
+    Float64(f64);
+    Complex64(Complex32),
+    Complex128(Complex64),
+    String(String),
+    DateTime64(DateTime64),
+    TimeDelta64(TimeDelta64)
 );
+
+impl Values {
+    /// The dtype of the values (`string` for fixed-width strings too; a datetime's unit is its
+    /// first value's, nanoseconds when there is none).
+    pub fn dtype(&self) -> Dtype {
+        let unit = |u: Option<TimeUnit>| u.unwrap_or_default();
+        match self {
+            Values::Bool(_) => Dtype::Bool,
+            Values::Int8(_) => Dtype::Int8,
+            Values::Int16(_) => Dtype::Int16,
+            Values::Int32(_) => Dtype::Int32,
+            Values::Int64(_) => Dtype::Int64,
+            Values::UInt8(_) => Dtype::UInt8,
+            Values::UInt16(_) => Dtype::UInt16,
+            Values::UInt32(_) => Dtype::UInt32,
+            Values::UInt64(_) => Dtype::UInt64,
+            Values::Float16(_) => Dtype::Float16,
+            Values::Float32(_) => Dtype::Float32,
+            Values::Float64(_) => Dtype::Float64,
+            Values::Complex64(_) => Dtype::Complex64,
+            Values::Complex128(_) => Dtype::Complex128,
+            Values::String(_) => Dtype::String,
+            Values::DateTime64(a) => Dtype::DateTime64(unit(a.iter().next().map(|t| t.unit))),
+            Values::TimeDelta64(a) => Dtype::TimeDelta64(unit(a.iter().next().map(|t| t.unit))),
+        }
+    }
+
+    /// The values as `f64` (for plots and arithmetic), like `a.astype("f8")`.
+    pub fn to_f64(&self) -> Result<ArrayD<f64>> {
+        self.clone().into_typed()
+    }
+}
 
 /// `a` as `T`: moved when the types are the same, else converted element by element.
 fn convert<S: Element, T: Element>(a: ArrayD<S>) -> ArrayD<T> {
@@ -117,7 +172,13 @@ impl ZarrArray {
     /// A rectangular region in the array's own dtype, like `z[0:5, 0:5]`: one range per
     /// dimension.
     pub fn values_slice(&self, ranges: &[Range<u64>]) -> Result<Values> {
-        with_dtype!(self.dtype, T => Ok(Values::from(self.read_slice::<T>(ranges)?)))
+        with_dtype!(self.dtype, T => Ok(Values::from(self.read_slice::<T>(ranges)?)), d => Ok(match d {
+            Dtype::Complex64 => Values::from(self.read_slice::<Complex32>(ranges)?),
+            Dtype::Complex128 => Values::from(self.read_slice::<Complex64>(ranges)?),
+            Dtype::DateTime64(_) => Values::from(self.read_slice::<DateTime64>(ranges)?),
+            Dtype::TimeDelta64(_) => Values::from(self.read_slice::<TimeDelta64>(ranges)?),
+            _ => Values::from(self.read_slice::<String>(ranges)?),
+        }))
     }
 }
 
