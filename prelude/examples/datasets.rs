@@ -3,6 +3,8 @@
 //!   datasets read URL [raw]       # the dataset at URL as JSON: dims, coords, values, attrs, problems
 //!   datasets write URL 2|3        # the reference dataset, written for xarray to check
 //!   datasets select URL           # selections and reductions of the reference dataset, as JSON
+//!   datasets labels URL OUT       # selections by station name and date of URL, which is then
+//!                                 # written to OUT (version 2 or 3 as URL's)
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
 
@@ -20,7 +22,7 @@ fn num(v: f64) -> Value {
 fn coord_json(c: &Coordinate) -> Value {
     let dates = c.dates().map(|d| d.iter().map(|d| d.map(|d| d.iso())).collect::<Vec<_>>());
     json!({"dim": c.dim(), "values": c.values().iter().map(|&v| num(v)).collect::<Vec<_>>(),
-           "dates": dates, "attrs": c.attrs()})
+           "dates": dates, "text": c.text(), "attrs": c.attrs()})
 }
 
 fn array_json(da: &DataArray) -> Result<Value> {
@@ -95,6 +97,25 @@ fn select(url: &str) -> Result<Value> {
     }))
 }
 
+/// A station dataset (text labels along `station`, numpy datetime64 or CF times along `time`):
+/// label selections, then the whole dataset written to `out` in the same Zarr format.
+fn labels(url: &str, out: &str) -> Result<Value> {
+    let ds = open_dataset(url)?;
+    let obs = |d: &Dataset| -> Result<Value> { array_json(&d.var("obs")?) };
+    let written =
+        if open_array(&format!("{url}/obs"))?.zarr_format() == 3 { ds.to_zarr_v3(out)? } else { ds.to_zarr(out)? };
+    Ok(json!({
+        "one": obs(&ds.sel("station", "KDEN")?)?,
+        "run": obs(&ds.sel("station", "KBOU"..="KDEN")?)?,
+        "day": obs(&ds.sel("time", "2020-01-02")?)?,
+        "days": obs(&ds.sel("time", "2020-01-02".."2020-01-03")?)?,
+        "missing": ds.sel("station", "KXXX").err().map(|e| e.message().to_string()),
+        "by_number": ds.sel("station", 1.0).err().map(|e| e.message().to_string()),
+        "as_var": ds.var("station").err().map(|e| e.message().to_string()),
+        "written": written.url(),
+    }))
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let out = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
@@ -103,10 +124,11 @@ fn main() -> Result<()> {
         ["write", url, "2"] => json!({"url": reference().to_zarr(url)?.url()}),
         ["write", url, "3"] => json!({"url": reference().to_zarr_v3(url)?.url()}),
         ["select", url] => select(url)?,
+        ["labels", url, out] => labels(url, out)?,
         _ => {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                "usage: datasets read URL [raw] | write URL 2|3 | select URL",
+                "usage: datasets read URL [raw] | write URL 2|3 | select URL | labels URL OUT",
             ))
         }
     };

@@ -8,8 +8,10 @@
 //!   interop group URL             # a v2 group with two arrays, consolidated
 //!   interop lazy URL OUT          # lazy-array results of the 3-D array at URL, under OUT
 //!   interop dump URL...           # each array's values in its own dtype, a JSON line per URL
-//!   interop rewrite URL...        # read each array and write its values back (every codec's encoder)
 //!                                 # (floats as the bits of their f64 value, so NaNs compare)
+//!   interop rewrite URL...        # read each array and write its values back (every codec's encoder)
+//!   interop create PREFIX 2|3 DTYPE...  # a 7×9 array of each dtype, made with ArraySpec and
+//!                                 # written from Rust values; a 0-d array; JSON lines
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
 
@@ -141,6 +143,44 @@ fn dump(fs: &S3FileSystem, url: &str) -> Value {
            "text": v.to_string()})
 }
 
+/// Text for element `k`: empty, non-ASCII and spaces included.
+fn word(k: usize) -> String {
+    format!("{}{k}", ["", "KDEN ", "Zürich", "東京"][k % 4])
+}
+
+/// A time count for element `k`, with NaT at 3 and times before 1970.
+fn count(k: usize) -> i64 {
+    if k == 3 {
+        i64::MIN
+    } else {
+        k as i64 * 1000 - 5000
+    }
+}
+
+/// An array of `dtype` made by `ArraySpec` at `url` and written from Rust values that
+/// tests/python/test_dtypes.py computes too (element `k` in row-major order).
+fn create(fs: &S3FileSystem, url: &str, fmt: &str, dtype: &str) -> Result<()> {
+    let spec = ArraySpec::new([7, 9], [3, 4], dtype).compressor(Compressor::Zstd(3)).overwrite(true);
+    let z = fs.create_array(url, &if fmt == "3" { spec.v3() } else { spec })?;
+    let at = |f: &dyn Fn(usize) -> f64| Array2::from_shape_fn((7, 9), |(i, j)| f(i * 9 + j));
+    let k = at(&|k| k as f64);
+    match z.dtype() {
+        Dtype::String => {
+            let words: Vec<String> = (0..63).map(word).collect();
+            // &str writes, borrowed from the Strings.
+            let borrowed = Array2::from_shape_fn((7, 9), |(i, j)| words[i * 9 + j].as_str());
+            z.write(&borrowed)
+        }
+        Dtype::FixedString(n) => z.write(&k.mapv(|k| word(k as usize).chars().take(n as usize).collect::<String>())),
+        Dtype::Complex64 => z.write(&k.mapv(|k| Complex32::new(k as f32 / 8.0 - 3.0, (k as usize % 5) as f32 - 2.0))),
+        Dtype::Complex128 => z.write(&k.mapv(|k| Complex64::new(k / 8.0 - 3.0, (k as usize % 5) as f64 - 2.0))),
+        Dtype::DateTime64(u) => z.write(&k.mapv(|k| DateTime64::new(count(k as usize), u))),
+        Dtype::TimeDelta64(u) => z.write(&k.mapv(|k| TimeDelta64::new(count(k as usize), u))),
+        Dtype::Float16 => z.write(&k.mapv(|k| f16::from_f64(k / 4.0 - 3.0))),
+        d => Err(Error::new(ErrorKind::InvalidInput, format!("no writer for {d}"))),
+    }
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fs = S3FileSystem::new()?;
@@ -182,13 +222,34 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        ["create", prefix, fmt @ ("2" | "3"), dtypes @ ..] => {
+            for dtype in dtypes {
+                let url = format!("{prefix}/{}.zarr", dtype.replace(['[', ']', '<', '|'], ""));
+                let line = match create(&fs, &url, fmt, dtype) {
+                    Ok(()) => json!({"dtype": dtype, "url": url}),
+                    Err(e) => json!({"dtype": dtype, "error": e.to_string()}),
+                };
+                println!("{line}");
+            }
+            let scalar = fs.create_array(&format!("{prefix}/scalar.zarr"), &{
+                let spec = ArraySpec::new(Vec::<u64>::new(), Vec::<u64>::new(), "f8").overwrite(true);
+                if *fmt == "3" {
+                    spec.v3()
+                } else {
+                    spec
+                }
+            })?;
+            scalar.write(&ArrayD::from_elem(IxDyn(&[]), 42.5))?;
+            println!("{}", json!({"dtype": "scalar", "url": scalar.url()}));
+            Ok(())
+        }
         ["dump", urls @ ..] => {
             urls.iter().for_each(|url| println!("{}", dump(&fs, url)));
             Ok(())
         }
         _ => Err(Error::new(
             ErrorKind::InvalidInput,
-            "usage: interop mkdir|public|write|check|stats|reference|group|lazy|dump …",
+            "usage: interop mkdir|public|write|check|stats|reference|group|lazy|dump|rewrite|create …",
         )),
     }
 }

@@ -10,6 +10,7 @@ import uuid
 import numpy as np
 import pandas as pd
 import pytest
+import s3fs
 import xarray as xr
 import zarr
 from conftest import STORAGE, ZARR2, run_example
@@ -80,11 +81,14 @@ def values(v):
 
 
 def same_coord(c, xc):
-    if c["dates"] is not None:
+    if c["text"] is not None:
+        assert c["text"] == [str(v) for v in np.ravel(xc.values)]
+    elif c["dates"] is not None:
         assert c["dates"] == [iso(v) for v in np.ravel(xc.values)]
     else:
         np.testing.assert_allclose(values(c), np.ravel(xc.values).astype(float))
-    assert c["attrs"] == dict(xc.attrs)
+    # xarray leaves a native datetime64 array's NaT fill in attrs; it is the array's, not an attribute.
+    assert c["attrs"] == {k: v for k, v in xc.attrs.items() if not (k == "_FillValue" and xc.dtype.kind == "M")}
 
 
 def same_dataset(got, ds):
@@ -199,3 +203,65 @@ def test_bad_datasets_one_line_each_the_rest_opened(fs, bucket):
     np.testing.assert_allclose(values(got["vars"]["t2m"]).reshape(30, 6, 8), ds.t2m.values, atol=0.005, equal_nan=True)
     assert got["coords"]["time"]["dates"] is None
     np.testing.assert_array_equal(got["coords"]["time"]["values"], np.arange(45, 75))
+
+
+def stations(native):
+    """Observations at named stations, daily at 06:00: station names as text labels (numpy
+    `<U6` as xarray writes them, or object strings), with a gap."""
+    time = pd.date_range("2020-01-01T06:00", periods=5, freq="D")
+    names = ["KBOU", "KDEN", "KCOS", "Zürich"]
+    obs = (np.arange(20).reshape(5, 4) * 1.5 - 3).astype("float32")
+    obs[1, 2] = np.nan
+    return xr.Dataset(
+        {"obs": (("time", "station"), obs, {"units": "degC"})},
+        coords={"time": ("time", time), "station": ("station", np.array(names, dtype=object if native else "<U6"),
+                                                    {"long_name": "station id"})},
+    )
+
+
+def native_times(fs, path, fmt, times):
+    """Replace xarray's CF-encoded `time` with a numpy datetime64 array, as zarr-python (or any
+    writer that skips CF encoding) stores one."""
+    if ZARR2:
+        z = zarr.open(s3fs.S3Map(root=f"{path}/time", s3=fs, check=False), mode="w", shape=times.shape, chunks=times.shape, dtype="<M8[ns]")
+        z.attrs["_ARRAY_DIMENSIONS"] = ["time"]
+    else:
+        store = zarr.storage.FsspecStore.from_url(f"s3://{path}/time", storage_options=STORAGE)
+        names = {"dimension_names": ["time"]} if fmt == 3 else {"attributes": {"_ARRAY_DIMENSIONS": ["time"]}}
+        z = zarr.create_array(store, shape=times.shape, dtype="<M8[ns]", zarr_format=fmt, overwrite=True,
+                              fill_value=np.datetime64("NaT"), **names)
+    z[:] = times
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("native", [False, True], ids=["xarray", "native"])
+def test_text_labels_and_datetime64_select_and_write_back(fs, bucket, fmt, native):
+    path, out = f"{bucket}/st/{fmt}-{native}.zarr", f"{bucket}/st/{fmt}-{native}-back.zarr"
+    ds = stations(native)
+    xr_write(ds, path, fmt, False)
+    if native:
+        native_times(fs, path, fmt, ds.time.values)
+    xds = xr_open(path, consolidated=False)
+    assert xds.time.dtype.kind == "M" and xds.station.values.tolist() == ds.station.values.tolist()
+    same_dataset(rust("read", f"s3://{path}"), xds)
+
+    got = rust("labels", f"s3://{path}", f"s3://{out}")
+    want = {
+        "one": xds.obs.sel(station="KDEN"),
+        "run": xds.obs.sel(station=slice("KBOU", "KDEN")),
+        "day": xds.obs.sel(time="2020-01-02"),
+        "days": xds.obs.sel(time=slice("2020-01-02", "2020-01-03")),
+    }
+    for key, w in want.items():
+        np.testing.assert_array_equal(values(got[key]), flat(w.values), err_msg=key)
+    assert got["run"]["coords"]["station"]["text"] == ["KBOU", "KDEN"]
+    assert got["one"]["coords"]["station"]["text"] == ["KDEN"] and got["one"]["dims"] == ["time"]
+    assert got["days"]["coords"]["time"]["dates"] == [iso(v) for v in want["days"].time.values]
+    assert 'no label "KXXX" in \'station\'' in got["missing"] and "KBOU" in got["missing"]
+    assert "holds text labels" in got["by_number"] and "holds text labels" in got["as_var"]
+    # What the prelude wrote, xarray opens with the same labels, times and values.
+    back = xr_open(out, consolidated=True)
+    assert back.station.values.tolist() == ds.station.values.tolist()
+    np.testing.assert_array_equal(back.time.values, ds.time.values)
+    np.testing.assert_array_equal(back.obs.values, ds.obs.values)
+    assert back.station.attrs == {"long_name": "station id"} and back.obs.attrs == {"units": "degC"}

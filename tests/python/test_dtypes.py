@@ -288,3 +288,49 @@ def z_open(fs, path):
     if ZARR2:
         return zarr.open(s3fs.S3Map(root=path, s3=fs, check=False), mode="r")
     return zarr.open(zarr.storage.FsspecStore.from_url(f"s3://{path}", storage_options=STORAGE, read_only=True), mode="r")
+
+
+# What `ArraySpec` creates, in any spelling; written from Rust values (`interop create`).
+# spelling -> the numpy dtype zarr-python reads (None: a variable-length string dtype)
+CREATED = {"str": None, "U6": "<U6", "c8": "complex64", "<c16": "complex128", "f2": "float16",
+           "M8[ns]": "<M8[ns]", "datetime64[s]": "<M8[s]", "M8[D]": "<M8[D]", "m8[s]": "<m8[s]",
+           "timedelta64[ms]": "<m8[ms]"}
+
+
+def created_pattern(dt):
+    """What `interop create` writes at element k (prelude/examples/interop.rs)."""
+    k = np.arange(63).reshape(7, 9)
+    if dt.kind in "OTU":
+        words = [["", "KDEN ", "Zürich", "東京"][n % 4] + str(n) for n in k.flat]
+        return np.array([w[:dt.itemsize // 4] if dt.kind == "U" else w for w in words], dtype=object).reshape(7, 9)
+    if dt.kind == "c":
+        return (k / 8.0 - 3.0 + 1j * (k % 5 - 2.0)).astype(dt)
+    if dt.kind == "f":
+        return (k / 4.0 - 3.0).astype(dt)
+    counts = k * 1000 - 5000
+    counts.flat[3] = np.iinfo("i8").min  # NaT
+    return counts.view(dt.newbyteorder("="))
+
+
+@pytest.mark.parametrize("fmt", [2] if ZARR2 else [2, 3])
+def test_zarr_python_reads_what_array_spec_creates(fs, fmt):
+    prefix = f"created-{'z2' if ZARR2 else 'z3'}-{uuid.uuid4().hex[:8]}"
+    fs.mkdir(prefix)
+    try:
+        lines = [json.loads(x) for x in run_example("interop", "create", f"s3://{prefix}/v{fmt}", str(fmt), *CREATED).splitlines()]
+        assert [x.get("error") for x in lines] == [None] * len(lines), lines
+        for line in lines:
+            z = z_open(fs, line["url"].removeprefix("s3://"))
+            if line["dtype"] == "scalar":
+                assert z.shape == () and z[()] == 42.5
+                continue
+            expected = CREATED[line["dtype"]]
+            assert z.dtype.kind in "OT" if expected is None else z.dtype == np.dtype(expected), (line, z.dtype)
+            want = created_pattern(z.dtype)
+            got = z[:]
+            if z.dtype.kind in "OTU":
+                assert [str(v) for v in got.flat] == [str(v) for v in want.flat], line
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=line["dtype"])
+    finally:
+        fs.rm(prefix, recursive=True)

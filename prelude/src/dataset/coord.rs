@@ -7,16 +7,20 @@ use serde_json::{Map, Value};
 use std::ops::Range;
 use std::sync::Arc;
 
-/// Labels along a dimension (`lat`, `time`), or one label left by a selection (a scalar
-/// coordinate, like xarray keeps after `isel(time=0)`). Times keep their stored numbers and
-/// their units, so they select and encode exactly; [`Coordinate::dates`] decodes them.
+/// Labels along a dimension (`lat`, `time`, `station`), or one label left by a selection (a
+/// scalar coordinate, like xarray keeps after `isel(time=0)`). Times keep their stored numbers
+/// and their units, so they select and encode exactly; [`Coordinate::dates`] decodes them.
+/// Text labels (`"KDEN"`) select by name; their numbers are their positions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Coordinate {
     pub(crate) name: String,
     /// `None` for a scalar coordinate.
     pub(crate) dim: Option<String>,
+    /// The numbers; for text labels, their positions `0, 1, …` (what a plot's axis uses).
     pub(crate) values: Arc<Vec<f64>>,
     pub(crate) time: Option<TimeUnits>,
+    /// Text labels, one per value, for a coordinate of strings.
+    pub(crate) text: Option<Arc<Vec<String>>>,
     pub(crate) attrs: Map<String, Value>,
 }
 
@@ -24,7 +28,20 @@ impl Coordinate {
     /// A dimension coordinate (`name` is also its dimension), e.g. latitudes.
     pub fn new(name: &str, values: Vec<f64>, attrs: Value) -> Coordinate {
         let attrs = attrs.as_object().cloned().unwrap_or_default();
-        Coordinate { name: name.into(), dim: Some(name.into()), values: Arc::new(values), time: None, attrs }
+        Coordinate {
+            name: name.into(),
+            dim: Some(name.into()),
+            values: Arc::new(values),
+            time: None,
+            text: None,
+            attrs,
+        }
+    }
+
+    /// A dimension coordinate of text labels, e.g. station names.
+    pub fn text_labels(name: &str, labels: Vec<String>, attrs: Value) -> Coordinate {
+        let positions = (0..labels.len()).map(|i| i as f64).collect();
+        Coordinate { text: Some(Arc::new(labels)), ..Coordinate::new(name, positions, attrs) }
     }
 
     /// The name.
@@ -35,7 +52,7 @@ impl Coordinate {
     pub fn dim(&self) -> Option<&str> {
         self.dim.as_deref()
     }
-    /// The values (times as stored: numbers in their units).
+    /// The values (times as stored: numbers in their units; text labels' positions).
     pub fn values(&self) -> &[f64] {
         &self.values
     }
@@ -51,6 +68,10 @@ impl Coordinate {
     pub fn attrs(&self) -> &Map<String, Value> {
         &self.attrs
     }
+    /// The text labels, when this is a coordinate of strings.
+    pub fn text(&self) -> Option<&[String]> {
+        self.text.as_deref().map(Vec::as_slice)
+    }
     /// The time units, when this is a decoded time coordinate.
     pub fn time_units(&self) -> Option<&TimeUnits> {
         self.time.as_ref()
@@ -60,8 +81,11 @@ impl Coordinate {
         let t = self.time.as_ref()?;
         Some(self.values.iter().map(|&v| t.decode(v)).collect())
     }
-    /// Label `i` as text: a date for times, else the number.
+    /// Label `i` as text: a date for times, the string for text labels, else the number.
     pub fn label(&self, i: usize) -> String {
+        if let Some(t) = &self.text {
+            return t[i].clone();
+        }
         let v = self.values[i];
         match &self.time {
             Some(t) => t.decode(v).map(|d| d.to_string()).unwrap_or_else(|| "NaT".into()),
@@ -71,13 +95,44 @@ impl Coordinate {
 
     /// The labels `i..j` as a coordinate of the same dimension.
     pub(crate) fn slice(&self, r: &Range<u64>) -> Coordinate {
-        let values = self.values[r.start as usize..r.end as usize].to_vec();
-        Coordinate { values: Arc::new(values), ..self.clone() }
+        let (a, b) = (r.start as usize, r.end as usize);
+        let text = self.text.as_ref().map(|t| Arc::new(t[a..b].to_vec()));
+        let values = match text {
+            Some(_) => (0..b - a).map(|i| i as f64).collect(),
+            None => self.values[a..b].to_vec(),
+        };
+        Coordinate { values: Arc::new(values), text, ..self.clone() }
     }
 
     /// Label `i` alone, as a scalar coordinate.
     pub(crate) fn scalar(&self, i: u64) -> Coordinate {
-        Coordinate { dim: None, values: Arc::new(vec![self.values[i as usize]]), ..self.clone() }
+        let mut c = self.slice(&(i..i + 1));
+        c.dim = None;
+        c
+    }
+
+    /// The position of text label `label`, or a line naming some of the labels there are.
+    pub(crate) fn position_of(&self, label: &str) -> Result<u64> {
+        let t = self.text.as_deref().map(Vec::as_slice).unwrap_or_default();
+        if let Some(i) = t.iter().position(|l| l == label) {
+            return Ok(i as u64);
+        }
+        let some: Vec<&String> = t.iter().take(5).collect();
+        let more = if t.len() > 5 { ", …" } else { "" };
+        Err(Error::invalid(format!(
+            "no label {label:?} in '{}' (its labels are {}{more}); pick one of them",
+            self.name,
+            some.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>().join(", ")
+        )))
+    }
+
+    /// The one line for a selection by number on text labels.
+    pub(crate) fn not_numbers(&self) -> Error {
+        let example = self.text.as_deref().and_then(|t| t.first()).cloned().unwrap_or_default();
+        Error::invalid(format!(
+            "coordinate '{}' holds text labels, not numbers: select by label, e.g. sel(\"{}\", {example:?}), or by position with isel",
+            self.name, self.name
+        ))
     }
 
     /// The positions whose labels lie in `[lo, hi]` (`hi_open`: `[lo, hi)`), a contiguous run
@@ -100,6 +155,9 @@ impl Coordinate {
 
     /// The position of the label nearest to `x`.
     pub(crate) fn nearest(&self, x: f64) -> Result<u64> {
+        if self.text.is_some() {
+            return Err(self.not_numbers());
+        }
         let best = self
             .values
             .iter()

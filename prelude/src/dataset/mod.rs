@@ -112,6 +112,11 @@ impl Dataset {
             return Err(e.clone());
         }
         if let Some(c) = self.coords.iter().find(|c| c.name == name) {
+            if c.text.is_some() {
+                return Err(Error::invalid(format!(
+                    "'{name}' holds text labels, and a DataArray holds numbers; read them with ds.coord(\"{name}\")?.text()"
+                )));
+            }
             return Ok(open::coord_array(c));
         }
         Err(Error::invalid(format!(

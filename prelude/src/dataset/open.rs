@@ -6,11 +6,11 @@
 use super::cf;
 use super::coord::Coordinate;
 use super::dataarray::DataArray;
-use super::time::TimeUnits;
+use super::time::{Calendar, TimeUnits};
 use super::Dataset;
 use crate::error::{Error, Result};
 use crate::lazy::LazyArray;
-use crate::zarr::{Dtype, ZarrArray, ZarrGroup};
+use crate::zarr::{DateTime64, Dtype, TimeDelta64, ZarrArray, ZarrGroup};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -55,6 +55,16 @@ pub(crate) fn from_group(group: ZarrGroup, decode: bool) -> Result<Dataset> {
     // Dimension coordinates first, as xarray lists them.
     ds.coords.sort_by_key(|c| c.dim.is_none());
     for (name, z, dims) in arrays.iter().filter(|(n, _, d)| !(is_coord(n, d) && d.len() <= 1)) {
+        if !z.dtype().is_numeric() {
+            let why = format!(
+                "'{name}' holds {} values and a data variable holds numbers; read it with open_array(\"{}\")?.read::<{}>()",
+                z.dtype(),
+                z.url(),
+                z.dtype().rust_type()
+            );
+            ds.problems.push((name.clone(), Error::invalid(why)));
+            continue;
+        }
         let wanted = z.attrs().get("coordinates").and_then(Value::as_str).unwrap_or("");
         for c in wanted.split_whitespace() {
             if !ds.coords.iter().any(|k| k.name == c) && !ds.problems.iter().any(|(n, _)| n == c) {
@@ -135,6 +145,9 @@ fn add_dims(all: &mut Vec<(String, u64)>, name: &str, dims: &[String], shape: &[
 /// A coordinate's values (decoded unless `decode` is off; times kept as stored numbers with
 /// their units). A time that cannot be decoded stays numbers, with the reason returned.
 fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> Result<(Coordinate, Option<Error>)> {
+    if !z.dtype().is_numeric() {
+        return Ok((native_coord(name, z, dim)?, None));
+    }
     let time = if decode { TimeUnits::from_attrs(z.attrs()) } else { None };
     let (data, mut attrs) = match (decode, time.is_some()) {
         (true, false) => cf::decode(z),
@@ -158,8 +171,54 @@ fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> 
         }
         None => (None, None),
     };
-    let c = Coordinate { name: name.to_string(), dim: dim.cloned(), values: Arc::new(values), time, attrs };
+    let c = Coordinate { name: name.to_string(), dim: dim.cloned(), values: Arc::new(values), time, text: None, attrs };
     Ok((c, warning))
+}
+
+/// A coordinate of a dtype that carries its meaning: strings as text labels, numpy
+/// `datetime64` as times (in the coarsest of days, seconds or microseconds that holds every
+/// value exactly, to the microsecond), `timedelta64` as numbers with their unit in `units`.
+fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coordinate> {
+    let mut attrs = z.attrs().clone();
+    attrs.remove("_ARRAY_DIMENSIONS");
+    let mut c = Coordinate {
+        name: name.to_string(),
+        dim: dim.cloned(),
+        values: Arc::new(vec![]),
+        time: None,
+        text: None,
+        attrs: attrs.clone(),
+    };
+    match z.dtype() {
+        Dtype::String | Dtype::FixedString(_) => {
+            let labels: Vec<String> = z.read::<String>()?.into_iter().collect();
+            c.values = Arc::new((0..labels.len()).map(|i| i as f64).collect());
+            c.text = Some(Arc::new(labels));
+        }
+        Dtype::DateTime64(_) => {
+            let micros: Vec<Option<i64>> =
+                z.read::<DateTime64>()?.iter().map(|t| Some(t.to_chrono()?.and_utc().timestamp_micros())).collect();
+            let unit = [("days", 86_400_000_000), ("seconds", 1_000_000), ("microseconds", 1)]
+                .into_iter()
+                .find(|(_, us)| micros.iter().flatten().all(|m| m % us == 0))
+                .unwrap_or(("microseconds", 1));
+            let t = TimeUnits::parse(&format!("{} since 1970-01-01", unit.0), Calendar::ProlepticGregorian)?;
+            c.values = Arc::new(micros.iter().map(|m| m.map_or(f64::NAN, |m| (m / unit.1) as f64)).collect());
+            c.time = Some(t);
+        }
+        Dtype::TimeDelta64(unit) => {
+            let counts = z.read::<TimeDelta64>()?;
+            c.values = Arc::new(counts.iter().map(|t| if t.is_nat() { f64::NAN } else { t.value as f64 }).collect());
+            c.attrs.insert("units".into(), Value::from(unit.long_name()));
+        }
+        d => {
+            return Err(Error::invalid(format!(
+                "'{name}' holds {d} values, which cannot label a dimension; open it with open_array(\"{}\")",
+                z.url()
+            )))
+        }
+    }
+    Ok(c)
 }
 
 /// A coordinate as a 1-D (or 0-D) data array of its values, like `ds["lat"]`.

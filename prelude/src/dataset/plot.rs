@@ -50,7 +50,7 @@ impl DataArray {
             [x] => {
                 let (xs, attrs) = match coord(x) {
                     Some(c) => {
-                        if c.time.is_some() {
+                        if c.time.is_some() || c.text.is_some() {
                             opts.x_ticks = (0..c.len()).map(|i| (c.values()[i], c.label(i))).collect();
                         }
                         (c.values().to_vec(), c.attrs.clone())

@@ -21,7 +21,9 @@ pub enum Pick {
 ///   `slice(30, 50)` is in xarray; either order, so descending latitudes work too;
 /// - `"2020-01-01".."2020-03-01"`: every time from the first label's period to the end of the
 ///   last's (all of March 1st), like pandas' partial dates; `"2020-03"` alone is that month;
-/// - `40.0`: exactly that label (see `sel_nearest` for the closest one).
+/// - `40.0`: exactly that label (see `sel_nearest` for the closest one);
+/// - `"KDEN"` on text labels: that label; `"KBOU"..="KDEN"` every label from one to the
+///   other in their stored order, as pandas slices an index of strings.
 pub trait Selector {
     /// The positions along `coord` this selection names.
     #[doc(hidden)]
@@ -37,8 +39,13 @@ fn number(coord: &Coordinate, label: &str) -> Result<f64> {
     })
 }
 
-/// `[lo, hi)` of the periods of two labels (dates) or `[lo, hi]` of two numbers.
+/// `[lo, hi)` of the periods of two labels (dates), `[lo, hi]` of two numbers, or the
+/// positions from one text label to the other.
 fn label_run(coord: &Coordinate, a: &str, b: &str) -> Result<Pick> {
+    if coord.text().is_some() {
+        let (i, j) = (coord.position_of(a)?, coord.position_of(b)?);
+        return Ok(Pick::Run(i.min(j)..i.max(j) + 1));
+    }
     match coord.time_units() {
         Some(t) => {
             let (pa, pb) = (t.period(a)?, t.period(b)?);
@@ -50,6 +57,9 @@ fn label_run(coord: &Coordinate, a: &str, b: &str) -> Result<Pick> {
 }
 
 fn number_run(coord: &Coordinate, a: f64, b: f64) -> Result<Pick> {
+    if coord.text().is_some() {
+        return Err(coord.not_numbers());
+    }
     Ok(Pick::Run(coord.positions(a.min(b), a.max(b), false)?))
 }
 
@@ -74,8 +84,12 @@ impl Selector for RangeInclusive<&str> {
     }
 }
 impl Selector for &str {
-    /// A date's period (one time drops the dimension), or a number written as text.
+    /// A text label, a date's period (one time drops the dimension), or a number written as
+    /// text.
     fn pick(&self, coord: &Coordinate) -> Result<Pick> {
+        if coord.text().is_some() {
+            return Ok(Pick::One(coord.position_of(self)?));
+        }
         match coord.time_units() {
             Some(t) => {
                 let (lo, hi) = t.period(self)?;
@@ -93,9 +107,17 @@ impl Selector for &str {
         }
     }
 }
+impl Selector for String {
+    fn pick(&self, coord: &Coordinate) -> Result<Pick> {
+        self.as_str().pick(coord)
+    }
+}
 impl Selector for f64 {
     /// Exactly this label.
     fn pick(&self, coord: &Coordinate) -> Result<Pick> {
+        if coord.text().is_some() {
+            return Err(coord.not_numbers());
+        }
         match coord.values().iter().position(|v| v == self) {
             Some(i) => Ok(Pick::One(i as u64)),
             None => {
@@ -136,5 +158,47 @@ impl IndexSelector for Range<u64> {
             )));
         }
         Ok(Pick::Run(self.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn text_labels_select_by_name_and_refuse_numbers() {
+        let names = ["KBOU", "KDEN", "KCOS", "Zürich"].map(String::from).to_vec();
+        let c = Coordinate::text_labels("station", names, json!({}));
+        assert_eq!("KDEN".pick(&c).unwrap(), Pick::One(1));
+        assert_eq!(String::from("Zürich").pick(&c).unwrap(), Pick::One(3));
+        // Either order, both ends included, as pandas slices labels.
+        assert_eq!(("KCOS"..="KBOU").pick(&c).unwrap(), Pick::Run(0..3));
+        let missing = "KXXX".pick(&c).unwrap_err().message().to_string();
+        assert!(missing.starts_with("no label \"KXXX\" in 'station' (its labels are \"KBOU\""), "{missing}");
+        let by_number = 1.0.pick(&c).unwrap_err().message().to_string();
+        assert!(
+            by_number.contains("holds text labels") && by_number.contains("sel(\"station\", \"KBOU\")"),
+            "{by_number}"
+        );
+        assert!((0.0..2.0).pick(&c).is_err() && c.nearest(1.0).is_err());
+        let part = c.slice(&(1..3));
+        assert_eq!(part.text().unwrap(), ["KDEN", "KCOS"]);
+        assert_eq!((part.values(), part.label(1).as_str()), (&[0.0, 1.0][..], "KCOS"));
+        let one = c.scalar(3);
+        assert_eq!((one.dim(), one.label(0).as_str()), (None, "Zürich"));
+    }
+
+    #[test]
+    fn a_dataset_with_text_labels_selects_by_name() {
+        let ds = crate::dataset::Dataset::new()
+            .with_text_coord("station", &["KBOU", "KDEN", "KCOS"], json!({"long_name": "station id"}))
+            .with_var("obs", &["station"], ndarray::arr1(&[1.5f64, 2.5, 3.5]).into_dyn(), json!({}));
+        let one = ds.sel("station", "KDEN").unwrap();
+        assert_eq!(one.var("obs").unwrap().compute().unwrap().into_raw_vec_and_offset().0, vec![2.5]);
+        assert_eq!(one.coord("station").unwrap().label(0), "KDEN");
+        let run = ds.sel("station", "KDEN"..="KCOS").unwrap().var("obs").unwrap().compute().unwrap();
+        assert_eq!(run.into_raw_vec_and_offset().0, vec![2.5, 3.5]);
+        assert!(ds.var("station").unwrap_err().message().contains("text labels"));
     }
 }

@@ -29,7 +29,7 @@ impl Dataset {
 
     /// Add a dimension coordinate `name` (also its dimension's name). Times are numbers with
     /// CF units in the attributes: `json!({"units": "days since 2000-01-01", "calendar": "noleap"})`.
-    pub fn with_coord(mut self, name: &str, values: Vec<f64>, attrs: Value) -> Dataset {
+    pub fn with_coord(self, name: &str, values: Vec<f64>, attrs: Value) -> Dataset {
         let mut c = Coordinate::new(name, values, attrs);
         match TimeUnits::from_attrs(&c.attrs) {
             Some(Ok(t)) => {
@@ -40,10 +40,22 @@ impl Dataset {
             Some(Err(e)) => return self.problem(name, e),
             None => {}
         }
-        if let Err(e) = self.set_dim(name, c.len() as u64) {
-            return self.problem(name, e);
+        self.put_coord(c)
+    }
+
+    /// Add a dimension coordinate of text labels, e.g. station names, selected with
+    /// `sel("station", "KDEN")` and written as a string array.
+    pub fn with_text_coord(self, name: &str, labels: &[&str], attrs: Value) -> Dataset {
+        self.put_coord(Coordinate::text_labels(name, labels.iter().map(|l| l.to_string()).collect(), attrs))
+    }
+
+    /// `c` in place of any coordinate of its name, its length its dimension's.
+    fn put_coord(mut self, c: Coordinate) -> Dataset {
+        if let Err(e) = self.set_dim(&c.name, c.len() as u64) {
+            let name = c.name.clone();
+            return self.problem(&name, e);
         }
-        self.coords.retain(|k| k.name != name);
+        self.coords.retain(|k| k.name != c.name);
         self.coords.push(c);
         self
     }
@@ -162,9 +174,13 @@ impl Dataset {
                 attrs.insert("calendar".into(), json!(t.calendar().name()));
             }
             let n = c.len() as u64;
-            let spec = spec_of([n], [n.max(1)], "f8", Some(f64::NAN), &[&c.name], attrs, v);
+            let (dtype, fill) = if c.text.is_some() { ("str", Some(0.0)) } else { ("f8", Some(f64::NAN)) };
+            let spec = spec_of([n], [n.max(1)], dtype, fill, &[&c.name], attrs, v);
             let z = group.create_array(&c.name, &spec)?;
-            z.write(&Array1::from(c.values.to_vec()))?;
+            match &c.text {
+                Some(t) => z.write(&Array1::from(t.to_vec()))?,
+                None => z.write(&Array1::from(c.values.to_vec()))?,
+            }
         }
         for var in &self.vars {
             let enc = self.encodings.iter().find(|(n, _)| *n == var.name).map(|(_, e)| e);

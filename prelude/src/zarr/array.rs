@@ -83,9 +83,13 @@ impl ZarrArray {
         let dtype_s = doc["dtype"].as_str().ok_or_else(|| corrupt(&url, ".zarray", "dtype is not a string"))?;
         let dtype = Dtype::from_v2(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
         let mut parsed = doc.clone();
-        if matches!(dtype, Dtype::DateTime64(_) | Dtype::TimeDelta64(_)) && doc["fill_value"].is_null() {
-            // zarr-python 3 reads a v2 datetime's `null` fill as NaT; zarrs has no default for it.
-            parsed["fill_value"] = Value::from(i64::MIN);
+        // zarr-python reads a v2 `null` fill as NaT for times and "" for strings (xarray writes
+        // string coordinates so); zarrs has no default for them.
+        match dtype {
+            _ if !doc["fill_value"].is_null() => {}
+            Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => parsed["fill_value"] = Value::from(i64::MIN),
+            Dtype::String | Dtype::FixedString(_) => parsed["fill_value"] = Value::from(""),
+            _ => {}
         }
         let mut meta: ArrayMetadataV2 = serde_json::from_value(parsed).map_err(|e| corrupt(&url, ".zarray", e))?;
         meta.attributes = attrs.clone();
@@ -317,7 +321,7 @@ impl ZarrArray {
         if want == self.dtype {
             return Ok(());
         }
-        let rust = rust_type(self.dtype);
+        let rust = self.dtype.rust_type();
         Err(Error::invalid(format!(
             "{} has dtype {}, not {want}; use ::<{rust}> (e.g. z.read::<{rust}>()), then .mapv(|x| x as f64) to convert",
             self.url(),
@@ -400,28 +404,6 @@ fn codec_name(v: &Value) -> String {
             format!("sharding(chunks {}: {})", cfg["chunk_shape"], inner.join(", "))
         }
         None => name.to_string(),
-    }
-}
-
-pub(crate) fn rust_type(d: Dtype) -> &'static str {
-    match d {
-        Dtype::Bool => "bool",
-        Dtype::Int8 => "i8",
-        Dtype::Int16 => "i16",
-        Dtype::Int32 => "i32",
-        Dtype::Int64 => "i64",
-        Dtype::UInt8 => "u8",
-        Dtype::UInt16 => "u16",
-        Dtype::UInt32 => "u32",
-        Dtype::UInt64 => "u64",
-        Dtype::Float16 => "f16",
-        Dtype::Float32 => "f32",
-        Dtype::Float64 => "f64",
-        Dtype::Complex64 => "Complex32",
-        Dtype::Complex128 => "Complex64",
-        Dtype::String | Dtype::FixedString(_) => "String",
-        Dtype::DateTime64(_) => "DateTime64",
-        Dtype::TimeDelta64(_) => "TimeDelta64",
     }
 }
 

@@ -49,8 +49,9 @@ pub enum Dtype {
     TimeDelta64(TimeUnit),
 }
 
-/// numpy's datetime and timedelta units, `Y` to `as`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// numpy's datetime and timedelta units, `Y` to `as`; the default is numpy's for dates from
+/// Python, nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum TimeUnit {
     /// `Y`
     Year,
@@ -71,6 +72,7 @@ pub enum TimeUnit {
     /// `us`
     Microsecond,
     /// `ns`
+    #[default]
     Nanosecond,
     /// `ps`
     Picosecond,
@@ -100,6 +102,25 @@ impl TimeUnit {
     /// numpy's code: `ns`, `s`, `D`, ….
     pub fn code(self) -> &'static str {
         ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"][self as usize]
+    }
+
+    /// The unit's name in CF and udunits terms: `days`, `seconds`, `nanoseconds`, ….
+    pub fn long_name(self) -> &'static str {
+        [
+            "years",
+            "months",
+            "weeks",
+            "days",
+            "hours",
+            "minutes",
+            "seconds",
+            "milliseconds",
+            "microseconds",
+            "nanoseconds",
+            "picoseconds",
+            "femtoseconds",
+            "attoseconds",
+        ][self as usize]
     }
 
     /// The unit with numpy's code (`μs` too).
@@ -144,6 +165,29 @@ const KNOWN: &str =
     "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, datetime64[unit], timedelta64[unit]";
 
 impl Dtype {
+    /// The Rust type its elements read as: `f32`, `String`, `DateTime64`, ….
+    pub fn rust_type(self) -> &'static str {
+        match self {
+            Bool => "bool",
+            Int8 => "i8",
+            Int16 => "i16",
+            Int32 => "i32",
+            Int64 => "i64",
+            UInt8 => "u8",
+            UInt16 => "u16",
+            UInt32 => "u32",
+            UInt64 => "u64",
+            Float16 => "f16",
+            Float32 => "f32",
+            Float64 => "f64",
+            Complex64 => "Complex32",
+            Complex128 => "Complex64",
+            String | FixedString(_) => "String",
+            DateTime64(_) => "DateTime64",
+            TimeDelta64(_) => "TimeDelta64",
+        }
+    }
+
     /// Parse numpy, Zarr v2 or v3 names: `f4`, `<f4`, `float32`, `i8`, `u1`, `bool`, `c16`,
     /// `complex64`, `str` (or `string`, `O`: variable-length), `U10` (fixed width), `M8[ns]`,
     /// `datetime64[ns]`, `m8[s]`, `timedelta64[s]`.

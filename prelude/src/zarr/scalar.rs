@@ -3,7 +3,7 @@
 //! `String`, complex numbers, [`DateTime64`] and [`TimeDelta64`], which go through zarrs' own
 //! element types one decoded chunk at a time.
 
-use super::array::{for_each_chunk, rust_type, ZarrArray};
+use super::array::{for_each_chunk, ZarrArray};
 use super::dtype::Dtype;
 use super::time::{DateTime64, TimeDelta64};
 use crate::error::{Error, Result};
@@ -17,12 +17,12 @@ pub(crate) mod sealed {
 }
 
 /// A Rust type for an array's elements: any numeric [`Element`](super::Element) (`f32`, `i16`,
-/// `bool`, …), `String` (string arrays, fixed-width or not), [`Complex32`] / [`Complex64`]
+/// `bool`, …), `String` (string arrays, fixed-width or not; `&str` writes too), [`Complex32`] / [`Complex64`]
 /// (numpy's complex64 / complex128), [`DateTime64`] and [`TimeDelta64`].
 ///
 /// `z.read::<T>()`, `z.read_slice::<T>(…)`, `z.write(&a)` and `z.write_slice(…)` take any of
 /// them. Sealed.
-pub trait Scalar: sealed::Sealed + Clone + Send + Sync + std::fmt::Debug + 'static {
+pub trait Scalar: sealed::Sealed + Clone + Send + Sync + std::fmt::Debug {
     #[doc(hidden)]
     fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<Self>>;
     #[doc(hidden)]
@@ -121,7 +121,7 @@ fn mismatch(z: &ZarrArray, rust: &str) -> Error {
     Error::invalid(format!(
         "{} has dtype {d}, which does not convert to {rust}; use z.read::<{}>() or z.values()",
         z.url(),
-        rust_type(d)
+        d.rust_type()
     ))
 }
 
@@ -149,6 +149,17 @@ impl Scalar for String {
             }
             _ => Err(mismatch(z, "String")),
         }
+    }
+}
+
+impl sealed::Sealed for &str {}
+/// Writes only (`z.write(&array![["a", "b"]])`): a read makes new strings, so it reads as `String`.
+impl Scalar for &str {
+    fn read_from(z: &ZarrArray, _: &[Range<u64>]) -> Result<ArrayD<Self>> {
+        Err(Error::invalid(format!("read the strings of {} as String: z.read::<String>()", z.url())))
+    }
+    fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, Self>, whole: bool) -> Result<()> {
+        String::write_to(z, offset, data.map(|s| s.to_string()).view(), whole)
     }
 }
 
@@ -210,10 +221,5 @@ macro_rules! time {
 }
 time!(
     DateTime64, DateTime64, |v, unit| DateTime64::from_chrono(v.to_chrono()?, unit).map(|t| t.value);
-    TimeDelta64, TimeDelta64, |v, unit| {
-        let d = v.to_chrono()?;
-        let (num, den) = unit.seconds()?;
-        let nanos = i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos());
-        i64::try_from((nanos * den).div_euclid(num * 1_000_000_000)).ok()
-    }
+    TimeDelta64, TimeDelta64, |v, unit| TimeDelta64::from_chrono(v.to_chrono()?, unit).map(|t| t.value)
 );

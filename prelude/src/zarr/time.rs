@@ -28,13 +28,6 @@ pub struct TimeDelta64 {
     pub unit: TimeUnit,
 }
 
-impl Default for TimeUnit {
-    /// numpy's default for dates from Python: nanoseconds.
-    fn default() -> Self {
-        TimeUnit::Nanosecond
-    }
-}
-
 /// `value` units as whole seconds and nanoseconds (floored), for the fixed-length units.
 fn split(value: i64, unit: TimeUnit) -> Option<(i64, u32)> {
     let (num, den) = unit.seconds()?;
@@ -89,15 +82,19 @@ impl DateTime64 {
             TimeUnit::Year => i64::from(t.year()) - 1970,
             TimeUnit::Month => (i64::from(t.year()) - 1970) * 12 + i64::from(t.month0()),
             unit => {
-                let (num, den) = unit.seconds()?;
                 let utc = t.and_utc();
-                let nanos = i128::from(utc.timestamp()) * 1_000_000_000 + i128::from(utc.timestamp_subsec_nanos());
-                let scaled = (nanos * den).div_euclid(num * 1_000_000_000);
-                i64::try_from(scaled).ok().filter(|&v| v != NAT)?
+                in_unit(i128::from(utc.timestamp()) * 1_000_000_000 + i128::from(utc.timestamp_subsec_nanos()), unit)?
             }
         };
         Some(DateTime64 { value, unit })
     }
+}
+
+/// `nanos` nanoseconds as a count of a fixed-length `unit` (floored), or `None` when it does
+/// not fit an `i64` (or would be NaT).
+fn in_unit(nanos: i128, unit: TimeUnit) -> Option<i64> {
+    let (num, den) = unit.seconds()?;
+    i64::try_from((nanos * den).div_euclid(num * 1_000_000_000)).ok().filter(|&v| v != NAT)
 }
 
 impl TimeDelta64 {
@@ -109,6 +106,14 @@ impl TimeDelta64 {
     /// True for NaT.
     pub fn is_nat(&self) -> bool {
         self.value == NAT
+    }
+
+    /// `d` in `unit` (rounded toward negative infinity), or `None` for years and months or when
+    /// it does not fit an `i64`.
+    pub fn from_chrono(d: chrono::TimeDelta, unit: TimeUnit) -> Option<Self> {
+        // For a negative duration both parts are negative.
+        let value = in_unit(i128::from(d.num_seconds()) * 1_000_000_000 + i128::from(d.subsec_nanos()), unit)?;
+        Some(TimeDelta64 { value, unit })
     }
 
     /// The duration, or `None` for NaT, years and months (of no fixed length), or out of range.
@@ -149,22 +154,7 @@ impl fmt::Display for TimeDelta64 {
         if self.is_nat() {
             return f.write_str("NaT");
         }
-        let names = [
-            "years",
-            "months",
-            "weeks",
-            "days",
-            "hours",
-            "minutes",
-            "seconds",
-            "milliseconds",
-            "microseconds",
-            "nanoseconds",
-            "picoseconds",
-            "femtoseconds",
-            "attoseconds",
-        ];
-        write!(f, "{} {}", self.value, names[self.unit as usize])
+        write!(f, "{} {}", self.value, self.unit.long_name())
     }
 }
 
@@ -192,5 +182,9 @@ mod tests {
         assert_eq!(TimeDelta64::new(3, Second).to_string(), "3 seconds");
         assert_eq!(TimeDelta64::new(NAT, Second).to_string(), "NaT");
         assert!(TimeDelta64::new(1, Month).to_chrono().is_none());
+        // -1.5 s floors to -2 s, as numpy's astype does.
+        let d = TimeDelta64::new(-1_500, Millisecond).to_chrono().unwrap();
+        assert_eq!(TimeDelta64::from_chrono(d, Second), Some(TimeDelta64::new(-2, Second)));
+        assert_eq!(TimeDelta64::from_chrono(d, Microsecond), Some(TimeDelta64::new(-1_500_000, Microsecond)));
     }
 }
