@@ -133,6 +133,7 @@ fn dump(fs: &S3FileSystem, url: &str) -> Value {
             f.iter().map(|&x| json!(bits(x))).collect()
         }
         Values::String(a) => a.iter().map(|x| json!(x)).collect(),
+        Values::Bytes(a) => a.iter().map(|x| json!(x)).collect(),
         Values::Complex64(a) => a.iter().map(|c| json!([bits(c.re as f64), bits(c.im as f64)])).collect(),
         Values::Complex128(a) => a.iter().map(|c| json!([bits(c.re), bits(c.im)])).collect(),
         Values::DateTime64(a) => a.iter().map(|t| json!(t.value)).collect(),
@@ -172,6 +173,9 @@ fn create(fs: &S3FileSystem, url: &str, fmt: &str, dtype: &str) -> Result<()> {
             z.write(&borrowed)
         }
         Dtype::FixedString(n) => z.write(&k.mapv(|k| word(k as usize).chars().take(n as usize).collect::<String>())),
+        Dtype::Bytes(n) => {
+            z.write(&k.mapv(|k| word(k as usize).into_bytes().into_iter().take(n as usize).collect::<Vec<u8>>()))
+        }
         Dtype::Complex64 => z.write(&k.mapv(|k| Complex32::new(k as f32 / 8.0 - 3.0, (k as usize % 5) as f32 - 2.0))),
         Dtype::Complex128 => z.write(&k.mapv(|k| Complex64::new(k / 8.0 - 3.0, (k as usize % 5) as f64 - 2.0))),
         Dtype::DateTime64(u) => z.write(&k.mapv(|k| DateTime64::new(count(k as usize), u))),

@@ -175,7 +175,7 @@ fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> 
     Ok((c, warning))
 }
 
-/// A coordinate of a dtype that carries its meaning: strings as text labels, numpy
+/// A coordinate of a dtype that carries its meaning: strings (and bytes) as text labels, numpy
 /// `datetime64` as times (in the coarsest of days, seconds or microseconds that holds every
 /// value exactly, to the microsecond), `timedelta64` as numbers with their unit in `units`.
 fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coordinate> {
@@ -190,8 +190,15 @@ fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coord
         attrs: attrs.clone(),
     };
     match z.dtype() {
-        Dtype::String | Dtype::FixedString(_) => {
-            let labels: Vec<String> = z.read::<String>()?.into_iter().collect();
+        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) => {
+            let labels: Vec<String> = match z.dtype() {
+                // numpy bytes (netCDF character data) as UTF-8 text, as xarray's `_Encoding`
+                // default, invalid sequences replaced.
+                Dtype::Bytes(_) => {
+                    z.read::<Vec<u8>>()?.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
+                }
+                _ => z.read::<String>()?.into_iter().collect(),
+            };
             c.values = Arc::new((0..labels.len()).map(|i| i as f64).collect());
             c.text = Some(Arc::new(labels));
         }

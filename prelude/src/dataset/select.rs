@@ -188,17 +188,4 @@ mod tests {
         let one = c.scalar(3);
         assert_eq!((one.dim(), one.label(0).as_str()), (None, "Zürich"));
     }
-
-    #[test]
-    fn a_dataset_with_text_labels_selects_by_name() {
-        let ds = crate::dataset::Dataset::new()
-            .with_text_coord("station", &["KBOU", "KDEN", "KCOS"], json!({"long_name": "station id"}))
-            .with_var("obs", &["station"], ndarray::arr1(&[1.5f64, 2.5, 3.5]).into_dyn(), json!({}));
-        let one = ds.sel("station", "KDEN").unwrap();
-        assert_eq!(one.var("obs").unwrap().compute().unwrap().into_raw_vec_and_offset().0, vec![2.5]);
-        assert_eq!(one.coord("station").unwrap().label(0), "KDEN");
-        let run = ds.sel("station", "KDEN"..="KCOS").unwrap().var("obs").unwrap().compute().unwrap();
-        assert_eq!(run.into_raw_vec_and_offset().0, vec![2.5, 3.5]);
-        assert!(ds.var("station").unwrap_err().message().contains("text labels"));
-    }
 }

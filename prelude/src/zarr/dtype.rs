@@ -47,6 +47,9 @@ pub enum Dtype {
     DateTime64(TimeUnit),
     /// `timedelta64[unit]` (`<m8[s]`, v3 `numpy.timedelta64`), as [`TimeDelta64`](super::TimeDelta64).
     TimeDelta64(TimeUnit),
+    /// numpy's fixed-width bytes `|S{n}` (v3 `null_terminated_bytes`): at most n bytes, as
+    /// `Vec<u8>` (trailing NULs are padding, as in numpy).
+    Bytes(u32),
 }
 
 /// numpy's datetime and timedelta units, `Y` to `as`; the default is numpy's for dates from
@@ -162,7 +165,7 @@ const NUMERIC: [Dtype; 12] =
 
 /// Names `parse` lists when it knows none.
 const KNOWN: &str =
-    "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, datetime64[unit], timedelta64[unit]";
+    "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, S<n>, datetime64[unit], timedelta64[unit]";
 
 impl Dtype {
     /// The Rust type its elements read as: `f32`, `String`, `DateTime64`, ….
@@ -183,14 +186,15 @@ impl Dtype {
             Complex64 => "Complex32",
             Complex128 => "Complex64",
             String | FixedString(_) => "String",
+            Bytes(_) => "Vec<u8>",
             DateTime64(_) => "DateTime64",
             TimeDelta64(_) => "TimeDelta64",
         }
     }
 
     /// Parse numpy, Zarr v2 or v3 names: `f4`, `<f4`, `float32`, `i8`, `u1`, `bool`, `c16`,
-    /// `complex64`, `str` (or `string`, `O`: variable-length), `U10` (fixed width), `M8[ns]`,
-    /// `datetime64[ns]`, `m8[s]`, `timedelta64[s]`.
+    /// `complex64`, `str` (or `string`, `O`: variable-length), `U10` (fixed width), `S10`
+    /// (bytes), `M8[ns]`, `datetime64[ns]`, `m8[s]`, `timedelta64[s]`.
     pub fn parse(s: &str) -> Result<Dtype> {
         let t = s.trim().trim_start_matches(['<', '>', '|', '=']);
         let found = Dtype::from_name(t).or(match t {
@@ -203,7 +207,7 @@ impl Dtype {
         });
         match (found, s.trim().starts_with('>')) {
             (Some(d), false) => Ok(d),
-            (Some(d), true) if d.size() == 1 || matches!(d, String) => Ok(d),
+            (Some(d), true) if d.size() == 1 || matches!(d, String | Bytes(_)) => Ok(d),
             (Some(_), true) => Err(Error::invalid(format!(
                 "big-endian dtype '{s}' is not supported for new arrays; use '<{}'",
                 &s.trim()[1..]
@@ -226,8 +230,11 @@ impl Dtype {
             "complex128" | "c16" => Complex128,
             "string" | "O" => String,
             _ => {
-                if let Some(n) = t.strip_prefix('U').and_then(|n| n.parse().ok()).filter(|&n: &u32| n > 0) {
+                let width = |p: char| t.strip_prefix(p).and_then(|n| n.parse().ok()).filter(|&n: &u32| n > 0);
+                if let Some(n) = width('U') {
                     FixedString(n)
+                } else if let Some(n) = width('S') {
+                    Bytes(n)
                 } else if let Some(r) = t.strip_prefix("datetime64").or(t.strip_prefix("M8")) {
                     DateTime64(time(r)?)
                 } else if let Some(r) = t.strip_prefix("timedelta64").or(t.strip_prefix("m8")) {
@@ -259,6 +266,7 @@ impl Dtype {
             Complex128 => "complex128",
             String => "string",
             FixedString(n) => return format!("<U{n}"),
+            Bytes(n) => return format!("|S{n}"),
             DateTime64(u) => return format!("datetime64[{u}]"),
             TimeDelta64(u) => return format!("timedelta64[{u}]"),
         };
@@ -284,6 +292,7 @@ impl Dtype {
             Complex128 => "<c16",
             String => "|O",
             FixedString(n) => return format!("<U{n}"),
+            Bytes(n) => return format!("|S{n}"),
             DateTime64(u) => return format!("<M8[{u}]"),
             TimeDelta64(u) => return format!("<m8[{u}]"),
         };
@@ -294,6 +303,7 @@ impl Dtype {
     pub(crate) fn v3(self) -> Value {
         match self {
             FixedString(n) => json!({"name": "fixed_length_utf32", "configuration": {"length_bytes": n * 4}}),
+            Bytes(n) => json!({"name": "null_terminated_bytes", "configuration": {"length_bytes": n}}),
             DateTime64(u) => {
                 json!({"name": "numpy.datetime64", "configuration": {"unit": u.code(), "scale_factor": 1}})
             }
@@ -313,6 +323,7 @@ impl Dtype {
             Int64 | UInt64 | Float64 | Complex64 | String | DateTime64(_) | TimeDelta64(_) => 8,
             Complex128 => 16,
             FixedString(n) => n as usize * 4,
+            Bytes(n) => n as usize,
         }
     }
 
@@ -331,6 +342,7 @@ impl Dtype {
     pub(crate) fn not_numeric(self, what: &str, url: &str) -> Error {
         let read = match self {
             String | FixedString(_) => "z.read::<String>()",
+            Bytes(_) => "z.read::<Vec<u8>>()",
             Complex64 => "z.read::<Complex32>() and take .re, .im or .norm()",
             Complex128 => "z.read::<Complex64>() and take .re, .im or .norm()",
             DateTime64(_) => "z.read::<DateTime64>(), or z.read::<i64>() for the raw counts",
@@ -365,9 +377,13 @@ impl Dtype {
                 Some(b) if b > 0 && b % 4 == 0 => Ok(FixedString((b / 4) as u32)),
                 _ => Err(bad()),
             },
+            "null_terminated_bytes" => match cfg["length_bytes"].as_u64() {
+                Some(b) if b > 0 && b <= u64::from(u32::MAX) => Ok(Bytes(b as u32)),
+                _ => Err(bad()),
+            },
             "numpy.datetime64" => Ok(DateTime64(time()?)),
             "numpy.timedelta64" => Ok(TimeDelta64(time()?)),
-            n => Dtype::from_name(n).filter(|_| !n.contains('[') && !n.starts_with('U')).ok_or_else(bad),
+            n => Dtype::from_name(n).filter(|_| !n.contains('[') && !n.starts_with(['U', 'S'])).ok_or_else(bad),
         }
     }
 }
@@ -476,6 +492,12 @@ mod tests {
         assert_eq!(Dtype::parse("M8[ns]").unwrap(), DateTime64(TimeUnit::Nanosecond));
         assert_eq!(Dtype::parse("datetime64[D]").unwrap(), DateTime64(TimeUnit::Day));
         assert_eq!(Dtype::parse("<m8[s]").unwrap(), TimeDelta64(TimeUnit::Second));
+        assert_eq!(Dtype::parse("|S5").unwrap(), Bytes(5));
+        assert_eq!(
+            Dtype::from_v3(&json!({"name": "null_terminated_bytes", "configuration": {"length_bytes": 5}})).unwrap(),
+            Bytes(5)
+        );
+        assert_eq!((Bytes(5).v2(), Bytes(5).size()), ("|S5".to_string(), 5));
         assert!(Dtype::parse("datetime64").unwrap_err().message().contains("needs a unit, e.g. 'datetime64[ns]'"));
         assert!(Dtype::parse("M8[xs]").is_err());
         assert_eq!(DateTime64(TimeUnit::Microsecond).v2(), "<M8[us]");

@@ -3,6 +3,7 @@
 pub(crate) mod array;
 mod codecs;
 pub(crate) mod dtype;
+mod fixed_bytes;
 mod group;
 pub(crate) mod hierarchy;
 pub(crate) mod location;

@@ -5,6 +5,7 @@
 
 use super::array::{for_each_chunk, ZarrArray};
 use super::dtype::Dtype;
+use super::fixed_bytes::FixedBytes;
 use super::time::{DateTime64, TimeDelta64};
 use crate::error::{Error, Result};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
@@ -17,7 +18,8 @@ pub(crate) mod sealed {
 }
 
 /// A Rust type for an array's elements: any numeric [`Element`](super::Element) (`f32`, `i16`,
-/// `bool`, …), `String` (string arrays, fixed-width or not; `&str` writes too), [`Complex32`] / [`Complex64`]
+/// `bool`, …), `String` (string arrays, fixed-width or not; `&str` writes too), `Vec<u8>`
+/// (numpy's fixed-width bytes `|S n`), [`Complex32`] / [`Complex64`]
 /// (numpy's complex64 / complex128), [`DateTime64`] and [`TimeDelta64`].
 ///
 /// `z.read::<T>()`, `z.read_slice::<T>(…)`, `z.write(&a)` and `z.write_slice(…)` take any of
@@ -160,6 +162,29 @@ impl Scalar for &str {
     }
     fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, Self>, whole: bool) -> Result<()> {
         String::write_to(z, offset, data.map(|s| s.to_string()).view(), whole)
+    }
+}
+
+impl sealed::Sealed for Vec<u8> {}
+/// numpy's fixed-width bytes (`|S n`): each value without its trailing NULs, as numpy reads it.
+impl Scalar for Vec<u8> {
+    fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<Vec<u8>>> {
+        match z.dtype {
+            Dtype::Bytes(_) => Ok(read_chunks::<FixedBytes>(z, ranges)?.mapv(|b| b.0)),
+            _ => Err(mismatch(z, "Vec<u8>")),
+        }
+    }
+    fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, Vec<u8>>, whole: bool) -> Result<()> {
+        let Dtype::Bytes(n) = z.dtype else { return Err(mismatch(z, "Vec<u8>")) };
+        if let Some(b) = data.iter().find(|b| b.len() > n as usize) {
+            return Err(Error::invalid(format!(
+                "b'{}' has {} bytes, more than the {n} of {}'s dtype |S{n}; shorten it",
+                b.escape_ascii(),
+                b.len(),
+                z.url()
+            )));
+        }
+        write_chunks::<FixedBytes>(z, offset, data.map(|b| FixedBytes(b.clone())).view(), whole)
     }
 }
 

@@ -307,7 +307,7 @@ fn fill_json(dtype: Dtype, v: Option<f64>, v2: bool) -> Value {
     let Some(v) = v else { return if v2 { Value::Null } else { json!(0) } };
     match dtype {
         Dtype::Bool => json!(v != 0.0),
-        Dtype::String | Dtype::FixedString(_) => json!(""),
+        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) => json!(""),
         Dtype::Complex64 | Dtype::Complex128 => json!([fill_json(Dtype::Float64, Some(v), v2), 0.0]),
         Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => json!(if v.is_nan() { i64::MIN } else { v as i64 }),
         d if d.is_float() => {

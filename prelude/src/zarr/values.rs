@@ -65,6 +65,7 @@ macro_rules! values {
                 match self {
                     $(Values::$d(a) => write!(f, "{a:.6}"),)*
                     Values::String(a) => write!(f, "{}", a.map(|s| format!("{s:?}"))),
+                    Values::Bytes(a) => write!(f, "{}", a.map(|b| format!("b'{}'", b.escape_ascii()))),
                     Values::DateTime64(a) => write!(f, "{}", a.map(|t| format!("'{t}'"))),
                     Values::Complex64(a) => write!(f, "{a:.6}"),
                     Values::Complex128(a) => write!(f, "{a:.6}"),
@@ -101,13 +102,14 @@ values!(
     Complex64(Complex32),
     Complex128(Complex64),
     String(String),
+    Bytes(Vec<u8>),
     DateTime64(DateTime64),
     TimeDelta64(TimeDelta64)
 );
 
 impl Values {
-    /// The dtype of the values (`string` for fixed-width strings too; a datetime's unit is its
-    /// first value's, nanoseconds when there is none).
+    /// The dtype of the values (`string` for fixed-width strings too; bytes as wide as the
+    /// longest value; a datetime's unit is its first value's, nanoseconds when there is none).
     pub fn dtype(&self) -> Dtype {
         let unit = |u: Option<TimeUnit>| u.unwrap_or_default();
         match self {
@@ -126,6 +128,7 @@ impl Values {
             Values::Complex64(_) => Dtype::Complex64,
             Values::Complex128(_) => Dtype::Complex128,
             Values::String(_) => Dtype::String,
+            Values::Bytes(a) => Dtype::Bytes(a.iter().map(Vec::len).max().unwrap_or(1).max(1) as u32),
             Values::DateTime64(a) => Dtype::DateTime64(unit(a.iter().next().map(|t| t.unit))),
             Values::TimeDelta64(a) => Dtype::TimeDelta64(unit(a.iter().next().map(|t| t.unit))),
         }
@@ -177,6 +180,7 @@ impl ZarrArray {
             Dtype::Complex128 => Values::from(self.read_slice::<Complex64>(ranges)?),
             Dtype::DateTime64(_) => Values::from(self.read_slice::<DateTime64>(ranges)?),
             Dtype::TimeDelta64(_) => Values::from(self.read_slice::<TimeDelta64>(ranges)?),
+            Dtype::Bytes(_) => Values::from(self.read_slice::<Vec<u8>>(ranges)?),
             _ => Values::from(self.read_slice::<String>(ranges)?),
         }))
     }
