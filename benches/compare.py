@@ -1,7 +1,8 @@
 """Rust prelude vs the Python stacks on the same loopback Ceph RGW, in one run (benches/run.sh).
 
     compare.py --rust BIN --zarr2 PY --zarr3 PY --bucket B --server NAME=URL [--server ...]
-               [--reps 5] [--rss-gib 2] [--kernel] [--only KEY,...]
+               [--reps 5] [--rss-gib 2] [--kernel] [--only KEY,...] [--peers P,...]
+               [--rust-base BENCH --base-label TEXT] [--arrays-only]
 
 Every row runs on every --server: the same cluster behind two gateways, one tuned
 (`tcp_nodelay=1`) and one as Ceph ships it. Each cell is the median of --reps runs; within a
@@ -28,8 +29,12 @@ ap.add_argument("--server", action="append", required=True, help="NAME=ENDPOINT_
 ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--rss-gib", type=float, default=2.0)
 ap.add_argument("--only", help="comma-separated array keys (default: all)")
+ap.add_argument("--peers", help="comma-separated writers to run (default: all; rust always runs)")
+ap.add_argument("--rust-base", help="another build of the bench binary (e.g. an earlier commit's), read side by side")
+ap.add_argument("--base-label", default="earlier build", help="its column's title")
 ap.add_argument("--kernel", action="store_true", help="also time the reference write as a kernel cell")
 ap.add_argument("--lazy-days", type=int, default=365, help="time steps of the lazy-array rows' (time, 720, 1440) array")
+ap.add_argument("--arrays-only", action="store_true", help="only the array rows (e.g. with --peers rust --rust-base)")
 ap.add_argument("--lazy-only", action="store_true", help="only the lazy-array rows (first server)")
 ap.add_argument("--lazy-rows", default="mean,anomaly,rechunk", help="comma-separated lazy rows to run (default: all)")
 ap.add_argument("--datasets-only", action="store_true", help="only the dataset rows (xarray; first server)")
@@ -46,9 +51,14 @@ PEERS = {
     "zarrs": ([args.zarr3, PEER], {"BENCH_STACK": "zarrs"}),
     "tensorstore": ([args.zarr3, PEER], {"BENCH_STACK": "tensorstore"}),
 }
+if args.peers:
+    PEERS = {k: v for k, v in PEERS.items() if k == "rust" or k in args.peers.split(",")}
 READ_ONLY = {"rust-noqa": ([args.rust], {"ZK_QUICKACK": "0"})}
+if args.rust_base:
+    READ_ONLY["rust-base"] = ([args.rust_base], {})
 TITLES = {"rust": "Rust prelude", "zarr2": "zarr 2 + dask + s3fs", "zarr3": "zarr 3.1 + obstore",
-          "zarrs": "zarr 3.1 + zarrs", "tensorstore": "tensorstore", "rust-noqa": "Rust, no quick ACK"}
+          "zarrs": "zarr 3.1 + zarrs", "tensorstore": "tensorstore", "rust-noqa": "Rust, no quick ACK",
+          "rust-base": f"Rust, {args.base_label}"}
 PYTHON_BEST = ("zarr3", "zarrs", "tensorstore")  # the peers to beat
 B = args.bucket
 
@@ -134,7 +144,9 @@ def fmt(x):
 
 def table(server, rows):
     cols = [*PEERS, *READ_ONLY]
+    base = "rust-base" in cols
     head = ["row", *(TITLES[c] for c in cols), "raw object_store", "best peer ÷ Rust", "Rust vs raw"]
+    head += [f"{args.base_label} ÷ Rust"] if base else []
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for label, m, raw in rows:
         best = min((m[p] for p in PYTHON_BEST if m.get(p) is not None), default=None)
@@ -142,7 +154,8 @@ def table(server, rows):
         ceiling = "—" if raw is None else f"{100 * raw / m['rust']:.0f}%"
         lead = min(cols[:len(PEERS)], key=lambda p: m.get(p) or float("inf"))
         cells = [f"**{fmt(m.get(c))}**" if c == lead else fmt(m.get(c)) for c in cols]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt(raw)} | {ratio} | {ceiling} |")
+        then = "" if not base else " — |" if m.get("rust-base") is None else f" {m['rust-base'] / m['rust']:.2f}× |"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt(raw)} | {ratio} | {ceiling} |" + then)
     return f"### {server} ({SERVERS[server]})\n\n" + "\n".join(lines)
 
 
@@ -246,6 +259,9 @@ def dataset_rows():
 
 if args.datasets_only:
     print(dataset_rows())
+    sys.exit(0)
+if args.arrays_only:
+    print("\n\n".join(out))
     sys.exit(0)
 out.append(lazy_rows())
 if args.lazy_only:
