@@ -173,6 +173,7 @@ fn create(fs: &S3FileSystem, url: &str, fmt: &str, dtype: &str) -> Result<()> {
             z.write(&borrowed)
         }
         Dtype::FixedString(n) => z.write(&k.mapv(|k| word(k as usize).chars().take(n as usize).collect::<String>())),
+        Dtype::VarBytes => z.write(&k.mapv(|k| word(k as usize).into_bytes())),
         Dtype::Bytes(n) => {
             z.write(&k.mapv(|k| word(k as usize).into_bytes().into_iter().take(n as usize).collect::<Vec<u8>>()))
         }

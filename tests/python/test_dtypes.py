@@ -16,16 +16,30 @@ from conftest import STORAGE, ZARR2, run_example
 
 SHAPE, CHUNKS = (7, 9), (3, 4)  # edge chunks on both axes
 
-# Written by zarr-python, refused by the prelude today: name suffix -> why. (None.)
-REFUSED = {}
+# Written by zarr-python 2, refused by the prelude in one line: name suffix -> why. Each holds
+# values with no one Rust element type; none is a numcodecs compressor or filter.
+REFUSED = {
+    "struct": "a structured (record) dtype: zarrs has no structured data type",
+    "json": "an object array of JSON values (numcodecs' JSON object codec): any value, any type",
+    "ragged": "an object array of ragged int arrays (numcodecs' VLenArray)",
+}
+# name suffix -> (numpy dtype, object codec, values)
+OBJECTS = {
+    "struct": ([("a", "<i4"), ("b", "<f8")], None, lambda: np.array([(i, i / 2) for i in range(63)],
+                                                                     dtype=[("a", "<i4"), ("b", "<f8")]).reshape(SHAPE)),
+    "json": (object, "JSON", lambda: np.array([[i, "a", None][i % 3] for i in range(63)], dtype=object).reshape(SHAPE)),
+    "ragged": (object, "VLenArray", None),
+}
 
 
 def pattern(dtype):
     """Values that exercise a dtype: extremes, negatives, NaN/inf/-0.0 for floats; empty and
-    non-ASCII strings; NaT and dates before 1970."""
-    dt = np.dtype(object if dtype is str else dtype)
+    non-ASCII strings; bytes that are not UTF-8; NaT and dates before 1970."""
     i, j = np.indices(SHAPE)
     k = i * SHAPE[1] + j
+    if dtype == VBYTES:
+        return np.array([bytes([n % 256, 0, 255])[: n % 4] for n in k.flat], dtype=object).reshape(SHAPE)
+    dt = np.dtype(object if dtype is str else dtype)
     if dt.kind in "OUS":
         words = ["", "KDEN", "Zürich", "東京", "a b", "x" * 6]
         a = np.array([words[n % len(words)] + ("" if n % 4 else str(n)) for n in k.flat], dtype=object)
@@ -63,6 +77,10 @@ def pattern(dtype):
     return a
 
 
+# Variable-length bytes: numcodecs' VLenBytes object codec (v2), zarr-python 3's
+# variable_length_bytes (v3).
+VBYTES = "vbytes"
+
 # Strings (object with vlen-utf8, fixed-width unicode), complex numbers, datetimes and timedeltas.
 OTHER_DTYPES = [str, "<U6", "<c8", "<c16", "<M8[ns]", "<M8[s]", "<M8[D]", "<m8[s]", "<m8[ms]"]
 
@@ -71,8 +89,8 @@ DTYPES = ["|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", 
 
 def tag(dtype):
     """A dtype in a path: `<f4` -> f4, `>f8` -> be-f8 (`<`, `>` and `|` are not safe in keys)."""
-    if dtype is str:
-        return "str"
+    if dtype is str or dtype == VBYTES:
+        return "str" if dtype is str else VBYTES
     return dtype.replace(">", "be-").lstrip("<|").replace("[", "").replace("]", "")
 
 
@@ -107,6 +125,9 @@ def v2_variants():
     out["v2-M8ns-nat-missing"] = ("<M8[ns]", {"compressor": Zlib(1), "fill_value": np.datetime64("NaT"), "missing": True})
     out["v2-bytes"] = ("|S5", {"compressor": Zlib(1)})
     out["v2-bytes-fill-missing"] = ("|S5", {"compressor": Zlib(1), "fill_value": b"ab", "missing": True})
+    out["v2-vbytes-zstd"] = (VBYTES, {"compressor": Zstd(3)})
+    if ZARR2:
+        out.update({f"v2-{key}": (key, {"compressor": Zlib(1)}) for key in OBJECTS})
     return out
 
 
@@ -117,7 +138,11 @@ def refusal(name):
 def write_v2(fs, path, dtype, kw):
     kw = dict(kw)
     missing = kw.pop("missing", False)
+    if dtype in OBJECTS:
+        return write_object(fs, path, dtype, kw)
     data = pattern(dtype)
+    if dtype == VBYTES and ZARR2:
+        dtype, kw["object_codec"] = object, numcodecs.VLenBytes()
     if ZARR2:
         z = zarr.open(s3fs.S3Map(root=path, s3=fs, check=False), mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dtype, **kw)
     else:
@@ -125,6 +150,7 @@ def write_v2(fs, path, dtype, kw):
         compressor = kw.pop("compressor", None)
         kw["compressors"] = compressor
         kw.setdefault("fill_value", fill(dtype))
+        dtype = zarr3_dtype(dtype)
         if "dimension_separator" in kw:
             kw["chunk_key_encoding"] = {"name": "v2", "separator": kw.pop("dimension_separator")}
         z = zarr.create_array(store, shape=SHAPE, chunks=CHUNKS, dtype=dtype, zarr_format=2, overwrite=True, **kw)
@@ -132,6 +158,23 @@ def write_v2(fs, path, dtype, kw):
         z[:3, :4] = data[:3, :4]  # one chunk written, the rest missing: fill values
     else:
         z[:] = data
+    return z
+
+
+def write_object(fs, path, key, kw):
+    """zarr-python 2's structured and object arrays that the prelude refuses."""
+    dtype, codec, values = OBJECTS[key]
+    if codec == "VLenArray":
+        kw["object_codec"] = numcodecs.VLenArray("<i4")
+    elif codec:
+        kw["object_codec"] = getattr(numcodecs, codec)()
+    z = zarr.open(s3fs.S3Map(root=path, s3=fs, check=False), mode="w", shape=SHAPE, chunks=CHUNKS, dtype=dtype, **kw)
+    if values:
+        z[:] = values()
+    else:
+        for i in range(SHAPE[0]):
+            for j in range(SHAPE[1]):
+                z[i, j] = np.arange(i + j, dtype="<i4")
     return z
 
 
@@ -152,6 +195,7 @@ def v3_variants():
     out["v3-M8s-nat-missing"] = ("<M8[s]", {"fill_value": np.datetime64("NaT"), "missing": True})
     out["v3-bytes"] = ("|S5", {})
     out["v3-bytes-fill-missing"] = ("|S5", {"fill_value": b"ab", "missing": True})
+    out["v3-vbytes-zstd"] = (VBYTES, {"compressors": ZstdCodec(level=1)})
     try:
         import numcodecs.zarr3 as nz
 
@@ -166,8 +210,18 @@ def v3_variants():
     return out
 
 
+def zarr3_dtype(dtype):
+    if dtype == VBYTES:
+        from zarr.core.dtype import VariableLengthBytes
+
+        return VariableLengthBytes()
+    return dtype
+
+
 def fill(dtype):
     """zarr-python 3's fill value for a new array of `dtype`, as our tests set it."""
+    if dtype == VBYTES:
+        return b""
     kind = np.dtype(dtype).kind
     return "" if kind in "OUS" else None if kind in "Mm" else 0
 
@@ -177,7 +231,8 @@ def write_v3(fs, path, dtype, kw):
     missing = kw.pop("missing", False)
     kw.setdefault("fill_value", fill(dtype))
     store = zarr.storage.FsspecStore.from_url(f"s3://{path}", storage_options=STORAGE)
-    z = zarr.create_array(store, shape=SHAPE, chunks=CHUNKS, dtype=dtype, zarr_format=3, overwrite=True, **kw)
+    z = zarr.create_array(store, shape=SHAPE, chunks=CHUNKS, dtype=zarr3_dtype(dtype), zarr_format=3, overwrite=True,
+                          **kw)
     data = pattern(dtype)
     if missing:
         z[:3, :4] = data[:3, :4]
@@ -231,10 +286,16 @@ def zarr_dtype(dt):
     return dt.newbyteorder("=").name
 
 
+def is_vbytes(a):
+    return a.dtype.kind == "O" and isinstance(a.flat[0], bytes)
+
+
 def decoded(line, expected):
     """The prelude's values as a numpy array of zarr-python's dtype (native byte order)."""
     if "error" in line:
         return None
+    if is_vbytes(expected):
+        return np.array([bytes(b) for b in line["values"]], dtype=object).reshape(line["shape"])
     if expected.dtype.kind in "UOT":
         return np.array(line["values"], dtype=object).reshape(line["shape"])
     if expected.dtype.kind == "S":
@@ -261,9 +322,13 @@ def test_the_prelude_reads_what_zarr_python_wrote(matrix, name):
         assert "error" in line and "\n" not in line["error"], f"{name} ({why}) is read now: update REFUSED; {line}"
         return
     assert "error" not in line, f"{name}: {line.get('error')}"
-    assert line["zarr_dtype"] == zarr_dtype(expected.dtype), line["zarr_dtype"]
+    want = "variable_length_bytes" if is_vbytes(expected) else zarr_dtype(expected.dtype)
+    assert line["zarr_dtype"] == want, line["zarr_dtype"]
     got = decoded(line, expected)
     assert got.shape == expected.shape
+    if is_vbytes(expected):
+        assert list(got.flat) == list(expected.flat)
+        return
     if expected.dtype.kind in "UOT":
         assert list(got.flat) == [str(v) for v in expected.flat]
         return
@@ -294,10 +359,11 @@ def z_open(fs, path):
 
 
 # What `ArraySpec` creates, in any spelling; written from Rust values (`interop create`).
-# spelling -> the numpy dtype zarr-python reads (None: a variable-length string dtype)
+# spelling -> the numpy dtype zarr-python reads (None: a variable-length string dtype; VBYTES:
+# variable-length bytes)
 CREATED = {"str": None, "U6": "<U6", "c8": "complex64", "<c16": "complex128", "f2": "float16",
            "M8[ns]": "<M8[ns]", "datetime64[s]": "<M8[s]", "M8[D]": "<M8[D]", "m8[s]": "<m8[s]",
-           "timedelta64[ms]": "<m8[ms]", "S5": "|S5"}
+           "timedelta64[ms]": "<m8[ms]", "S5": "|S5", "bytes": VBYTES}
 
 
 def created_pattern(dt):
@@ -330,9 +396,13 @@ def test_zarr_python_reads_what_array_spec_creates(fs, fmt):
                 assert z.shape == () and z[()] == 42.5
                 continue
             expected = CREATED[line["dtype"]]
+            got = z[:]
+            if expected == VBYTES:
+                words = [["", "KDEN ", "Zürich", "東京"][n % 4] + str(n) for n in range(63)]
+                assert z.dtype.kind == "O" and list(got.flat) == [w.encode() for w in words], line
+                continue
             assert z.dtype.kind in "OT" if expected is None else z.dtype == np.dtype(expected), (line, z.dtype)
             want = created_pattern(z.dtype)
-            got = z[:]
             if z.dtype.kind in "OTU":
                 assert [str(v) for v in got.flat] == [str(v) for v in want.flat], line
             else:

@@ -190,11 +190,11 @@ fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coord
         attrs: attrs.clone(),
     };
     match z.dtype() {
-        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) => {
+        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) | Dtype::VarBytes => {
             let labels: Vec<String> = match z.dtype() {
                 // numpy bytes (netCDF character data) as UTF-8 text, as xarray's `_Encoding`
                 // default, invalid sequences replaced.
-                Dtype::Bytes(_) => {
+                Dtype::Bytes(_) | Dtype::VarBytes => {
                     z.read::<Vec<u8>>()?.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()
                 }
                 _ => z.read::<String>()?.into_iter().collect(),

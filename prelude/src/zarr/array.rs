@@ -80,15 +80,37 @@ impl ZarrArray {
 
     pub(crate) fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
         let url = loc.url();
-        let dtype_s = doc["dtype"].as_str().ok_or_else(|| corrupt(&url, ".zarray", "dtype is not a string"))?;
-        let dtype = Dtype::from_v2(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
+        let Some(dtype_s) = doc["dtype"].as_str() else {
+            return Err(match &doc["dtype"] {
+                Value::Array(_) => Error::new(
+                    ErrorKind::Metadata,
+                    format!(
+                        "{url}: structured (record) dtype {} is not supported; read it with zarr-python and store each field as its own array",
+                        doc["dtype"]
+                    ),
+                ),
+                _ => corrupt(&url, ".zarray", "dtype is not a string"),
+            });
+        };
+        let mut dtype = Dtype::from_v2(dtype_s).map_err(|e| Error::new(ErrorKind::Metadata, format!("{url}: {e}")))?;
         let mut parsed = doc.clone();
+        let vlen_bytes = doc["filters"].as_array().is_some_and(|f| f.iter().any(|f| f["id"] == "vlen-bytes"));
+        if dtype == Dtype::String && vlen_bytes {
+            // An object array of bytes: zarrs takes every `|O` for strings, its `|VX` is bytes.
+            dtype = Dtype::VarBytes;
+            parsed["dtype"] = Value::from("|VX");
+        }
         // zarr-python reads a v2 `null` fill as NaT for times and "" for strings (xarray writes
-        // string coordinates so); zarrs has no default for them.
+        // string coordinates so), and zarr-python 2 gives object arrays a fill of 0 unless told
+        // otherwise; zarrs takes neither.
+        let fill = &doc["fill_value"];
         match dtype {
-            _ if !doc["fill_value"].is_null() => {}
-            Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => parsed["fill_value"] = Value::from(i64::MIN),
-            Dtype::String | Dtype::FixedString(_) => parsed["fill_value"] = Value::from(""),
+            Dtype::DateTime64(_) | Dtype::TimeDelta64(_) if fill.is_null() => {
+                parsed["fill_value"] = Value::from(i64::MIN)
+            }
+            Dtype::String | Dtype::FixedString(_) | Dtype::VarBytes if !fill.is_string() => {
+                parsed["fill_value"] = Value::from("")
+            }
             _ => {}
         }
         let mut meta: ArrayMetadataV2 = serde_json::from_value(parsed).map_err(|e| corrupt(&url, ".zarray", e))?;

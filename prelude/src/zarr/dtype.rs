@@ -2,6 +2,7 @@
 //! `region`'s [`Element`](super::Element) for numbers and `scalar`'s [`Scalar`](super::Scalar)
 //! for everything).
 
+use super::time::TimeUnit;
 use crate::error::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
 use std::fmt;
@@ -50,113 +51,9 @@ pub enum Dtype {
     /// numpy's fixed-width bytes `|S{n}` (v3 `null_terminated_bytes`): at most n bytes, as
     /// `Vec<u8>` (trailing NULs are padding, as in numpy).
     Bytes(u32),
-}
-
-/// numpy's datetime and timedelta units, `Y` to `as`; the default is numpy's for dates from
-/// Python, nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum TimeUnit {
-    /// `Y`
-    Year,
-    /// `M`
-    Month,
-    /// `W`
-    Week,
-    /// `D`
-    Day,
-    /// `h`
-    Hour,
-    /// `m`
-    Minute,
-    /// `s`
-    Second,
-    /// `ms`
-    Millisecond,
-    /// `us`
-    Microsecond,
-    /// `ns`
-    #[default]
-    Nanosecond,
-    /// `ps`
-    Picosecond,
-    /// `fs`
-    Femtosecond,
-    /// `as`
-    Attosecond,
-}
-
-impl TimeUnit {
-    const ALL: [TimeUnit; 13] = [
-        TimeUnit::Year,
-        TimeUnit::Month,
-        TimeUnit::Week,
-        TimeUnit::Day,
-        TimeUnit::Hour,
-        TimeUnit::Minute,
-        TimeUnit::Second,
-        TimeUnit::Millisecond,
-        TimeUnit::Microsecond,
-        TimeUnit::Nanosecond,
-        TimeUnit::Picosecond,
-        TimeUnit::Femtosecond,
-        TimeUnit::Attosecond,
-    ];
-
-    /// numpy's code: `ns`, `s`, `D`, ….
-    pub fn code(self) -> &'static str {
-        ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"][self as usize]
-    }
-
-    /// The unit's name in CF and udunits terms: `days`, `seconds`, `nanoseconds`, ….
-    pub fn long_name(self) -> &'static str {
-        [
-            "years",
-            "months",
-            "weeks",
-            "days",
-            "hours",
-            "minutes",
-            "seconds",
-            "milliseconds",
-            "microseconds",
-            "nanoseconds",
-            "picoseconds",
-            "femtoseconds",
-            "attoseconds",
-        ][self as usize]
-    }
-
-    /// The unit with numpy's code (`μs` too).
-    pub fn parse(code: &str) -> Option<TimeUnit> {
-        let code = if code == "μs" { "us" } else { code };
-        TimeUnit::ALL.iter().copied().find(|u| u.code() == code)
-    }
-
-    /// Seconds per unit as an exact fraction (numerator, denominator), for the fixed units;
-    /// `None` for years and months, whose length varies.
-    pub fn seconds(self) -> Option<(i128, i128)> {
-        use TimeUnit::*;
-        Some(match self {
-            Year | Month => return None,
-            Week => (604_800, 1),
-            Day => (86_400, 1),
-            Hour => (3_600, 1),
-            Minute => (60, 1),
-            Second => (1, 1),
-            Millisecond => (1, 1_000),
-            Microsecond => (1, 1_000_000),
-            Nanosecond => (1, 1_000_000_000),
-            Picosecond => (1, 1_000_000_000_000),
-            Femtosecond => (1, 1_000_000_000_000_000),
-            Attosecond => (1, 1_000_000_000_000_000_000),
-        })
-    }
-}
-
-impl fmt::Display for TimeUnit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
+    /// Variable-length bytes (v3 `variable_length_bytes`, v2 object arrays with the
+    /// `vlen-bytes` filter), as `Vec<u8>`.
+    VarBytes,
 }
 
 use Dtype::*;
@@ -165,7 +62,7 @@ const NUMERIC: [Dtype; 12] =
 
 /// Names `parse` lists when it knows none.
 const KNOWN: &str =
-    "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, S<n>, datetime64[unit], timedelta64[unit]";
+    "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, S<n>, bytes, datetime64[unit], timedelta64[unit]";
 
 impl Dtype {
     /// The Rust type its elements read as: `f32`, `String`, `DateTime64`, ….
@@ -186,7 +83,7 @@ impl Dtype {
             Complex64 => "Complex32",
             Complex128 => "Complex64",
             String | FixedString(_) => "String",
-            Bytes(_) => "Vec<u8>",
+            Bytes(_) | VarBytes => "Vec<u8>",
             DateTime64(_) => "DateTime64",
             TimeDelta64(_) => "TimeDelta64",
         }
@@ -194,7 +91,8 @@ impl Dtype {
 
     /// Parse numpy, Zarr v2 or v3 names: `f4`, `<f4`, `float32`, `i8`, `u1`, `bool`, `c16`,
     /// `complex64`, `str` (or `string`, `O`: variable-length), `U10` (fixed width), `S10`
-    /// (bytes), `M8[ns]`, `datetime64[ns]`, `m8[s]`, `timedelta64[s]`.
+    /// (fixed-width bytes), `bytes` (variable-length), `M8[ns]`, `datetime64[ns]`, `m8[s]`,
+    /// `timedelta64[s]`.
     pub fn parse(s: &str) -> Result<Dtype> {
         let t = s.trim().trim_start_matches(['<', '>', '|', '=']);
         let found = Dtype::from_name(t).or(match t {
@@ -202,12 +100,13 @@ impl Dtype {
             "int" => Some(Int64),
             "b" | "?" => Some(Bool),
             "str" | "object" => Some(String),
+            "bytes" => Some(VarBytes),
             "complex" => Some(Complex128),
             _ => None,
         });
         match (found, s.trim().starts_with('>')) {
             (Some(d), false) => Ok(d),
-            (Some(d), true) if d.size() == 1 || matches!(d, String | Bytes(_)) => Ok(d),
+            (Some(d), true) if d.size() == 1 || matches!(d, String | Bytes(_) | VarBytes) => Ok(d),
             (Some(_), true) => Err(Error::invalid(format!(
                 "big-endian dtype '{s}' is not supported for new arrays; use '<{}'",
                 &s.trim()[1..]
@@ -229,6 +128,7 @@ impl Dtype {
             "complex64" | "c8" => Complex64,
             "complex128" | "c16" => Complex128,
             "string" | "O" => String,
+            "variable_length_bytes" => VarBytes,
             _ => {
                 let width = |p: char| t.strip_prefix(p).and_then(|n| n.parse().ok()).filter(|&n: &u32| n > 0);
                 if let Some(n) = width('U') {
@@ -265,6 +165,7 @@ impl Dtype {
             Complex64 => "complex64",
             Complex128 => "complex128",
             String => "string",
+            VarBytes => "variable_length_bytes",
             FixedString(n) => return format!("<U{n}"),
             Bytes(n) => return format!("|S{n}"),
             DateTime64(u) => return format!("datetime64[{u}]"),
@@ -290,7 +191,7 @@ impl Dtype {
             Float64 => "<f8",
             Complex64 => "<c8",
             Complex128 => "<c16",
-            String => "|O",
+            String | VarBytes => "|O",
             FixedString(n) => return format!("<U{n}"),
             Bytes(n) => return format!("|S{n}"),
             DateTime64(u) => return format!("<M8[{u}]"),
@@ -320,7 +221,7 @@ impl Dtype {
             Bool | Int8 | UInt8 => 1,
             Int16 | UInt16 | Float16 => 2,
             Int32 | UInt32 | Float32 => 4,
-            Int64 | UInt64 | Float64 | Complex64 | String | DateTime64(_) | TimeDelta64(_) => 8,
+            Int64 | UInt64 | Float64 | Complex64 | String | VarBytes | DateTime64(_) | TimeDelta64(_) => 8,
             Complex128 => 16,
             FixedString(n) => n as usize * 4,
             Bytes(n) => n as usize,
@@ -342,7 +243,7 @@ impl Dtype {
     pub(crate) fn not_numeric(self, what: &str, url: &str) -> Error {
         let read = match self {
             String | FixedString(_) => "z.read::<String>()",
-            Bytes(_) => "z.read::<Vec<u8>>()",
+            Bytes(_) | VarBytes => "z.read::<Vec<u8>>()",
             Complex64 => "z.read::<Complex32>() and take .re, .im or .norm()",
             Complex128 => "z.read::<Complex64>() and take .re, .im or .norm()",
             DateTime64(_) => "z.read::<DateTime64>(), or z.read::<i64>() for the raw counts",
@@ -498,6 +399,8 @@ mod tests {
             Bytes(5)
         );
         assert_eq!((Bytes(5).v2(), Bytes(5).size()), ("|S5".to_string(), 5));
+        assert_eq!(Dtype::parse("bytes").unwrap(), VarBytes);
+        assert_eq!(Dtype::from_v3(&json!("variable_length_bytes")).unwrap(), VarBytes);
         assert!(Dtype::parse("datetime64").unwrap_err().message().contains("needs a unit, e.g. 'datetime64[ns]'"));
         assert!(Dtype::parse("M8[xs]").is_err());
         assert_eq!(DateTime64(TimeUnit::Microsecond).v2(), "<M8[us]");

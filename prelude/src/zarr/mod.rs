@@ -15,12 +15,12 @@ mod v2_times;
 mod values;
 
 pub use array::ZarrArray;
-pub use dtype::{Dtype, TimeUnit};
+pub use dtype::Dtype;
 pub use group::ZarrGroup;
 pub use region::Element;
 pub use scalar::Scalar;
 pub use spec::{py_json, ArraySpec, Compressor, Shape};
-pub use time::{DateTime64, TimeDelta64};
+pub use time::{DateTime64, TimeDelta64, TimeUnit};
 pub use values::Values;
 
 use crate::error::Result;

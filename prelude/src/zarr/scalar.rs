@@ -166,15 +166,20 @@ impl Scalar for &str {
 }
 
 impl sealed::Sealed for Vec<u8> {}
-/// numpy's fixed-width bytes (`|S n`): each value without its trailing NULs, as numpy reads it.
+/// Bytes, variable-length or numpy's fixed-width (`|S n`: each value without its trailing NULs,
+/// as numpy reads it).
 impl Scalar for Vec<u8> {
     fn read_from(z: &ZarrArray, ranges: &[Range<u64>]) -> Result<ArrayD<Vec<u8>>> {
         match z.dtype {
+            Dtype::VarBytes => read_chunks::<Vec<u8>>(z, ranges),
             Dtype::Bytes(_) => Ok(read_chunks::<FixedBytes>(z, ranges)?.mapv(|b| b.0)),
             _ => Err(mismatch(z, "Vec<u8>")),
         }
     }
     fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, Vec<u8>>, whole: bool) -> Result<()> {
+        if z.dtype == Dtype::VarBytes {
+            return write_chunks::<Vec<u8>>(z, offset, data, whole);
+        }
         let Dtype::Bytes(n) = z.dtype else { return Err(mismatch(z, "Vec<u8>")) };
         if let Some(b) = data.iter().find(|b| b.len() > n as usize) {
             return Err(Error::invalid(format!(
@@ -227,7 +232,7 @@ macro_rules! time {
             }
             fn write_to(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_, $t>, whole: bool) -> Result<()> {
                 let Dtype::$d(unit) = z.dtype else { return Err(mismatch(z, stringify!($t))) };
-                let convert: fn(&$t, super::dtype::TimeUnit) -> Option<i64> = $convert;
+                let convert: fn(&$t, super::time::TimeUnit) -> Option<i64> = $convert;
                 let mut raw = Vec::with_capacity(data.len());
                 for v in data.iter() {
                     raw.push(match v {

@@ -247,7 +247,11 @@ impl ArraySpec {
             "dtype": dtype.v2(),
             "fill_value": fill_json(dtype, self.fill_value, true),
             // Object arrays of strings, as zarr-python writes `dtype=str`.
-            "filters": if dtype == Dtype::String { json!([{"id": "vlen-utf8"}]) } else { Value::Null },
+            "filters": match dtype {
+                Dtype::String => json!([{"id": "vlen-utf8"}]),
+                Dtype::VarBytes => json!([{"id": "vlen-bytes"}]),
+                _ => Value::Null,
+            },
             "order": "C",
             "shape": self.shape,
             "zarr_format": 2
@@ -270,6 +274,7 @@ impl ArraySpec {
         let bytes = json!({"name": "bytes", "configuration": {"endian": "little"}});
         let serializer = match dtype {
             Dtype::String => json!({"name": "vlen-utf8", "configuration": {}}),
+            Dtype::VarBytes => json!({"name": "vlen-bytes", "configuration": {}}),
             _ => bytes.clone(),
         };
         let mut inner = vec![serializer];
@@ -307,7 +312,7 @@ fn fill_json(dtype: Dtype, v: Option<f64>, v2: bool) -> Value {
     let Some(v) = v else { return if v2 { Value::Null } else { json!(0) } };
     match dtype {
         Dtype::Bool => json!(v != 0.0),
-        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) => json!(""),
+        Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) | Dtype::VarBytes => json!(""),
         Dtype::Complex64 | Dtype::Complex128 => json!([fill_json(Dtype::Float64, Some(v), v2), 0.0]),
         Dtype::DateTime64(_) | Dtype::TimeDelta64(_) => json!(if v.is_nan() { i64::MIN } else { v as i64 }),
         d if d.is_float() => {

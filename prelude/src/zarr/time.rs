@@ -1,11 +1,118 @@
-//! numpy's `datetime64` and `timedelta64` values: a count of a unit, which they keep, so that a
-//! read shows and converts them the way numpy does (`2020-01-01T00:00:00`, `NaT`).
+//! numpy's `datetime64` and `timedelta64`: their units, and values that are a count of a unit,
+//! which they keep, so that a read shows and converts them the way numpy does
+//! (`2020-01-01T00:00:00`, `NaT`).
 
-use super::dtype::TimeUnit;
 use std::fmt;
 
 /// numpy's "not a time": the smallest `i64`.
 const NAT: i64 = i64::MIN;
+
+/// numpy's datetime and timedelta units, `Y` to `as`; the default is numpy's for dates from
+/// Python, nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum TimeUnit {
+    /// `Y`
+    Year,
+    /// `M`
+    Month,
+    /// `W`
+    Week,
+    /// `D`
+    Day,
+    /// `h`
+    Hour,
+    /// `m`
+    Minute,
+    /// `s`
+    Second,
+    /// `ms`
+    Millisecond,
+    /// `us`
+    Microsecond,
+    /// `ns`
+    #[default]
+    Nanosecond,
+    /// `ps`
+    Picosecond,
+    /// `fs`
+    Femtosecond,
+    /// `as`
+    Attosecond,
+}
+
+impl TimeUnit {
+    const ALL: [TimeUnit; 13] = [
+        TimeUnit::Year,
+        TimeUnit::Month,
+        TimeUnit::Week,
+        TimeUnit::Day,
+        TimeUnit::Hour,
+        TimeUnit::Minute,
+        TimeUnit::Second,
+        TimeUnit::Millisecond,
+        TimeUnit::Microsecond,
+        TimeUnit::Nanosecond,
+        TimeUnit::Picosecond,
+        TimeUnit::Femtosecond,
+        TimeUnit::Attosecond,
+    ];
+
+    /// numpy's code: `ns`, `s`, `D`, ….
+    pub fn code(self) -> &'static str {
+        ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"][self as usize]
+    }
+
+    /// The unit's name in CF and udunits terms: `days`, `seconds`, `nanoseconds`, ….
+    pub fn long_name(self) -> &'static str {
+        [
+            "years",
+            "months",
+            "weeks",
+            "days",
+            "hours",
+            "minutes",
+            "seconds",
+            "milliseconds",
+            "microseconds",
+            "nanoseconds",
+            "picoseconds",
+            "femtoseconds",
+            "attoseconds",
+        ][self as usize]
+    }
+
+    /// The unit with numpy's code (`μs` too).
+    pub fn parse(code: &str) -> Option<TimeUnit> {
+        let code = if code == "μs" { "us" } else { code };
+        TimeUnit::ALL.iter().copied().find(|u| u.code() == code)
+    }
+
+    /// Seconds per unit as an exact fraction (numerator, denominator), for the fixed units;
+    /// `None` for years and months, whose length varies.
+    pub fn seconds(self) -> Option<(i128, i128)> {
+        use TimeUnit::*;
+        Some(match self {
+            Year | Month => return None,
+            Week => (604_800, 1),
+            Day => (86_400, 1),
+            Hour => (3_600, 1),
+            Minute => (60, 1),
+            Second => (1, 1),
+            Millisecond => (1, 1_000),
+            Microsecond => (1, 1_000_000),
+            Nanosecond => (1, 1_000_000_000),
+            Picosecond => (1, 1_000_000_000_000),
+            Femtosecond => (1, 1_000_000_000_000_000),
+            Attosecond => (1, 1_000_000_000_000_000_000),
+        })
+    }
+}
+
+impl fmt::Display for TimeUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
 
 /// A numpy `datetime64` value: `value` units since 1970-01-01T00:00 (no time zone), or NaT.
 ///

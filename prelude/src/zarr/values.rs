@@ -2,8 +2,9 @@
 //! read returns when the caller names no element type ([`ZarrArray::values`]).
 
 use super::array::ZarrArray;
-use super::dtype::{with_dtype, Dtype, TimeUnit};
+use super::dtype::{with_dtype, Dtype};
 use super::region::{cast, Element};
+use super::time::TimeUnit;
 use super::time::{DateTime64, TimeDelta64};
 use crate::error::{Error, Result};
 use ndarray::ArrayD;
@@ -108,8 +109,9 @@ values!(
 );
 
 impl Values {
-    /// The dtype of the values (`string` for fixed-width strings too; bytes as wide as the
-    /// longest value; a datetime's unit is its first value's, nanoseconds when there is none).
+    /// The dtype of the values (`string` for fixed-width strings too, `variable_length_bytes`
+    /// for fixed-width bytes; a datetime's unit is its first value's, nanoseconds when there is
+    /// none).
     pub fn dtype(&self) -> Dtype {
         let unit = |u: Option<TimeUnit>| u.unwrap_or_default();
         match self {
@@ -128,7 +130,7 @@ impl Values {
             Values::Complex64(_) => Dtype::Complex64,
             Values::Complex128(_) => Dtype::Complex128,
             Values::String(_) => Dtype::String,
-            Values::Bytes(a) => Dtype::Bytes(a.iter().map(Vec::len).max().unwrap_or(1).max(1) as u32),
+            Values::Bytes(_) => Dtype::VarBytes,
             Values::DateTime64(a) => Dtype::DateTime64(unit(a.iter().next().map(|t| t.unit))),
             Values::TimeDelta64(a) => Dtype::TimeDelta64(unit(a.iter().next().map(|t| t.unit))),
         }
@@ -180,7 +182,7 @@ impl ZarrArray {
             Dtype::Complex128 => Values::from(self.read_slice::<Complex64>(ranges)?),
             Dtype::DateTime64(_) => Values::from(self.read_slice::<DateTime64>(ranges)?),
             Dtype::TimeDelta64(_) => Values::from(self.read_slice::<TimeDelta64>(ranges)?),
-            Dtype::Bytes(_) => Values::from(self.read_slice::<Vec<u8>>(ranges)?),
+            Dtype::Bytes(_) | Dtype::VarBytes => Values::from(self.read_slice::<Vec<u8>>(ranges)?),
             _ => Values::from(self.read_slice::<String>(ranges)?),
         }))
     }
