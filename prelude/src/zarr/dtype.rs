@@ -60,6 +60,26 @@ use Dtype::*;
 const NUMERIC: [Dtype; 12] =
     [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64];
 
+/// The dtypes without parameters: numpy / v3 name and v2 typestr (little-endian, as written).
+const SPELLINGS: [(Dtype, &str, &str); 16] = [
+    (Bool, "bool", "|b1"),
+    (Int8, "int8", "|i1"),
+    (Int16, "int16", "<i2"),
+    (Int32, "int32", "<i4"),
+    (Int64, "int64", "<i8"),
+    (UInt8, "uint8", "|u1"),
+    (UInt16, "uint16", "<u2"),
+    (UInt32, "uint32", "<u4"),
+    (UInt64, "uint64", "<u8"),
+    (Float16, "float16", "<f2"),
+    (Float32, "float32", "<f4"),
+    (Float64, "float64", "<f8"),
+    (Complex64, "complex64", "<c8"),
+    (Complex128, "complex128", "<c16"),
+    (String, "string", "|O"),
+    (VarBytes, "variable_length_bytes", "|O"),
+];
+
 /// Names `parse` lists when it knows none.
 const KNOWN: &str =
     "bool, int8-64, uint8-64, float16-64, complex64/128, str, U<n>, S<n>, bytes, datetime64[unit], timedelta64[unit]";
@@ -149,55 +169,29 @@ impl Dtype {
     /// The numpy / Zarr v3 name, e.g. `float32`, `datetime64[ns]`; `string` for variable-length
     /// strings and numpy's `<U10` for fixed-width ones.
     pub fn name(self) -> std::string::String {
-        let s = match self {
-            Bool => "bool",
-            Int8 => "int8",
-            Int16 => "int16",
-            Int32 => "int32",
-            Int64 => "int64",
-            UInt8 => "uint8",
-            UInt16 => "uint16",
-            UInt32 => "uint32",
-            UInt64 => "uint64",
-            Float16 => "float16",
-            Float32 => "float32",
-            Float64 => "float64",
-            Complex64 => "complex64",
-            Complex128 => "complex128",
-            String => "string",
-            VarBytes => "variable_length_bytes",
-            FixedString(n) => return format!("<U{n}"),
-            Bytes(n) => return format!("|S{n}"),
-            DateTime64(u) => return format!("datetime64[{u}]"),
-            TimeDelta64(u) => return format!("timedelta64[{u}]"),
-        };
-        s.to_string()
+        match self {
+            FixedString(n) => format!("<U{n}"),
+            Bytes(n) => format!("|S{n}"),
+            DateTime64(u) => format!("datetime64[{u}]"),
+            TimeDelta64(u) => format!("timedelta64[{u}]"),
+            d => d.spelled().0.to_string(),
+        }
     }
 
     /// The Zarr v2 (numpy typestr) spelling, e.g. `<f4`, `|O`, `<U10`, `<M8[ns]`.
     pub fn v2(self) -> std::string::String {
-        let s = match self {
-            Bool => "|b1",
-            Int8 => "|i1",
-            Int16 => "<i2",
-            Int32 => "<i4",
-            Int64 => "<i8",
-            UInt8 => "|u1",
-            UInt16 => "<u2",
-            UInt32 => "<u4",
-            UInt64 => "<u8",
-            Float16 => "<f2",
-            Float32 => "<f4",
-            Float64 => "<f8",
-            Complex64 => "<c8",
-            Complex128 => "<c16",
-            String | VarBytes => "|O",
-            FixedString(n) => return format!("<U{n}"),
-            Bytes(n) => return format!("|S{n}"),
-            DateTime64(u) => return format!("<M8[{u}]"),
-            TimeDelta64(u) => return format!("<m8[{u}]"),
-        };
-        s.to_string()
+        match self {
+            FixedString(n) => format!("<U{n}"),
+            Bytes(n) => format!("|S{n}"),
+            DateTime64(u) => format!("<M8[{u}]"),
+            TimeDelta64(u) => format!("<m8[{u}]"),
+            d => d.spelled().1.to_string(),
+        }
+    }
+
+    /// (name, v2 typestr) of a dtype without parameters, from one table.
+    fn spelled(self) -> (&'static str, &'static str) {
+        SPELLINGS.iter().find(|(d, _, _)| *d == self).map_or(("", ""), |&(_, name, v2)| (name, v2))
     }
 
     /// The v3 `data_type`: a name, or a name and configuration as zarr-python 3 writes them.
