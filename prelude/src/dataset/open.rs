@@ -187,7 +187,7 @@ fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coord
         values: Arc::new(vec![]),
         time: None,
         text: None,
-        attrs: attrs.clone(),
+        attrs,
     };
     match z.dtype() {
         Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) | Dtype::VarBytes => {

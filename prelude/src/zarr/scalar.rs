@@ -19,7 +19,7 @@ pub(crate) mod sealed {
 
 /// A Rust type for an array's elements: any numeric [`Element`](super::Element) (`f32`, `i16`,
 /// `bool`, …), `String` (string arrays, fixed-width or not; `&str` writes too), `Vec<u8>`
-/// (numpy's fixed-width bytes `|S n`), [`Complex32`] / [`Complex64`]
+/// (bytes, numpy's fixed-width `|S n` or variable-length), [`Complex32`] / [`Complex64`]
 /// (numpy's complex64 / complex128), [`DateTime64`] and [`TimeDelta64`].
 ///
 /// `z.read::<T>()`, `z.read_slice::<T>(…)`, `z.write(&a)` and `z.write_slice(…)` take any of
@@ -182,9 +182,10 @@ impl Scalar for Vec<u8> {
         }
         let Dtype::Bytes(n) = z.dtype else { return Err(mismatch(z, "Vec<u8>")) };
         if let Some(b) = data.iter().find(|b| b.len() > n as usize) {
+            let more = if b.len() > 16 { "…" } else { "" };
             return Err(Error::invalid(format!(
-                "b'{}' has {} bytes, more than the {n} of {}'s dtype |S{n}; shorten it",
-                b.escape_ascii(),
+                "b'{}{more}' has {} bytes, more than the {n} of {}'s dtype |S{n}; shorten it",
+                b[..b.len().min(16)].escape_ascii(),
                 b.len(),
                 z.url()
             )));
