@@ -4,7 +4,8 @@
 The layers are the table in prelude/src/lib.rs's doc (`//! | N | `a`, `b` | what |`); the same
 rows must be in ARCHITECTURE.md. Also: every module is in exactly one layer, no file of the
 prelude is over MAX_LINES lines, and the files of a directory module (zarr/) import each other
-without a cycle. Prints each offending line; exits 1 if there is any.
+without a cycle; the kernel server's modules (kernel/server/src) likewise have no import cycle
+and no file over MAX_LINES. Prints each offending line; exits 1 if there is any.
 
     tests/layers.py              # check the repository
     tests/layers.py --self-test  # show that an upward import, a cycle and a long file fail
@@ -107,11 +108,35 @@ def check(root):
                         if t != f and not (f == "mod" and t == "mod"):
                             edges[f].add(t)
                             where.setdefault((f, t), (n, line.strip()))
-        cycle = find_cycle(edges)
-        if cycle:
-            hops = [f"{a}.rs:{where[(a, b)][0]} ({where[(a, b)][1]})" for a, b in zip(cycle, cycle[1:])]
-            errors.append(f"{d.relative_to(root)}: import cycle {' -> '.join(cycle)}: " + "; ".join(hops))
-    return errors
+        errors.extend(cycle_errors(d.relative_to(root), edges, where))
+    return errors + server_errors(root)
+
+
+def cycle_errors(rel, edges, where):
+    """One line for an import cycle among the files of `rel`, naming the line of each hop."""
+    cycle = find_cycle(edges)
+    if not cycle:
+        return []
+    hops = [f"{a}.rs:{where[(a, b)][0]} ({where[(a, b)][1]})" for a, b in zip(cycle, cycle[1:])]
+    return [f"{rel}: import cycle {' -> '.join(cycle)}: " + "; ".join(hops)]
+
+
+def server_errors(root):
+    """The kernel server's modules: each `crate::x` path is an edge; no cycle, no long file."""
+    src = root / "kernel/server/src"
+    files = {p.stem: p for p in src.glob("*.rs")}
+    edges, where, errors = {f: set() for f in files}, {}, []
+    for f, path in sorted(files.items()):
+        count = len(path.read_text().splitlines())
+        if count > MAX_LINES:
+            errors.append(f"{path.relative_to(root)}: {count} lines (at most {MAX_LINES}); split it by concern")
+        for n, line in code_lines(path):
+            for m in PATH.finditer(line):
+                for t in names(m):
+                    if t in files and t != f:
+                        edges[f].add(t)
+                        where.setdefault((f, t), (n, line.strip()))
+    return errors + cycle_errors(src.relative_to(root), edges, where)
 
 
 def find_cycle(edges):
@@ -145,12 +170,14 @@ def self_test():
         "upward": ("prelude/src/fs.rs", lambda s: s + "\nfn planted() { let _ = crate::display::planted; }\n", "fs (layer"),
         "same layer": ("prelude/src/s3.rs", lambda s: s + "\nuse crate::local::planted;\n", "s3 (layer"),
         "cycle": ("prelude/src/zarr/spec.rs", lambda s: s + "\nuse super::array::planted;\n", "import cycle"),
+        "server cycle": ("kernel/server/src/wire.rs", lambda s: s + "\nuse crate::server::planted;\n",
+                         "kernel/server/src: import cycle"),
         "long file": ("prelude/src/text.rs", lambda s: s + "\n" * MAX_LINES, "lines (at most"),
         "unlisted": ("prelude/src/planted.rs", lambda s: "", "in no layer"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         clean = Path(tmp) / "clean"
-        for part in ["prelude/src", "ARCHITECTURE.md"]:
+        for part in ["prelude/src", "kernel/server/src", "ARCHITECTURE.md"]:
             (clean / part).parent.mkdir(parents=True, exist_ok=True)
             copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
             copy(ROOT / part, clean / part)
@@ -164,7 +191,8 @@ def self_test():
             errors = check(case)
             if not any(expect in e for e in errors):
                 sys.exit(f"layers.py --self-test: a planted {what} violation in {file} was not reported: {errors}")
-    print("layers.py --self-test: upward, same-layer, cycle, long-file and unlisted violations are all reported")
+    print("layers.py --self-test: upward, same-layer, cycle, server-cycle, long-file and unlisted violations are all "
+          "reported")
 
 
 if __name__ == "__main__":
@@ -176,5 +204,5 @@ if __name__ == "__main__":
         print(e)
     if errs:
         sys.exit(1)
-    print("layers.py: every crate:: path in prelude/src points to a lower layer; no cycles; no file over "
-          f"{MAX_LINES} lines")
+    print("layers.py: every crate:: path in prelude/src points to a lower layer; no cycles there or in "
+          f"kernel/server/src; no file over {MAX_LINES} lines")

@@ -3,7 +3,6 @@
 //! completes: after `ZK_ANALYSIS_IDLE_SECS` (default 600) with no completion or hover, it is
 //! dropped, and the next one loads it again.
 
-use crate::engine::Engine;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,26 +30,34 @@ impl LastUse {
     }
 }
 
+/// What holds rust-analyzer (the engine): when it was last used, and unloading it.
+pub trait Analysis: Send + Sync + 'static {
+    /// When rust-analyzer was last used.
+    fn last_use(&self) -> &LastUse;
+    /// Unload rust-analyzer now, or `None` when the engine is busy (a cell is running).
+    fn try_unload(&self) -> Option<anyhow::Result<()>>;
+}
+
 fn idle_limit() -> Duration {
     std::env::var(IDLE_ENV).ok().and_then(|v| v.parse::<f64>().ok()).map_or(DEFAULT_IDLE, Duration::from_secs_f64)
 }
 
 /// Watch `engine` for as long as the kernel runs, unloading rust-analyzer when it has been idle. A
 /// running cell holds the engine: the unload then waits for a later check.
-pub async fn unload_when_idle(engine: Arc<Engine>) {
+pub async fn unload_when_idle(engine: Arc<impl Analysis>) {
     let idle = idle_limit();
     let every = (idle / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
     loop {
         tokio::time::sleep(every).await;
-        if !engine.analysis.idle_for(idle) {
+        if !engine.last_use().idle_for(idle) {
             continue;
         }
         let e = engine.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            let Ok(mut ctx) = e.ctx.try_lock() else { return };
-            match ctx.unload_analysis() {
+            let Some(unloaded) = e.try_unload() else { return };
+            match unloaded {
                 Ok(()) => {
-                    e.analysis.clear();
+                    e.last_use().clear();
                     // SAFETY: mi_collect only walks mimalloc's own heaps; any thread may call it.
                     unsafe { libmimalloc_sys::mi_collect(true) };
                     eprintln!(

@@ -1,7 +1,7 @@
 //! The evcxr engine, started in the background: the kernel answers `kernel_info` at once, and a
 //! cell sent before the engine is ready waits for it under a live status line.
 
-use crate::analysis::{unload_when_idle, LastUse};
+use crate::analysis::{unload_when_idle, Analysis, LastUse};
 use crate::output::{media, Iopub, Outputs, Parent};
 use anyhow::Context;
 use evcxr::CommandContext;
@@ -20,6 +20,16 @@ pub struct Engine {
     pub outputs: Outputs,
     /// rust-analyzer's last use (see `analysis.rs`).
     pub analysis: LastUse,
+}
+
+impl Analysis for Engine {
+    fn last_use(&self) -> &LastUse {
+        &self.analysis
+    }
+    fn try_unload(&self) -> Option<anyhow::Result<()>> {
+        let mut ctx = self.ctx.try_lock().ok()?;
+        Some(ctx.unload_analysis())
+    }
 }
 
 /// The engine once started (or why it could not start), shared by every request.
