@@ -13,7 +13,7 @@
 # project venv in .venv when no `jupyter` is on PATH); copy the prelude; fetch its exact
 # dependency graph into a private CARGO_HOME; prebuild the kernel's template (so the first cell
 # compiles nothing); build zarr-task (the runner of cluster tasks); register the kernelspec
-# `rust-zarr`; run the notebooks.
+# `rust-zarr`; install papermill's Rust translator (kernel/papermill); run the notebooks.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")" && pwd)
 # The engine version the template is built by: the server's pin, read from its manifest.
@@ -106,6 +106,9 @@ if ((need_venv)); then
 fi
 PY=$VENV/bin/python
 JUPYTER=$(command -v jupyter || echo "$VENV/bin/jupyter")
+# The Python that runs Jupyter (and papermill), for papermill's translator.
+jpy=$(dirname "$(readlink -f "$JUPYTER")")/python
+[[ -x $jpy ]] || jpy=$PY
 case $mode in
   user) DATA=${XDG_DATA_HOME:-$HOME/.local/share}/rust-zarr-kernel; spec_flag=(--user) ;;
   prefix) DATA=$prefix/share/rust-zarr-kernel; spec_flag=(--prefix "$prefix") ;;
@@ -117,6 +120,7 @@ esac
 if ((uninstall)); then
   [[ $mode == prefix ]] && export JUPYTER_PATH=$prefix/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}
   "$JUPYTER" kernelspec remove -f "$NAME" >/dev/null 2>&1 || true
+  "$jpy" -m pip uninstall -q -y papermill-rust-zarr >/dev/null 2>&1 || true
   rm -rf "$DATA"
   say "removed the kernelspec $NAME and $DATA"
   exit 0
@@ -254,6 +258,14 @@ installed=$("$JUPYTER" kernelspec list --json | "$PY" -c "import json,sys; print
   die "jupyter does not list the kernelspec $NAME after installing it"
 [[ $mode == user ]] || chmod -R a+rX "$installed"
 say "kernelspec '$NAME' (Rust (Zarr)) installed in $installed"
+
+# --- papermill parameters (kernel/papermill): into the Python that runs Jupyter, where papermill
+# looks for it. An environment pip may not change (PEP 668) gets one line saying how instead.
+if "$jpy" -m pip install -q --disable-pip-version-check --no-deps "$ROOT/kernel/papermill" >/dev/null 2>&1; then
+  say "papermill parameters for Rust notebooks installed for $("$jpy" -c 'import sys; print(sys.prefix)')"
+else
+  say "papermill parameters not installed ($jpy -m pip refused); for papermill -p, run: <papermill's python> -m pip install $ROOT/kernel/papermill"
+fi
 
 if ((notebooks)) && [[ -x $ROOT/notebooks/run.sh ]]; then
   "$ROOT/notebooks/run.sh"
