@@ -22,6 +22,10 @@ from papermill.exceptions import PapermillException  # noqa: E402
 from papermill.translators import Translator, papermill_translators  # noqa: E402
 
 I64 = (-(2**63), 2**63 - 1)
+# Rust's strict and reserved keywords: not names for a `let`.
+KEYWORDS = set("""as break const continue crate else enum extern false fn for if impl in let loop match mod move
+mut pub ref return self Self static struct super trait true type unsafe use where while async await dyn abstract
+become box do final macro override priv typeof unsized virtual yield try gen""".split())
 
 
 def rust_str(text):
@@ -129,8 +133,8 @@ class RustTranslator(Translator):
     def codify(cls, parameters, comment="Parameters"):
         lines = [cls.comment(comment)]
         for name, val in parameters.items():
-            if not name.isidentifier():
-                raise PapermillException(f"parameter name {name!r} is not a Rust identifier")
+            if not name.isidentifier() or name in KEYWORDS:
+                raise PapermillException(f"parameter name {name!r} is not a Rust variable name; rename it")
             lines.append(f"let {name}: {cls.rust_type(val)} = {cls.translate(val)};")
         return "\n".join(lines) + "\n"
 

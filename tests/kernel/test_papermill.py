@@ -122,3 +122,12 @@ def test_notebook_02_writes_where_the_url_parameter_says(tmp_path):
     assert r.returncode == 0, r.stderr
     stats = json.loads(r.stdout)
     assert stats["count"] == 1_000_000 and 0.49 < stats["mean"] < 0.51, stats
+
+
+def test_a_parameter_rust_cannot_name_is_refused_in_one_line(tmp_path):
+    src = tmp_path / "plain.ipynb"
+    notebook(src, 'println!("never");')
+    r = subprocess.run([sys.executable, "-m", "papermill", "-k", "rust-zarr", str(src), str(tmp_path / "out.ipynb"),
+                        "-p", "type", "1"], capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0
+    assert "parameter name 'type' is not a Rust variable name; rename it" in r.stderr, r.stderr[-2000:]
