@@ -8,7 +8,8 @@ registers the Rust translator as a side effect, so `papermill nb.ipynb out.ipynb
 
 Each parameter becomes a typed `let` (Rust shadows the `parameters` cell's binding): a string
 `String`, an int `i64`, a float `f64`, a bool `bool`, None `Option<String>`, a list of one of
-those `Vec<…>`, anything else (dicts, mixed or nested lists) a `serde_json::Value`.
+those `Vec<…>`, anything else (dicts, mixed or nested lists) a `serde_json::Value`. A value YAML
+gives that JSON has not (a date: `-y 'day: 2020-03-01'`) is its ISO text, a `String`.
 """
 
 import json
@@ -56,6 +57,13 @@ def rust_float(val):
     return text if any(c in text for c in ".eE") else text + ".0"
 
 
+def plain(val):
+    """A value JSON has (YAML also gives dates and times): as is, or its ISO text."""
+    if val is None or isinstance(val, (bool, int, float, str, list, dict)):
+        return val
+    return val.isoformat() if hasattr(val, "isoformat") else str(val)
+
+
 def scalar_type(val):
     """The Rust type of a JSON scalar, or None for anything else."""
     if isinstance(val, bool):
@@ -96,7 +104,7 @@ class RustTranslator(Translator):
 
     @classmethod
     def translate_json(cls, val):
-        text = json.dumps(val, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(val, ensure_ascii=False, allow_nan=False, default=plain)
         hashes = "#"
         while f'"{hashes}' in text:
             hashes += "#"
@@ -135,6 +143,9 @@ class RustTranslator(Translator):
         for name, val in parameters.items():
             if not name.isidentifier() or name in KEYWORDS:
                 raise PapermillException(f"parameter name {name!r} is not a Rust variable name; rename it")
+            val = plain(val)
+            if isinstance(val, list):
+                val = [plain(v) for v in val]
             lines.append(f"let {name}: {cls.rust_type(val)} = {cls.translate(val)};")
         return "\n".join(lines) + "\n"
 

@@ -59,6 +59,7 @@ println!("names={names:?} {}", std::any::type_name_of_val(&names));
 println!("levels={levels:?} {}", std::any::type_name_of_val(&levels));
 println!("cfg={cfg} {}", std::any::type_name_of_val(&cfg));
 println!("mixed={mixed}");
+println!("day={day} {}", std::any::type_name_of_val(&day));
 """
 
 PARAMS = """
@@ -73,6 +74,7 @@ names: [KDEN, "K BOU", ""]
 levels: [1000.0, 850.5]
 cfg: {chunks: [1, 90, 180], codec: {id: zstd, level: 3}, raw: '"#'}
 mixed: [1, two, 3.5, null]
+day: 2020-03-01
 """
 
 
@@ -93,6 +95,7 @@ def test_every_parameter_type_becomes_a_typed_let(tmp_path):
     cfg = json.loads(out.split("cfg=")[1].split(" serde_json::value::Value")[0])
     assert cfg == {"chunks": [1, 90, 180], "codec": {"id": "zstd", "level": 3}, "raw": '"#'}, out
     assert 'mixed=[1,"two",3.5,null]' in out, out
+    assert "day=2020-03-01 alloc::string::String" in out, out  # YAML's date, as its ISO text
 
 
 def test_a_notebook_without_a_parameters_cell_gets_them_first(tmp_path):
