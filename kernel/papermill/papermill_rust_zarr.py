@@ -77,6 +77,12 @@ def scalar_type(val):
     return None
 
 
+def element_type(values):
+    """The one scalar type of a list's items, or None (empty, mixed or nested)."""
+    types = {scalar_type(v) for v in values}
+    return types.pop() if len(types) == 1 and None not in types else None
+
+
 class RustTranslator(Translator):
     """Typed `let` bindings; see the module's doc."""
 
@@ -116,8 +122,7 @@ class RustTranslator(Translator):
 
     @classmethod
     def translate_list(cls, val):
-        types = {scalar_type(v) for v in val}
-        if len(types) == 1 and None not in types:
+        if element_type(val):
             return "vec![" + ", ".join(cls.translate(v) for v in val) + "]"
         return cls.translate_json(val)
 
@@ -127,10 +132,8 @@ class RustTranslator(Translator):
         if val is None:
             return "Option<String>"
         if isinstance(val, list):
-            types = {scalar_type(v) for v in val}
-            if len(types) == 1 and None not in types:
-                return f"Vec<{types.pop()}>"
-            return "serde_json::Value"
+            item = element_type(val)
+            return f"Vec<{item}>" if item else "serde_json::Value"
         return scalar_type(val) or "serde_json::Value"
 
     @classmethod

@@ -40,8 +40,13 @@ impl Coordinate {
 
     /// A dimension coordinate of text labels, e.g. station names.
     pub fn text_labels(name: &str, labels: Vec<String>, attrs: Value) -> Coordinate {
+        Coordinate::new(name, vec![], attrs).with_text(labels)
+    }
+
+    /// The same coordinate with `labels` as its text labels (its numbers their positions).
+    pub(crate) fn with_text(self, labels: Vec<String>) -> Coordinate {
         let positions = (0..labels.len()).map(|i| i as f64).collect();
-        Coordinate { text: Some(Arc::new(labels)), ..Coordinate::new(name, positions, attrs) }
+        Coordinate { values: Arc::new(positions), text: Some(Arc::new(labels)), ..self }
     }
 
     /// The name.
@@ -96,12 +101,10 @@ impl Coordinate {
     /// The labels `i..j` as a coordinate of the same dimension.
     pub(crate) fn slice(&self, r: &Range<u64>) -> Coordinate {
         let (a, b) = (r.start as usize, r.end as usize);
-        let text = self.text.as_ref().map(|t| Arc::new(t[a..b].to_vec()));
-        let values = match text {
-            Some(_) => (0..b - a).map(|i| i as f64).collect(),
-            None => self.values[a..b].to_vec(),
-        };
-        Coordinate { values: Arc::new(values), text, ..self.clone() }
+        match &self.text {
+            Some(t) => self.clone().with_text(t[a..b].to_vec()),
+            None => Coordinate { values: Arc::new(self.values[a..b].to_vec()), ..self.clone() },
+        }
     }
 
     /// Label `i` alone, as a scalar coordinate.
@@ -126,8 +129,16 @@ impl Coordinate {
         )))
     }
 
+    /// The numbers, for a selection by number; text labels refuse in one line.
+    pub(crate) fn numbers(&self) -> Result<&[f64]> {
+        match self.text {
+            Some(_) => Err(self.not_numbers()),
+            None => Ok(&self.values),
+        }
+    }
+
     /// The one line for a selection by number on text labels.
-    pub(crate) fn not_numbers(&self) -> Error {
+    fn not_numbers(&self) -> Error {
         let example = self.text.as_deref().and_then(|t| t.first()).cloned().unwrap_or_default();
         Error::invalid(format!(
             "coordinate '{}' holds text labels, not numbers: select by label, e.g. sel(\"{}\", {example:?}), or by position with isel",
@@ -138,7 +149,7 @@ impl Coordinate {
     /// The positions whose labels lie in `[lo, hi]` (`hi_open`: `[lo, hi)`), a contiguous run
     /// because labels must be monotonic (either direction, as xarray's indexes are).
     pub(crate) fn positions(&self, lo: f64, hi: f64, hi_open: bool) -> Result<Range<u64>> {
-        let v = &self.values;
+        let v = self.numbers()?;
         let ascending = v.windows(2).all(|w| w[0] < w[1]);
         if !ascending && !v.windows(2).all(|w| w[0] > w[1]) {
             return Err(Error::invalid(format!(
@@ -155,11 +166,8 @@ impl Coordinate {
 
     /// The position of the label nearest to `x`.
     pub(crate) fn nearest(&self, x: f64) -> Result<u64> {
-        if self.text.is_some() {
-            return Err(self.not_numbers());
-        }
         let best = self
-            .values
+            .numbers()?
             .iter()
             .enumerate()
             .filter(|(_, v)| !v.is_nan())

@@ -199,8 +199,7 @@ fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coord
                 }
                 _ => z.read::<String>()?.into_iter().collect(),
             };
-            c.values = Arc::new((0..labels.len()).map(|i| i as f64).collect());
-            c.text = Some(Arc::new(labels));
+            c = c.with_text(labels);
         }
         Dtype::DateTime64(_) => {
             let micros: Vec<Option<i64>> =

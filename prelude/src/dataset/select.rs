@@ -57,9 +57,6 @@ fn label_run(coord: &Coordinate, a: &str, b: &str) -> Result<Pick> {
 }
 
 fn number_run(coord: &Coordinate, a: f64, b: f64) -> Result<Pick> {
-    if coord.text().is_some() {
-        return Err(coord.not_numbers());
-    }
     Ok(Pick::Run(coord.positions(a.min(b), a.max(b), false)?))
 }
 
@@ -115,10 +112,7 @@ impl Selector for String {
 impl Selector for f64 {
     /// Exactly this label.
     fn pick(&self, coord: &Coordinate) -> Result<Pick> {
-        if coord.text().is_some() {
-            return Err(coord.not_numbers());
-        }
-        match coord.values().iter().position(|v| v == self) {
+        match coord.numbers()?.iter().position(|v| v == self) {
             Some(i) => Ok(Pick::One(i as u64)),
             None => {
                 let near = coord.nearest(*self).map(|i| coord.label(i as usize)).unwrap_or_default();

@@ -158,9 +158,9 @@ impl BytesDataTypeTraits for FixedBytesType {
     fn decode<'a>(
         &self,
         bytes: Cow<'a, [u8]>,
-        _: Option<Endianness>,
+        endianness: Option<Endianness>,
     ) -> Result<Cow<'a, [u8]>, BytesCodecEndiannessMissingError> {
-        Ok(bytes)
+        self.encode(bytes, endianness)
     }
 }
 
