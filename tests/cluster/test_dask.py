@@ -38,6 +38,14 @@ def test_three_workers_give_the_single_machine_result(tmp_path, out_prefix, need
         assert len(r[run]["workers"]) >= 2, r[run]
 
 
+def parts(s3, scratch):
+    """Partial results in `scratch` so far (none while the run has not made its bucket)."""
+    try:
+        return sum("/part/" in k for k in s3.find(scratch, refresh=True))
+    except FileNotFoundError:
+        return 0
+
+
 def test_a_worker_killed_while_groups_combine_changes_nothing(tmp_path, out_prefix, need_binaries):
     # Tasks of ~0.5 s each. The kill lands as the two-level mean's combine job starts: when all
     # 36 groups' statistics are in scratch. Job documents are scattered here (the other runs
@@ -50,13 +58,20 @@ def test_a_worker_killed_while_groups_combine_changes_nothing(tmp_path, out_pref
                                env=task_env(ZARR_DASK_INLINE_JOB="0"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 300
-        while sum("/part/" in k for k in s3.find(f"{out_prefix}/scratch", refresh=True)) < 36:
+        while parts(s3, f"{out_prefix}/scratch") < 36:
             assert run.poll() is None, f"the run ended before the combine job: {run.stderr.read()[-3000:]}"
             assert time.monotonic() < deadline, "no combine job within 300 s"
             time.sleep(0.1)
         victim = procs.procs[1]
         os.kill(victim.pid, signal.SIGKILL)
-        out, err = run.communicate(timeout=600)
+        try:
+            out, err = run.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            out, err = run.communicate()
+            log = (tmp_path / "scheduler.log").read_text(errors="replace")
+            raise AssertionError(f"no result 600 s after the kill; the run's stderr:\n{err[-3000:]}\n"
+                                 f"the scheduler's log:\n{log[-3000:]}") from None
     finally:
         procs.stop()
     assert run.returncode == 0, err[-3000:]

@@ -13,7 +13,9 @@
 
 TARGET is --scheduler ADDRESS, or GATEWAY --cluster NAME; GATEWAY is --gateway URL [--proxy
 ADDRESS]. A gateway's authentication comes from Dask's configuration, as for `Gateway()`.
-A job document goes to every worker once (scattered), or with each task when it is small; each
+A job document rides with each task when it is small; a large one is scattered to one worker,
+which its peers fetch it from with their first task (never `broadcast=True`: the scheduler's
+replicate loops forever when a worker dies during it, dask/distributed#5704 and #6578). Each
 worker thread keeps one runner (`zarr-task --serve`, or $ZARR_TASK_BIN on the worker) that
 serves all its tasks, so a task costs its work. Dask retries a task that fails (`retries`) and
 reschedules one whose worker died; tasks that lost their inputs are submitted again.
@@ -139,17 +141,22 @@ def run(c, req):
     """One job: every task, its completions as lines, then the end line.
 
     A task that ends neither finished nor failed lost what it needed (a scattered document
-    whose only copy was on a worker that died mid-scatter): the tasks left are submitted again,
-    with the document sent again, at most `retries` more times. Tasks are idempotent.
+    whose every copy was on workers that died), and a scatter to a worker that just died
+    fails: the tasks left are submitted again, with the document sent again, at most
+    `retries` more times. Tasks are idempotent.
     """
     from distributed import as_completed
 
-    # A large document goes to every worker once; a small one rides along with each task,
-    # which costs less than a scatter's round trips (a runner parses a job once either way).
+    # A small document rides along with each task, which costs less than a scatter's round
+    # trips (a runner parses a job once either way).
     small = len(req["job"]) <= INLINE_JOB
     left = list(range(req["tasks"]))
     for attempt in range(req["retries"] + 1):
-        job = req["job"] if small else c.scatter(req["job"], broadcast=True, hash=False)
+        try:
+            job = req["job"] if small else c.scatter(req["job"], hash=False)
+        except (OSError, TimeoutError) as e:  # the worker it went to died (CommClosedError too)
+            lost = [(i, f"not sent (the job document's scatter failed: {type(e).__name__}: {e})") for i in left]
+            continue
         futures = c.map(
             task,
             left,
