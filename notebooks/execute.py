@@ -11,6 +11,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 out_dir, paths = sys.argv[1], sys.argv[2:]
 os.makedirs(out_dir, exist_ok=True)
 failed = False
@@ -30,7 +31,10 @@ for path in paths:
             if out.get("output_type") == "error" or "panicked" in text:
                 print(f"execute.py: {os.path.basename(path)} cell {i}: {out.get('ename', '')} {text[:300]}", file=sys.stderr)
                 failed = True
-    nb.metadata.pop("widgets", None)
+    # Widgets' state (the slider and the map it drew) stays, so a saved notebook shows them; an
+    # empty state (a notebook without widgets) is dropped.
+    if not nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state"):
+        nb.metadata.pop("widgets", None)
     target = os.path.join(out_dir, os.path.basename(path))
     nbformat.write(nb, target)
     print(f"execute.py: {os.path.basename(path)} ran in {time.monotonic() - t0:.1f} s -> {target}")

@@ -34,8 +34,20 @@ evcxr_display!(
     Bundle,
     crate::dataset::Dataset,
     crate::dataset::DataArray,
-    crate::zarr::Values
+    crate::zarr::Values,
+    crate::widgets::IntSlider,
+    crate::widgets::FloatSlider,
+    crate::widgets::Dropdown,
+    crate::widgets::Button,
+    crate::widgets::Output
 );
+
+impl<C: crate::widgets::Control> crate::widgets::Interact<C> {
+    /// Rich display of a cell's final value in Jupyter: the control and its output.
+    pub fn evcxr_display(&self) {
+        emit_result(&self.bundle());
+    }
+}
 
 /// A cell's final value, shown in one compile. The kernel calls `(&value).evcxr_display()`: the
 /// prelude's own types answer with the inherent method above, ndarray arrays with [`ShowRich`],

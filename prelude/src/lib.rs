@@ -28,7 +28,7 @@
 //! |---|---|---|
 //! | 1 | `error`, `text` | the error type with its one-line messages; HTML escaping and byte sizes |
 //! | 2 | `interrupt`, `live`, `config`, `listing` | the kernel's interrupt; display and update messages to Jupyter; S3 settings from the environment; paths, bucket names and listings |
-//! | 3 | `runtime`, `progress`, `panic`, `http` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store |
+//! | 3 | `runtime`, `progress`, `panic`, `http`, `widgets` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store; interactive widgets (ipywidgets' sliders, dropdown, button, output) |
 //! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint, or a local directory of buckets |
 //! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over either backend |
 //! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
@@ -59,6 +59,7 @@ pub mod progress;
 mod runtime;
 mod s3;
 mod text;
+pub mod widgets;
 pub mod zarr;
 
 /// The "Rust (Zarr)" kernel's startup (`kernel/prelude.rs`) calls this and keeps a reference to
@@ -85,6 +86,7 @@ pub mod prelude {
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};
     pub use crate::text::human_bytes;
+    pub use crate::widgets::{interact, Button, Control, Dropdown, FloatSlider, IntSlider, Interact, Output, Widget};
     pub use crate::zarr::{
         consolidate_metadata, create_array, create_group, open_array, open_group, ArraySpec, Compressor, DateTime64,
         Dtype, Element, Scalar, TimeDelta64, TimeUnit, Values, ZarrArray, ZarrGroup,

@@ -96,6 +96,10 @@ where
     }
 }
 
+/// The thread that runs widgets' callbacks (`widgets`): its panics are caught and shown in the
+/// widget's output, so the panic hook stays quiet on it.
+pub(crate) const WIDGETS_THREAD: &str = "zarr-prelude-widgets";
+
 /// True when the kernel in charge understands display markers.
 pub(crate) fn in_kernel() -> bool {
     std::env::var_os(KERNEL_ENV).is_some()

@@ -5,10 +5,11 @@
 //!
 //! The hook is installed when the kernel loads the prelude (a library constructor: a kernel
 //! that restarts the process after a crash gets it again), and only inside the kernel. Panics
-//! of other threads (a user's, the I/O runtime's) print std's one-line form on stderr.
+//! of other threads (a user's, the I/O runtime's) print std's one-line form on stderr; those of
+//! widgets' callbacks are shown in the widget's output by the code that catches them.
 
 use crate::error::Error;
-use crate::live::{in_kernel, marker};
+use crate::live::{in_kernel, marker, WIDGETS_THREAD};
 use serde_json::json;
 use std::panic::PanicHookInfo;
 use std::sync::OnceLock;
@@ -42,6 +43,9 @@ fn report(info: &PanicHookInfo<'_>) {
         _ => String::new(),
     };
     let cell = CELL_THREAD.get() == Some(&std::thread::current().id());
+    if std::thread::current().name() == Some(WIDGETS_THREAD) {
+        return; // caught, and shown in the widget's output, by the widget code
+    }
     if !cell {
         let name = std::thread::current().name().unwrap_or("<unnamed>").to_string();
         let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();

@@ -85,6 +85,7 @@ def check_dataset_notebook(nb, xarray_check):
     assert "stored:  (" in text and "-32767.0)" in text and "NaN)" in text
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(pngs) == 2, "time-mean map, time series"
+    check_slider(nb)
     mean = float(re.search(r"spring mean over North America: ([0-9.]+) K", text).group(1))
     if not xarray_check:
         return
@@ -99,6 +100,22 @@ print(float(t.sel(time=slice("2020-03-01", "2020-05-31"), lat=slice(60, 20), lon
     r = subprocess.run([XARRAY_PYTHON, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert mean == pytest.approx(float(r.stdout.strip().splitlines()[-1]), abs=6e-5)
+
+
+def check_slider(nb):
+    """Notebook 05's slider: the cell shows an interact widget (a slider over the 366 days and an
+    Output), and the saved widget state holds day 0's map, drawn by the Rust callback under
+    nbclient."""
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "interact(IntSlider" in c.source)
+    views = [o["data"]["application/vnd.jupyter.widget-view+json"] for o in cell.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, cell.outputs
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    models = {m["model_name"]: m["state"] for m in state.values()}
+    assert models["IntSliderModel"]["max"] == 365 and models["IntSliderModel"]["value"] == 0, models
+    shown = models["OutputModel"]["outputs"]
+    assert len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBOR"), shown
+    assert state[views[0]["model_id"]]["model_name"] == "VBoxModel"
 
 
 def check_lazy_notebook(nb):
@@ -222,7 +239,8 @@ def test_committed_notebooks_hold_no_secret_or_machine_path():
     assert len(files) == 5
     for f in files:
         nb = nbformat.read(f, 4)
-        outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
+        # Outputs, and what widgets drew (their saved state).
+        outputs = json.dumps([c.get("outputs", []) for c in nb.cells]) + json.dumps(nb.metadata.get("widgets", {}))
         for p in patterns:
             assert not p.search(outputs), f"{os.path.basename(f)}: output matches {p.pattern}"
         unexecuted = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and not c.get("execution_count")]

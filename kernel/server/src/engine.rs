@@ -2,6 +2,7 @@
 //! cell sent before the engine is ready waits for it under a live status line.
 
 use crate::analysis::{unload_when_idle, Analysis, LastUse};
+use crate::comms::Comms;
 use crate::output::{media, Iopub, Outputs, Parent};
 use anyhow::Context;
 use evcxr::CommandContext;
@@ -40,10 +41,10 @@ impl Starting {
     /// Start the engine on a blocking thread: `CommandContext::new` spawns the child and
     /// `:load_config` runs init.evcxr and prelude.rs (with the prebuilt template nothing but the
     /// startup cell compiles).
-    pub fn spawn(iopub: Iopub, parent: Parent) -> Starting {
+    pub fn spawn(iopub: Iopub, parent: Parent, comms: Arc<Comms>) -> Starting {
         let (tx, rx) = watch::channel(None);
         tokio::task::spawn_blocking(move || {
-            let started = start(iopub, parent).map_err(|e| format!("{e:#}"));
+            let started = start(iopub, parent, comms).map_err(|e| format!("{e:#}"));
             match &started {
                 Ok(engine) => drop(tokio::runtime::Handle::current().spawn(unload_when_idle(engine.clone()))),
                 Err(e) => eprintln!("zarr-kernel: {e}"),
@@ -94,11 +95,11 @@ impl Starting {
     }
 }
 
-fn start(iopub: Iopub, parent: Parent) -> anyhow::Result<Arc<Engine>> {
+fn start(iopub: Iopub, parent: Parent, comms: Arc<Comms>) -> anyhow::Result<Arc<Engine>> {
     let t0 = Instant::now();
     let (mut ctx, outputs) = CommandContext::new().context("cannot start the evcxr engine")?;
     let t1 = t0.elapsed().as_secs_f64();
-    let outputs = Outputs::spawn(outputs.stdout, outputs.stderr, iopub, parent);
+    let outputs = Outputs::spawn(outputs.stdout, outputs.stderr, iopub, parent, comms);
     // Without its prelude the kernel would answer every cell with a misleading error.
     ctx.execute(":load_config --quiet")
         .map_err(|e| anyhow::anyhow!("its startup config (init.evcxr, prelude.rs) failed ({e}); re-run install.sh"))?;

@@ -8,6 +8,7 @@
 //! `Interrupted` error and the notebook's variables survive; only a cell still running
 //! [`GRACE`] later loses its process.
 
+use crate::comms::Comms;
 use crate::crash;
 use crate::engine::Starting;
 use crate::errors;
@@ -26,6 +27,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Numbers the runs (cells and widget callbacks), so that an interrupt's deadline applies to
+/// the run it interrupted only.
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
 /// How long an interrupted cell has to stop by itself before its process is ended.
 pub const GRACE: Duration = Duration::from_secs(3);
 
@@ -42,6 +47,8 @@ pub struct Kernel {
     /// Cells run with `store_history` so far (the execution count of the next is this + 1).
     pub count: Arc<AtomicU64>,
     pub history: History,
+    /// Widgets' comms (the comm pipe to the cell's process).
+    pub comms: Arc<Comms>,
     /// The signatures of the messages read so far (a replay is dropped: see `wire`).
     pub seen: wire::Seen,
 }
@@ -68,8 +75,7 @@ impl Kernel {
             let input = ExecuteInput { code: req.code.clone(), execution_count: ExecutionCount::new(n as usize) };
             self.iopub.send(input.as_child_of(msg));
         }
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let seq = SEQ.fetch_add(1, Ordering::SeqCst);
+        let seq = RUNS.fetch_add(1, Ordering::SeqCst);
         *self.running.lock().unwrap() = Some(Run { seq, killed: false });
         let engine = match self.engine.wait(&self.iopub, msg).await {
             Ok(engine) => engine,
@@ -132,6 +138,7 @@ impl Kernel {
                 let dead = matches!(e, evcxr::Error::SubprocessTerminated(_));
                 if dead {
                     engine.outputs.finish_live_displays();
+                    self.comms.reset();
                 }
                 if dead && run.killed {
                     vec![errors::one_line(
@@ -155,6 +162,41 @@ impl Kernel {
             Err(join) => vec![errors::one_line("Error", &format!("the kernel's engine thread failed: {join}"))],
         };
         self.reply(msg, req, n, pages, errors).await
+    }
+
+    /// A comm message (`op` "msg") or close from the frontend, for a widget in the cell's
+    /// process: its callbacks run there, with `msg` as the parent of what they show (an
+    /// interrupt stops them as it stops a cell). Returns once they are done.
+    pub async fn comm(&self, msg: &JupyterMessage, op: &str, comm_id: &str, data: &Map<String, Value>) {
+        let Some(engine) = self.engine.now().filter(|_| self.comms.is_open(comm_id)) else {
+            eprintln!("zarr-kernel: comm message for {comm_id}, which is not open: dropped");
+            return;
+        };
+        *self.parent.lock().unwrap() = Some(msg.clone());
+        let seq = RUNS.fetch_add(1, Ordering::SeqCst);
+        *self.running.lock().unwrap() = Some(Run { seq, killed: false });
+        let process = engine.process.clone();
+        let alive = move || process.lock().unwrap().try_wait().is_ok_and(|status| status.is_none());
+        let handled = match self.comms.send(op, comm_id, data) {
+            Ok(n) => self.comms.wait(n, &alive).await,
+            Err(why) => {
+                eprintln!("zarr-kernel: {why}");
+                alive()
+            }
+        };
+        self.running.lock().unwrap().take();
+        self.pipe.clear();
+        engine.outputs.flush().await;
+        // A callback's panic was shown in its output; it is not the next cell's.
+        let _ = engine.outputs.take_panic();
+        if !handled {
+            engine.outputs.finish_live_displays();
+            self.comms.reset();
+            let text = "the process running cells ended during a widget's callback: variables from earlier cells \
+                        are gone; re-run the cells you need\n";
+            engine.outputs.publish(StreamContent { name: Stdio::Stderr, text: text.into() });
+        }
+        self.iopub.flush().await;
     }
 
     /// Publish the cell's errors, then build its reply (after everything else is on the wire):

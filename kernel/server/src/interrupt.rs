@@ -22,19 +22,8 @@ impl Pipe {
     /// A pipe whose read end every child inherits (and whose write end none does), announced in
     /// this process's environment for the engine's child. Call before the engine starts.
     pub fn install() -> Result<Pipe> {
-        let mut fds = [0; 2];
-        // SAFETY: plain syscalls on descriptors this function owns.
-        // (pipe + fcntl rather than pipe2, which macOS lacks; no other thread spawns yet.)
-        let ok = unsafe {
-            libc::pipe(fds.as_mut_ptr()) == 0
-                && libc::fcntl(fds[1], libc::F_SETFD, libc::FD_CLOEXEC) == 0
-                && fds.iter().all(|&fd| libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) == 0)
-        };
-        if !ok {
-            bail!("cannot create the interrupt pipe: {}", std::io::Error::last_os_error());
-        }
-        std::env::set_var(FD_VAR, fds[0].to_string());
-        Ok(Pipe { read: fds[0], write: fds[1] })
+        let [read, write] = inherited_pipe(FD_VAR, "interrupt")?;
+        Ok(Pipe { read, write })
     }
 
     /// Ask the running cell to stop.
@@ -58,6 +47,24 @@ impl Pipe {
         // SAFETY: polls one descriptor we own, without waiting.
         unsafe { libc::poll(&mut p, 1, 0) > 0 && p.revents & libc::POLLIN != 0 }
     }
+}
+
+/// A non-blocking pipe `[read, write]` whose read end every child inherits (named in `var` in
+/// this process's environment) and whose write end none does. Call before any thread starts.
+pub fn inherited_pipe(var: &str, what: &str) -> Result<[RawFd; 2]> {
+    let mut fds = [0; 2];
+    // SAFETY: plain syscalls on descriptors this function owns.
+    // (pipe + fcntl rather than pipe2, which macOS lacks; no other thread spawns yet.)
+    let ok = unsafe {
+        libc::pipe(fds.as_mut_ptr()) == 0
+            && libc::fcntl(fds[1], libc::F_SETFD, libc::FD_CLOEXEC) == 0
+            && fds.iter().all(|&fd| libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) == 0)
+    };
+    if !ok {
+        bail!("cannot create the {what} pipe: {}", std::io::Error::last_os_error());
+    }
+    std::env::set_var(var, fds[0].to_string());
+    Ok(fds)
 }
 
 #[cfg(test)]

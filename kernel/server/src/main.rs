@@ -8,6 +8,7 @@
 //! Usage (what the kernelspec runs): `zarr-kernel --control_file CONNECTION_FILE`.
 
 mod analysis;
+mod comms;
 mod complete;
 mod crash;
 mod engine;
@@ -47,19 +48,20 @@ fn run() -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read the connection file {file}"))?;
     let info: ConnectionInfo =
         serde_json::from_str(&text).with_context(|| format!("{file} is not a Jupyter connection file"))?;
-    // Inherited by the engine's child: cells may print display markers, and watch the
-    // interrupt pipe. Both before any thread starts (set_var).
+    // Inherited by the engine's child: cells may print display markers, watch the interrupt
+    // pipe and read widget messages. All before any thread starts (set_var).
     std::env::set_var(markers::ENV_VAR, "1");
     // The startup cell (init.evcxr, prelude.rs) is the first build: evcxr's own warm-up
     // build of `42` would only add a second (see the evcxr patches).
     std::env::set_var("EVCXR_SKIP_WARMUP", "1");
     let pipe = interrupt::Pipe::install()?;
+    let comms = comms::Comms::install()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(server::run(info, pipe))?;
+    rt.block_on(server::run(info, pipe, comms))?;
     // Shut down: do not wait for a cell that may still be running on a blocking thread.
     std::process::exit(0)
 }

@@ -9,6 +9,12 @@
 //! ZARR_KERNEL_DISPLAY {"op":"clear","wait":true}
 //! ZARR_KERNEL_DISPLAY {"op":"page","data":{"text/plain":"…"}}
 //! ZARR_KERNEL_DISPLAY {"op":"error","ename":"panic","evalue":"boom","file":"src/lib.rs","line":9,"column":5,"backtrace":[]}
+//! ZARR_KERNEL_DISPLAY {"op":"comm_open","comm_id":"c1","target_name":"jupyter.widget","data":{…},"metadata":{…}}
+//! ZARR_KERNEL_DISPLAY {"op":"comm_msg","comm_id":"c1","data":{…}}
+//! ZARR_KERNEL_DISPLAY {"op":"comm_close","comm_id":"c1"}
+//! ZARR_KERNEL_DISPLAY {"op":"capture","comm_id":"c2"}  (then "release")
+//! ZARR_KERNEL_DISPLAY {"op":"stream","text":"…"}
+//! ZARR_KERNEL_DISPLAY {"op":"handled","seq":7}
 //! ```
 //!
 //! `display` becomes `display_data` (with `transient.display_id` when given), `update` becomes
@@ -19,6 +25,13 @@
 //! kernel shows in place of that display if the cell is interrupted (or its process dies) while
 //! the display is live: a killed process cannot draw its own final state. The latest message for
 //! a display id decides: one without `on_interrupt` (e.g. a finished progress bar) retires it.
+//!
+//! The comm ops are widgets' side of the Jupyter comm protocol ([`crate::comms`]): `comm_open`,
+//! `comm_msg` and `comm_close` become those iopub messages (`metadata` is the message's, where
+//! ipywidgets puts its protocol version); `capture` points an ipywidgets Output widget at the
+//! message being handled (its `msg_id`), so what a callback shows lands in that widget, and
+//! `release` ends that. While a callback runs, its stdout travels on stderr (stdout is read only
+//! during a cell), one `stream` marker per line; `handled` says comm message `seq` is done.
 //!
 //! The kernel sets [`ENV_VAR`] in the engine's environment so code knows it may use markers;
 //! elsewhere (plain evcxr, scripts) it should print text instead.
@@ -52,6 +65,32 @@ pub enum Marker {
         data: Map<String, Value>,
     },
     Error(Panic),
+    CommOpen {
+        comm_id: String,
+        target_name: String,
+        data: Map<String, Value>,
+        metadata: Map<String, Value>,
+    },
+    CommMsg {
+        comm_id: String,
+        data: Map<String, Value>,
+    },
+    CommClose {
+        comm_id: String,
+    },
+    Capture {
+        comm_id: String,
+    },
+    Release {
+        comm_id: String,
+    },
+    /// A line a callback printed on its stdout.
+    Stream {
+        text: String,
+    },
+    Handled {
+        seq: u64,
+    },
 }
 
 /// A panic of the cell, as the prelude's hook saw it.
@@ -121,7 +160,35 @@ impl Marker {
                     },
                 }))
             }
-            Some(op) => Err(format!("unknown op \"{op}\" (display, update, clear, page or error)")),
+            Some(op @ ("comm_open" | "comm_msg" | "comm_close" | "capture" | "release")) => {
+                let comm_id = match obj.get("comm_id") {
+                    Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                    _ => return Err(format!("\"{op}\" needs a \"comm_id\"")),
+                };
+                Ok(match op {
+                    "comm_open" => Marker::CommOpen {
+                        comm_id,
+                        target_name: obj
+                            .get("target_name")
+                            .and_then(Value::as_str)
+                            .ok_or("\"comm_open\" needs a \"target_name\"")?
+                            .to_string(),
+                        data: bundle("data")?.unwrap_or_default(),
+                        metadata,
+                    },
+                    "comm_msg" => Marker::CommMsg { comm_id, data: bundle("data")?.unwrap_or_default() },
+                    "comm_close" => Marker::CommClose { comm_id },
+                    "capture" => Marker::Capture { comm_id },
+                    _ => Marker::Release { comm_id },
+                })
+            }
+            Some("stream") => Ok(Marker::Stream {
+                text: obj.get("text").and_then(Value::as_str).ok_or("\"stream\" needs a \"text\"")?.to_string(),
+            }),
+            Some("handled") => Ok(Marker::Handled {
+                seq: obj.get("seq").and_then(Value::as_u64).ok_or("\"handled\" needs a \"seq\"")?,
+            }),
+            Some(op) => Err(format!("unknown op \"{op}\" (display, update, clear, page, error, or a comm op)")),
             None => Err("\"op\" is missing".into()),
         }
     }
@@ -180,6 +247,34 @@ mod tests {
         assert_eq!(m, Some(("", Ok(Marker::Error(want)))));
         let why = Marker::parse(&format!("{PREFIX}{}", r#"{"op":"error"}"#)).unwrap().1.unwrap_err();
         assert!(why.contains("ename"), "{why}");
+    }
+
+    #[test]
+    fn comm_ops() {
+        let m = |s: &str| Marker::parse(&format!("{PREFIX}{s}")).unwrap().1;
+        assert_eq!(
+            m(
+                r#"{"op":"comm_open","comm_id":"c1","target_name":"jupyter.widget","data":{"state":{}},"metadata":{"version":"2.1.0"}}"#
+            ),
+            Ok(Marker::CommOpen {
+                comm_id: "c1".into(),
+                target_name: "jupyter.widget".into(),
+                data: obj(json!({"state": {}})),
+                metadata: obj(json!({"version": "2.1.0"})),
+            })
+        );
+        assert_eq!(
+            m(r#"{"op":"comm_msg","comm_id":"c1","data":{"method":"update"}}"#),
+            Ok(Marker::CommMsg { comm_id: "c1".into(), data: obj(json!({"method": "update"})) })
+        );
+        assert_eq!(m(r#"{"op":"comm_close","comm_id":"c1"}"#), Ok(Marker::CommClose { comm_id: "c1".into() }));
+        assert_eq!(m(r#"{"op":"capture","comm_id":"o"}"#), Ok(Marker::Capture { comm_id: "o".into() }));
+        assert_eq!(m(r#"{"op":"release","comm_id":"o"}"#), Ok(Marker::Release { comm_id: "o".into() }));
+        assert_eq!(m(r#"{"op":"stream","text":"t=3"}"#), Ok(Marker::Stream { text: "t=3".into() }));
+        assert_eq!(m(r#"{"op":"handled","seq":7}"#), Ok(Marker::Handled { seq: 7 }));
+        assert!(m(r#"{"op":"comm_msg","data":{}}"#).unwrap_err().contains("comm_id"));
+        assert!(m(r#"{"op":"comm_open","comm_id":"c"}"#).unwrap_err().contains("target_name"));
+        assert!(m(r#"{"op":"handled"}"#).unwrap_err().contains("seq"));
     }
 
     #[test]

@@ -6,15 +6,16 @@
 //! marker lines ([`crate::markers`]) become display messages at once. [`Outputs::flush`] is the
 //! barrier the execute path waits on before it replies: every line the cell printed is published.
 
+use crate::comms::Comms;
 use crate::crash::Last;
 use crate::markers::{Marker, Panic};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
 use jupyter_protocol::{
-    ClearOutput, DisplayData, JupyterMessage, JupyterMessageContent, Media, Stdio, StreamContent, Transient,
-    UpdateDisplayData,
+    ClearOutput, CommClose, CommId, CommMsg, CommOpen, DisplayData, JupyterMessage, JupyterMessageContent, Media,
+    Stdio, StreamContent, Transient, UpdateDisplayData,
 };
 use jupyter_zmq_client::KernelIoPubConnection;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -98,7 +99,13 @@ const MAX_BATCH: usize = 64 * 1024;
 const MAX_AGE: Duration = Duration::from_millis(100);
 
 impl Outputs {
-    pub fn spawn(stdout: Receiver<String>, stderr: Receiver<String>, iopub: Iopub, parent: Parent) -> Outputs {
+    pub fn spawn(
+        stdout: Receiver<String>,
+        stderr: Receiver<String>,
+        iopub: Iopub,
+        parent: Parent,
+        comms: Arc<Comms>,
+    ) -> Outputs {
         let (flush_tx, flush_rx) = crossbeam_channel::unbounded::<oneshot::Sender<()>>();
         let live = Live::default();
         let panic = Pending::default();
@@ -111,6 +118,7 @@ impl Outputs {
             panic: panic.clone(),
             last_words: last_words.clone(),
             pages: pages.clone(),
+            comms,
             text: String::new(),
             stream: Stdio::Stdout,
         };
@@ -209,6 +217,7 @@ struct Writer {
     panic: Pending,
     last_words: LastWords,
     pages: Pages,
+    comms: Arc<Comms>,
     text: String,
     stream: Stdio,
 }
@@ -222,6 +231,8 @@ impl Writer {
         }
         match Marker::parse(&line) {
             None => self.text_line(stream, &line),
+            // A line a callback printed: its stdout, batched like a cell's.
+            Some((_, Ok(Marker::Stream { text }))) => self.text_line(&Stdio::Stdout, &text),
             Some((before, Ok(marker))) => {
                 // Text printed without a newline just before the marker is the cell's own.
                 if !before.is_empty() {
@@ -286,8 +297,48 @@ impl Writer {
                 *self.panic.lock().unwrap() = Some(p);
                 return;
             }
+            Marker::CommOpen { comm_id, target_name, data, metadata } => {
+                self.comms.opened(&comm_id, &target_name);
+                let open = CommOpen { comm_id: CommId(comm_id), target_name, data, target_module: None };
+                let mut msg = child(&self.parent, open);
+                msg.metadata = Value::Object(metadata);
+                self.iopub.send(msg);
+                return;
+            }
+            Marker::CommMsg { comm_id, data } => CommMsg { comm_id: CommId(comm_id), data }.into(),
+            Marker::CommClose { comm_id } => {
+                self.comms.closed(&comm_id);
+                CommClose { comm_id: CommId(comm_id), data: Map::new() }.into()
+            }
+            Marker::Capture { comm_id } => self.output_widget(comm_id, true),
+            Marker::Release { comm_id } => self.output_widget(comm_id, false),
+            Marker::Stream { text } => {
+                self.text_line(&Stdio::Stdout, &text);
+                return;
+            }
+            Marker::Handled { seq } => {
+                self.comms.handled(seq);
+                return;
+            }
         };
         self.iopub.send(child(&self.parent, content));
+    }
+}
+
+impl Writer {
+    /// An ipywidgets Output widget shows the messages whose parent is its `msg_id`: point it
+    /// at the message being handled (`capture`), or at none.
+    fn output_widget(&self, comm_id: String, capture: bool) -> JupyterMessageContent {
+        let msg_id = match &*self.parent.lock().unwrap() {
+            Some(p) if capture => p.header.msg_id.clone(),
+            _ => String::new(),
+        };
+        let data = Map::from_iter([
+            ("method".to_string(), json!("update")),
+            ("state".to_string(), json!({ "msg_id": msg_id })),
+            ("buffer_paths".to_string(), json!([])),
+        ]);
+        CommMsg { comm_id: CommId(comm_id), data }.into()
     }
 }
 

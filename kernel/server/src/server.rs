@@ -8,6 +8,7 @@
 //! Every request gets a reply, on either channel: an error reply for a request type this kernel
 //! does not serve, or one it cannot read ([`wire`]).
 
+use crate::comms::Comms;
 use crate::complete;
 use crate::engine::Starting;
 use crate::execute::Kernel;
@@ -34,7 +35,7 @@ use std::time::Duration;
 /// After a failed cell, requests that reach us within this quiet time count as already queued.
 const DRAIN_QUIET: Duration = Duration::from_millis(5);
 
-pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
+pub async fn run(info: ConnectionInfo, pipe: Pipe, comms: Comms) -> Result<()> {
     let session = format!("zarr-kernel-{}", std::process::id());
     let iopub =
         Iopub::spawn(create_kernel_iopub_connection(&info, &session).await.context("cannot bind the iopub socket")?);
@@ -47,8 +48,10 @@ pub async fn run(info: ConnectionInfo, pipe: Pipe) -> Result<()> {
 
     // The engine starts in the background: kernel_info is answered at once, cells wait for it.
     let parent = Parent::default();
+    let comms = Arc::new(comms);
     let kernel = Kernel {
-        engine: Starting::spawn(iopub.clone(), parent.clone()),
+        engine: Starting::spawn(iopub.clone(), parent.clone(), comms.clone()),
+        comms,
         iopub,
         parent,
         stdin: Arc::new(tokio::sync::Mutex::new(stdin)),
@@ -249,15 +252,26 @@ async fn respond(
             kernel.interrupt();
             InterruptReply::new().into()
         }
-        JupyterMessageContent::CommInfoRequest(_) => CommInfoReply::default().into(),
+        JupyterMessageContent::CommInfoRequest(req) => {
+            CommInfoReply { comms: kernel.comms.info(req.target_name.as_deref()), ..Default::default() }.into()
+        }
         JupyterMessageContent::CommOpen(open) => {
-            // No comm targets here: close it at once, as the protocol asks.
+            // Widgets open their comms from the kernel side; a frontend's comm (such as
+            // ipywidgets' "jupyter.widget.control") is closed at once, as the protocol asks, and
+            // the frontend falls back to asking each widget for its state.
             let close = CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
             kernel.iopub.send(close.as_child_of(msg));
             return None;
         }
-        // Comm messages to comms that do not exist: nothing to answer.
-        JupyterMessageContent::CommMsg(_) | JupyterMessageContent::CommClose(_) => return None,
+        JupyterMessageContent::CommMsg(m) => {
+            kernel.comm(msg, "msg", &m.comm_id.0, &m.data).await;
+            return None;
+        }
+        JupyterMessageContent::CommClose(c) => {
+            kernel.comm(msg, "close", &c.comm_id.0, &c.data).await;
+            kernel.comms.closed(&c.comm_id.0);
+            return None;
+        }
         _ => return unsupported(msg),
     })
 }

@@ -1,0 +1,162 @@
+//! The kernel's comm pipe, read by one thread of this process: each line is a message from the
+//! browser to a widget (`{"seq", "op", "comm_id", "data"}`, see `kernel/server/src/comms.rs`),
+//! run here and answered with a `handled` marker once its callbacks are done.
+//!
+//! The kernel reads this process's stdout only while a cell runs, and stderr at any time; so
+//! while a callback runs, its stdout (its prints and display markers) is passed to stderr, line
+//! by line and in order: markers as they are, other lines as `stream` markers.
+
+use crate::live::marker;
+use serde_json::{json, Value};
+
+/// Names the read end of the comm pipe (the kernel sets it).
+const FD_VAR: &str = "ZARR_KERNEL_COMM_FD";
+
+/// What runs a message: `(op, comm_id, data)`.
+pub(super) type Dispatch = fn(&str, &str, &Value);
+
+/// Start the reader thread once, if the kernel gave this process a comm pipe: each message goes
+/// to `dispatch`.
+pub(super) fn start(dispatch: Dispatch) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| imp::spawn(FD_VAR, move |line| handle(line, dispatch)));
+}
+
+/// Handle one line of the pipe.
+fn handle(line: &str, dispatch: Dispatch) {
+    let Ok(msg) = serde_json::from_str::<Value>(line) else { return };
+    imp::stdout_to_stderr(|| {
+        let (op, id) = (msg["op"].as_str().unwrap_or_default(), msg["comm_id"].as_str().unwrap_or_default());
+        let run = std::panic::AssertUnwindSafe(|| dispatch(op, id, &msg["data"]));
+        if let Err(p) = std::panic::catch_unwind(run) {
+            let why = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
+            println!("a widget's callback panicked: {}", why.unwrap_or_default());
+        }
+    });
+    if let Some(seq) = msg["seq"].as_u64() {
+        marker(json!({"op": "handled", "seq": seq}), true);
+    }
+}
+
+#[cfg(unix)]
+mod imp {
+    use crate::live::{marker, WIDGETS_THREAD};
+    use serde_json::json;
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::FromRawFd;
+
+    /// Start the reader of the pipe named in `var`, if there is one: `on_line` gets each line.
+    pub(crate) fn spawn(var: &str, on_line: impl FnMut(&str) + Send + 'static) {
+        if let Some(fd) = fd(var) {
+            let _ = std::thread::Builder::new().name(WIDGETS_THREAD.into()).spawn(move || serve(fd, on_line));
+        }
+    }
+
+    /// The inherited descriptor named in `var`, if it is open.
+    fn fd(var: &str) -> Option<i32> {
+        let fd: i32 = std::env::var(var).ok()?.parse().ok()?;
+        // SAFETY: F_GETFD only asks whether the descriptor is open.
+        (unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1).then_some(fd)
+    }
+
+    /// Read lines from the (non-blocking) pipe until it closes.
+    fn serve(fd: i32, mut on_line: impl FnMut(&str)) {
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: polls one descriptor, then reads into a live buffer.
+            let ready = unsafe { libc::poll(&mut p, 1, -1) };
+            if ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            if ready <= 0 || p.revents & libc::POLLIN == 0 {
+                return; // closed (the kernel is gone)
+            }
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n == 0 {
+                return;
+            }
+            if n < 0 {
+                continue; // another reader took it (EAGAIN), or a signal
+            }
+            pending.extend_from_slice(&buf[..n as usize]);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                on_line(String::from_utf8_lossy(&line).trim_end());
+            }
+        }
+    }
+
+    /// Run `f` with this process's stdout passed on to stderr (see the module docs).
+    pub(crate) fn stdout_to_stderr(f: impl FnOnce()) {
+        let _ = std::io::stdout().flush();
+        let mut fds = [0; 2];
+        // SAFETY: a new pipe, and a copy of stdout to restore it from.
+        let saved = unsafe { libc::dup(1) };
+        if saved < 0 || unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return f();
+        }
+        // SAFETY: fd 1 becomes the pipe's write end; our own copy of that end is closed, so the
+        // copier sees the end of the pipe once fd 1 is restored.
+        unsafe {
+            libc::dup2(fds[1], 1);
+            libc::close(fds[1]);
+        }
+        // SAFETY: the read end is ours alone; the File closes it.
+        let reader = BufReader::new(unsafe { std::fs::File::from_raw_fd(fds[0]) });
+        let copier = std::thread::spawn(move || {
+            for line in reader.split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = String::from_utf8_lossy(&line).into_owned();
+                if line.contains("ZARR_KERNEL_DISPLAY ") {
+                    eprintln!("{line}");
+                } else {
+                    marker(json!({"op": "stream", "text": line}), true);
+                }
+            }
+        });
+        f();
+        let _ = std::io::stdout().flush();
+        // SAFETY: restores stdout from our copy, then closes the copy.
+        unsafe {
+            libc::dup2(saved, 1);
+            libc::close(saved);
+        }
+        let _ = copier.join();
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    pub(crate) fn spawn(_: &str, _: impl FnMut(&str) + Send + 'static) {}
+
+    pub(crate) fn stdout_to_stderr(f: impl FnOnce()) {
+        f()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn record(op: &str, id: &str, data: &Value) {
+        SEEN.lock().unwrap().push(format!("{op} {id} {data}"));
+        if op == "boom" {
+            panic!("boom");
+        }
+    }
+
+    #[test]
+    fn each_line_is_dispatched_and_a_panic_is_contained() {
+        handle(r#"{"seq":1,"op":"msg","comm_id":"c1","data":{"method":"update"}}"#, record);
+        handle(r#"{"seq":2,"op":"boom","comm_id":"c1","data":{}}"#, record);
+        handle("not json", record);
+        handle(r#"{"seq":3,"op":"close","comm_id":"c1","data":{}}"#, record);
+        let seen = SEEN.lock().unwrap().clone();
+        assert_eq!(seen, ["msg c1 {\"method\":\"update\"}", "boom c1 {}", "close c1 {}"]);
+    }
+}
