@@ -134,6 +134,20 @@ def test_interact_fills_its_output_now_and_after_each_move(kc):
     assert run(kc, "1 + 1").outputs("execute_result")[0]["content"]["data"]["text/plain"] == "2"
 
 
+def test_a_moved_variable_keeps_the_final_value_rich(kc):
+    """Notebook 05's slider cell: the callback takes a variable of the same cell. rustc's E0382 on
+    storing it used to make evcxr fall back to Debug text (evcxr patch 03)."""
+    ex = run(kc, 'let label = String::from("day");\n'
+                 'interact(IntSlider::new(0, 3), move |d| Ok(format!("{label} {d}")))')
+    data = ex.outputs("execute_result")[0]["content"]["data"]
+    assert VIEW in data and data["text/plain"].startswith("interact(IntSlider("), data
+    assert shown(ex.iopub) == ["day 0"]
+    data = run(kc, 'let s = String::from("<b>bold</b>");\nHtml(s)').outputs("execute_result")[0]["content"]["data"]
+    assert data.get("text/html") == "<b>bold</b>", data
+    # The moved variable is gone, as before.
+    assert execute(kc, "label.len()", timeout=300).status == "error"
+
+
 def test_buttons_dropdowns_and_the_state_a_reloaded_page_asks_for(kc):
     ex = run(kc, 'let b = Button::new("Go");\nlet d = Dropdown::new(&["t2m", "u10"]);\n'
                  'b.on_click(|| println!("clicked"));\nd.on_change(|x| println!("chose {x}"));\n'
