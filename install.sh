@@ -147,15 +147,17 @@ install -m 755 "$server_target/release/zarr-kernel" "$DATA/bin/zarr-kernel"
 install -m 755 "$ROOT/kernel/launch.sh" "$ROOT/kernel/link-template.sh" "$DATA/"
 install -m 644 "$ROOT/kernel/private-dirs.sh" "$DATA/"
 install -m 644 "$ROOT/kernel/jupyter_driver.py" "$ROOT/kernel/prebuild.py" "$DATA/"
-rm -rf "$DATA/prelude" && mkdir -p "$DATA/prelude"
+rm -rf "$DATA/prelude" "$DATA/protocol" && mkdir -p "$DATA/prelude" "$DATA/protocol"
 cp -r "$ROOT/prelude/src" "$DATA/prelude/"
+# The contract with the kernel, a path dependency of the prelude (../protocol beside it here).
+cp -r "$ROOT/kernel/protocol/src" "$ROOT/kernel/protocol/Cargo.toml" "$DATA/protocol/"
 cp "$ROOT/Cargo.lock" "$DATA/prelude/Cargo.lock"
 "$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" >"$DATA/prelude/Cargo.toml"
 # What rust-analyzer (completions, Shift+Tab) sees of the prelude: its sources with only the
 # crates its API shows, so that it holds std and those in memory, not the whole graph.
 rm -rf "$DATA/prelude-api" && mkdir -p "$DATA/prelude-api" && ln -s ../prelude/src "$DATA/prelude-api/src"
 "$PY" "$ROOT/kernel/standalone_manifest.py" "$ROOT/Cargo.toml" "$ROOT/prelude/Cargo.toml" --api-only ndarray serde_json \
-  >"$DATA/prelude-api/Cargo.toml"
+  zarr-kernel-protocol >"$DATA/prelude-api/Cargo.toml"
 # The crates whose types the prelude's API shows (ndarray, serde_json) become the cells' own
 # dependencies too, at the prelude's pins: a cell can then name their types, which is how the
 # types of new variables are written down (see ARCHITECTURE.md). They are in the graph already.
@@ -194,7 +196,7 @@ graph="rustc=$(rustc --version)
 toolchain=$sysroot
 evcxr=$EVCXR_VERSION $(digest "$ROOT"/kernel/server/patches/evcxr-"$EVCXR_VERSION"/*.patch)
 graph=$(digest "$DATA/prelude/Cargo.toml" "$DATA/prelude/Cargo.lock" "$DATA/config/init.evcxr" "$ROOT/kernel/cargo-config.toml")"
-sources=$(digest "$DATA/config/prelude.rs" <(find "$DATA/prelude/src" -type f -print0 | sort -z | xargs -0 cat))
+sources=$(digest "$DATA/config/prelude.rs" <(find "$DATA/prelude/src" "$DATA/protocol" -type f -print0 | sort -z | xargs -0 cat))
 old=$DATA/template/zk-stamp
 if [[ -f $old && $(head -4 "$old") == "$graph" ]]; then
   rebuild=$([[ $(sed -n 's/^sources=//p' "$old") == "$sources" ]] && echo none || echo prelude)
@@ -206,7 +208,7 @@ fi
 # kernel would recompile the prelude at start); changed sources get a new one, so the prebuild
 # sees them.
 if [[ $rebuild == none ]]; then mtime=$(sed -n 's/^mtime=//p' "$old"); else mtime=$(date +%s); fi
-find "$DATA/prelude" -exec touch -h -d "@$mtime" {} +
+find "$DATA/prelude" "$DATA/protocol" -exec touch -h -d "@$mtime" {} +
 case $rebuild in
   none) say "template is up to date" ;;
   prelude) say "rebuilding the prelude in the template (its sources changed)" ;;

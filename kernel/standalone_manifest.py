@@ -1,8 +1,9 @@
 """Print prelude/Cargo.toml as a standalone manifest for the kernel's copy of the prelude (with
 `--api-only CRATE...` after the two manifests: only those dependencies; or, with
 --evcxr-deps MANIFEST CRATE..., evcxr `:dep` lines with the prelude's pins for those crates):
-workspace-inherited keys resolved, no dev-dependencies, and built as both rlib and dylib (the
-kernel links the dylib, so the prelude's statics, runtime and clients exist once per kernel)."""
+workspace-inherited keys resolved, path dependencies beside it (`../protocol`), no
+dev-dependencies, and built as both rlib and dylib (the kernel links the dylib, so the prelude's
+statics, runtime and clients exist once per kernel)."""
 
 import re
 import sys
@@ -43,6 +44,8 @@ for line in open(sys.argv[2]).read().splitlines():
     dep = re.match(r"^(\w[\w-]*)\s*=", line)
     if api_only is not None and section == "dependencies" and dep and dep.group(1) not in api_only:
         continue
+    # Path dependencies (the protocol crate) are copied beside the prelude: kernel/X -> ../X.
+    line = re.sub(r'path = "\.\./kernel/([\w-]+)"', r'path = "../\1"', line)
     m = re.match(r"^(\w[\w-]*)\.workspace = true$", line)
     if m and section == "package":
         out.append(f'{m.group(1)} = "{workspace[m.group(1)]}"')

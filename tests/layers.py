@@ -4,8 +4,10 @@
 The layers are the table in prelude/src/lib.rs's doc (`//! | N | `a`, `b` | what |`); the same
 rows must be in ARCHITECTURE.md. Also: every module is in exactly one layer, no file of the
 prelude is over MAX_LINES lines, and the files of a directory module (zarr/) import each other
-without a cycle; the kernel server's modules (kernel/server/src) likewise have no import cycle
-and no file over MAX_LINES. Prints each offending line; exits 1 if there is any.
+without a cycle; the kernel's crates (kernel/server/src, kernel/protocol/src) likewise have no
+import cycle and no file over MAX_LINES; and the contract between kernel and cells
+(`ZARR_KERNEL_...` names) is spelled only in kernel/protocol. Prints each offending line; exits 1
+if there is any.
 
     tests/layers.py              # check the repository
     tests/layers.py --self-test  # show that an upward import, a cycle and a long file fail
@@ -109,7 +111,7 @@ def check(root):
                             edges[f].add(t)
                             where.setdefault((f, t), (n, line.strip()))
         errors.extend(cycle_errors(d.relative_to(root), edges, where))
-    return errors + server_errors(root)
+    return errors + crate_errors(root, "kernel/server/src") + crate_errors(root, "kernel/protocol/src") + contract_errors(root)
 
 
 def cycle_errors(rel, edges, where):
@@ -121,9 +123,10 @@ def cycle_errors(rel, edges, where):
     return [f"{rel}: import cycle {' -> '.join(cycle)}: " + "; ".join(hops)]
 
 
-def server_errors(root):
-    """The kernel server's modules: each `crate::x` path is an edge; no cycle, no long file."""
-    src = root / "kernel/server/src"
+def crate_errors(root, rel):
+    """A kernel crate's modules (the server, the protocol): each `crate::x` path is an edge; no
+    cycle, no long file."""
+    src = root / rel
     files = {p.stem: p for p in src.glob("*.rs")}
     edges, where, errors = {f: set() for f in files}, {}, []
     for f, path in sorted(files.items()):
@@ -137,6 +140,19 @@ def server_errors(root):
                         edges[f].add(t)
                         where.setdefault((f, t), (n, line.strip()))
     return errors + cycle_errors(src.relative_to(root), edges, where)
+
+
+def contract_errors(root):
+    """The contract between kernel and cells has one home, kernel/protocol: its names
+    (ZARR_KERNEL_...) appear in no code of the prelude or the server, only in their comments."""
+    errors = []
+    for rel in ["prelude/src", "kernel/server/src"]:
+        for path in sorted((root / rel).rglob("*.rs")):
+            for n, line in code_lines(path):
+                if '"ZARR_KERNEL_' in line:
+                    errors.append(f"{path.relative_to(root)}:{n}: the contract's name {line.strip()}: use the "
+                                  "zarr-kernel-protocol crate's constant")
+    return errors
 
 
 def find_cycle(edges):
@@ -172,12 +188,14 @@ def self_test():
         "cycle": ("prelude/src/zarr/spec.rs", lambda s: s + "\nuse super::array::planted;\n", "import cycle"),
         "server cycle": ("kernel/server/src/wire.rs", lambda s: s + "\nuse crate::server::planted;\n",
                          "kernel/server/src: import cycle"),
+        "contract": ("kernel/server/src/wire.rs", lambda s: s + '\nconst X: &str = "ZARR_KERNEL_COMM_FD";\n',
+                     "the contract's name"),
         "long file": ("prelude/src/text.rs", lambda s: s + "\n" * MAX_LINES, "lines (at most"),
         "unlisted": ("prelude/src/planted.rs", lambda s: "", "in no layer"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         clean = Path(tmp) / "clean"
-        for part in ["prelude/src", "kernel/server/src", "ARCHITECTURE.md"]:
+        for part in ["prelude/src", "kernel/server/src", "kernel/protocol/src", "ARCHITECTURE.md"]:
             (clean / part).parent.mkdir(parents=True, exist_ok=True)
             copy = shutil.copytree if (ROOT / part).is_dir() else shutil.copy
             copy(ROOT / part, clean / part)
@@ -191,7 +209,7 @@ def self_test():
             errors = check(case)
             if not any(expect in e for e in errors):
                 sys.exit(f"layers.py --self-test: a planted {what} violation in {file} was not reported: {errors}")
-    print("layers.py --self-test: upward, same-layer, cycle, server-cycle, long-file and unlisted violations are all "
+    print("layers.py --self-test: upward, same-layer, cycle, server-cycle, contract, long-file and unlisted violations are all "
           "reported")
 
 
@@ -205,4 +223,5 @@ if __name__ == "__main__":
     if errs:
         sys.exit(1)
     print("layers.py: every crate:: path in prelude/src points to a lower layer; no cycles there or in "
-          f"kernel/server/src; no file over {MAX_LINES} lines")
+          f"kernel/server/src and kernel/protocol/src; the contract's names only in the protocol crate; no file over "
+          f"{MAX_LINES} lines")

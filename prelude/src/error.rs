@@ -4,6 +4,7 @@
 //! it once, in a cell's output, and should not need a backtrace. Messages never contain secrets.
 
 use std::fmt;
+use zarr_kernel_protocol::error_line;
 
 /// What kind of failure an [`Error`] is, for code that wants to react to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,14 +87,15 @@ impl Error {
     }
 }
 
-/// `{}` is the message; `{:#}` is `Kind: message`, which the kernel shows as the cell's error
-/// (ename = the kind) when a `?` returns this error.
+/// `{}` is the message; `{:#}` is `Kind: message` (`zarr_kernel_protocol::error_line`), which the
+/// kernel shows as the cell's error (ename = the kind) when a `?` returns this error.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
-            write!(f, "{:?}: ", self.kind)?;
+            f.write_str(&error_line::format(&format!("{:?}", self.kind), &self.message))
+        } else {
+            f.write_str(&self.message)
         }
-        f.write_str(&self.message)
     }
 }
 
@@ -129,5 +131,8 @@ mod tests {
         assert_eq!(e.to_string(), "no array at s3://b/a.zarr; check the path");
         assert_eq!(format!("{e:#}"), "NotFound: no array at s3://b/a.zarr; check the path");
         assert_eq!(format!("{e:?}"), e.to_string());
+        // What the kernel looks for: this type's name, and the kind before the message.
+        assert_eq!(std::any::type_name::<Error>(), error_line::PRELUDE_ERROR);
+        assert_eq!(error_line::parse(&format!("{e:#}")), Some(("NotFound", e.to_string().as_str())));
     }
 }

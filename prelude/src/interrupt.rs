@@ -12,9 +12,9 @@
 
 use crate::error::{Error, Result};
 use std::time::Duration;
-
-/// The environment variable that names the pipe's read end.
-const FD_VAR: &str = "ZARR_KERNEL_INTERRUPT_FD";
+// The environment variable that names the pipe's read end (the contract:
+// `zarr_kernel_protocol::interrupt`).
+use zarr_kernel_protocol::INTERRUPT_FD_ENV as FD_VAR;
 
 /// While an interrupt is pending, how often the watcher looks whether the kernel has cleared it.
 const CLEARED_EVERY: Duration = Duration::from_millis(25);

@@ -2,7 +2,7 @@
 //!
 //! The "Rust (Zarr)" kernel turns one-line markers on the cell's stdout into Jupyter's
 //! `display_data`, `update_display_data` and `clear_output` as they are printed (the protocol is
-//! documented in `kernel/server/src/markers.rs`). Under another kernel (plain evcxr) or outside
+//! the `zarr-kernel-protocol` crate's `marker`, shared with the kernel). Under another kernel (plain evcxr) or outside
 //! Jupyter, `display` and `update` print the value's text form and `clear_output` does nothing.
 //!
 //! ```no_run
@@ -12,11 +12,9 @@
 //! status.update("done");
 //! ```
 
-use serde_json::{json, Map, Value};
-
-/// The environment variable the kernel sets for the process that runs cells.
-const KERNEL_ENV: &str = "ZARR_KERNEL_DISPLAY";
-const MARKER: &str = "ZARR_KERNEL_DISPLAY";
+use serde_json::{Map, Value};
+pub(crate) use zarr_kernel_protocol::marker::Marker;
+use zarr_kernel_protocol::DISPLAY_ENV;
 
 /// What Jupyter shows of a value: one entry per mime type (`text/plain` always, richer forms
 /// such as `text/html` or `image/png` when the value has them). Like IPython's mime bundles.
@@ -45,8 +43,9 @@ impl Bundle {
     pub fn get(&self, mime: &str) -> Option<&Value> {
         self.0.get(mime)
     }
-    fn to_json(&self) -> Value {
-        Value::Object(self.0.clone())
+    /// Its forms, as a marker carries them.
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.0.clone()
     }
 }
 
@@ -102,7 +101,7 @@ pub(crate) const WIDGETS_THREAD: &str = "zarr-prelude-widgets";
 
 /// True when the kernel in charge understands display markers.
 pub(crate) fn in_kernel() -> bool {
-    std::env::var_os(KERNEL_ENV).is_some()
+    std::env::var_os(DISPLAY_ENV).is_some()
 }
 
 /// Enter the notebook's directory (`ZK_NOTEBOOK_DIR`, where Jupyter started the kernel):
@@ -116,8 +115,8 @@ pub(crate) fn enter_notebook_dir() {
 
 /// Print one marker line. stdout keeps it in order with the cell's prints; stderr is read by
 /// the kernel even between cells (updates from threads that outlive their cell).
-pub(crate) fn marker(msg: Value, stderr: bool) {
-    let line = format!("{MARKER} {msg}");
+pub(crate) fn marker(msg: Marker, stderr: bool) {
+    let line = msg.line();
     if stderr {
         eprintln!("{line}");
     } else {
@@ -144,13 +143,13 @@ pub fn page(x: &(impl Rich + ?Sized)) {
         println!("{}", x.bundle().plain());
         return;
     }
-    marker(json!({"op": "page", "data": x.bundle().to_json()}), false);
+    marker(Marker::Page { data: x.bundle().to_map() }, false);
 }
 
 /// Clear the cell's output; with `wait`, only when the next output arrives (no flicker).
 pub fn clear_output(wait: bool) {
     if in_kernel() {
-        marker(json!({"op": "clear", "wait": wait}), false);
+        marker(Marker::Clear { wait }, false);
     }
 }
 
@@ -224,22 +223,24 @@ impl DisplayHandle {
     /// `display_data` with this id; `on_interrupt` is what the kernel shows instead if the cell
     /// is stopped before a later call without it.
     pub(crate) fn show(&self, b: &Bundle, on_interrupt: Option<&Bundle>) {
-        self.send("display", b, on_interrupt);
+        self.send(false, b, on_interrupt);
     }
 
     pub(crate) fn replace(&self, b: &Bundle, on_interrupt: Option<&Bundle>) {
-        self.send("update", b, on_interrupt);
+        self.send(true, b, on_interrupt);
     }
 
-    fn send(&self, op: &str, b: &Bundle, on_interrupt: Option<&Bundle>) {
+    fn send(&self, update: bool, b: &Bundle, on_interrupt: Option<&Bundle>) {
         if !in_kernel() {
             println!("{}", b.plain());
             return;
         }
-        let mut msg = json!({"op": op, "display_id": self.id, "data": b.to_json()});
-        if let Some(i) = on_interrupt {
-            msg["on_interrupt"] = i.to_json();
-        }
+        let (data, metadata, on_interrupt) = (b.to_map(), Map::new(), on_interrupt.map(Bundle::to_map));
+        let msg = if update {
+            Marker::Update { data, metadata, display_id: self.id.clone(), on_interrupt }
+        } else {
+            Marker::Display { data, metadata, display_id: Some(self.id.clone()), on_interrupt }
+        };
         marker(msg, self.stderr);
     }
 }
@@ -259,13 +260,14 @@ pub(crate) fn emit_result(b: &Bundle) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn bundles_keep_every_form() {
         let b = Bundle::text("a").html("<b>a</b>").with("application/json", json!({"x": 1}));
         assert_eq!(b.plain(), "a");
         assert_eq!(b.get("text/html"), Some(&json!("<b>a</b>")));
-        assert_eq!(b.to_json()["application/json"]["x"], 1);
+        assert_eq!(b.to_map()["application/json"]["x"], 1);
         assert_eq!("x".bundle(), Bundle::text("x"));
         assert_eq!(Html("<i>h</i>".into()).bundle().get("text/html"), Some(&json!("<i>h</i>")));
         let a = ndarray::array![[1.0f32, 2.5], [3.0, 4.0]];

@@ -9,11 +9,11 @@
 //! widgets' callbacks are shown in the widget's output by the code that catches them.
 
 use crate::error::Error;
-use crate::live::{in_kernel, marker, WIDGETS_THREAD};
-use serde_json::json;
+use crate::live::{in_kernel, marker, Marker, WIDGETS_THREAD};
 use std::panic::PanicHookInfo;
 use std::sync::OnceLock;
 use std::thread::ThreadId;
+use zarr_kernel_protocol::marker::Panic;
 
 /// The thread that runs cells: the one that loaded this library (see [`on_load`]).
 static CELL_THREAD: OnceLock<ThreadId> = OnceLock::new();
@@ -55,18 +55,15 @@ fn report(info: &PanicHookInfo<'_>) {
     let loc = info.location();
     // On stdout, the stream evcxr reads up to the cell's end: on stderr (read by another thread)
     // the report could arrive after the cell's reply.
-    marker(
-        json!({
-            "op": "error",
-            "ename": ename,
-            "evalue": message,
-            "file": loc.map(|l| l.file()),
-            "line": loc.map(|l| l.line()),
-            "column": loc.map(|l| l.column()),
-            "backtrace": backtrace.lines().collect::<Vec<_>>(),
-        }),
-        false,
-    );
+    let report = Panic {
+        ename: ename.to_string(),
+        evalue: message.to_string(),
+        file: loc.map(|l| l.file().to_string()),
+        line: loc.map(|l| l.line().into()),
+        column: loc.map(|l| l.column().into()),
+        backtrace: backtrace.lines().map(String::from).collect(),
+    };
+    marker(Marker::Error(report), false);
 }
 
 /// The frames between the panic and the code that ran the cell, as std's own "short" backtrace

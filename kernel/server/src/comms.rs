@@ -1,33 +1,25 @@
 //! Comms: the Jupyter comm protocol for widgets that live in the cell's process.
 //!
 //! A widget's state and the user's callbacks live in the engine's child, which has only its
-//! stdout and stderr towards us: it opens, messages and closes comms with markers
-//! ([`crate::markers`]). A message from the frontend to one of those comms goes to the child on
-//! the comm pipe, whose read end the child inherits (named in [`FD_VAR`]), as one JSON line:
-//!
-//! ```text
-//! {"seq":7,"op":"msg","comm_id":"c1","data":{"method":"update","state":{"value":3}}}
-//! {"seq":8,"op":"close","comm_id":"c1","data":{}}
-//! ```
-//!
-//! The child answers each with a `handled` marker carrying its `seq`, after the output of the
-//! callbacks it ran. The shell loop waits for that before it reads the next request, so a
+//! stdout and stderr towards us: it opens, messages and closes comms with markers. A message from
+//! the frontend to one of those comms goes to the child on the comm pipe, whose read end the
+//! child inherits, as one JSON line (`zarr_kernel_protocol::comm`). The child answers each with a
+//! `handled` marker carrying its `seq`, after the output of the callbacks it ran. The shell loop waits for that before it reads the next request, so a
 //! callback and a cell never run at the same time and a callback's output has the comm message
 //! as its parent (as ipykernel's comm handlers do).
 
 use crate::interrupt::inherited_pipe;
 use anyhow::Result;
 use jupyter_protocol::{CommId, CommInfo};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-
-/// Names the read end for the child (see the prelude's `widgets` module).
-pub const FD_VAR: &str = "ZARR_KERNEL_COMM_FD";
+use zarr_kernel_protocol::comm::{Op, Request};
+use zarr_kernel_protocol::COMM_FD_ENV;
 
 /// How long a message may wait for the child to read the pipe (it reads it at once when a
 /// widget exists; only a wedged process leaves a full pipe).
@@ -45,7 +37,7 @@ pub struct Comms {
 impl Comms {
     /// Create the pipe (before the engine starts, like the interrupt pipe).
     pub fn install() -> Result<Comms> {
-        let [read, write] = inherited_pipe(FD_VAR, "comm")?;
+        let [read, write] = inherited_pipe(COMM_FD_ENV, "comm")?;
         Ok(Comms { read, write, open: Mutex::default(), seq: AtomicU64::new(0), handled: watch::channel(0).0 })
     }
 
@@ -77,10 +69,10 @@ impl Comms {
         self.handled.send_modify(|last| *last = (*last).max(seq));
     }
 
-    /// Send `op` ("msg" or "close") for comm `id` to the child; the `seq` it will answer with.
-    pub fn send(&self, op: &str, id: &str, data: &Map<String, Value>) -> Result<u64, String> {
+    /// Send `op` for comm `id` to the child; the `seq` it will answer with.
+    pub fn send(&self, op: Op, id: &str, data: &Map<String, Value>) -> Result<u64, String> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let line = format!("{}\n", json!({"seq": seq, "op": op, "comm_id": id, "data": data}));
+        let line = Request { seq, op, comm_id: id.to_string(), data: data.clone() }.line();
         let mut rest = line.as_bytes();
         let t0 = Instant::now();
         while !rest.is_empty() {
@@ -128,6 +120,7 @@ impl Comms {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn read_all(fd: RawFd) -> String {
         let mut buf = [0u8; 4096];
@@ -144,9 +137,9 @@ mod tests {
         assert_eq!(c.info(Some("jupyter.widget")).len(), 1);
         assert_eq!(c.info(None).len(), 2);
         let data = Map::from_iter([("method".to_string(), json!("update"))]);
-        let seq = c.send("msg", "c1", &data).unwrap();
-        let line: Value = serde_json::from_str(read_all(c.read).trim()).unwrap();
-        assert_eq!(line, json!({"seq": seq, "op": "msg", "comm_id": "c1", "data": {"method": "update"}}));
+        let seq = c.send(Op::Msg, "c1", &data).unwrap();
+        let line = Request::parse(read_all(c.read).trim_end()).unwrap();
+        assert_eq!(line, Request { seq, op: Op::Msg, comm_id: "c1".into(), data: data.clone() });
         // Not answered yet: a dead process ends the wait, an answer ends it with true.
         assert!(!c.wait(seq, || false).await);
         c.handled(seq);
@@ -154,7 +147,7 @@ mod tests {
         c.closed("c1");
         assert!(!c.is_open("c1"));
         // A reset forgets the comms and what the child had not read.
-        c.send("msg", "c2", &data).unwrap();
+        c.send(Op::Msg, "c2", &data).unwrap();
         c.reset();
         assert!(c.info(None).is_empty());
         assert_eq!(read_all(c.read), "");

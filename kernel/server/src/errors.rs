@@ -2,9 +2,10 @@
 //! (ariadne, with ANSI colours that Jupyter renders); a `?` that returned an error, and a panic,
 //! as the one line the user needs (ename, evalue) plus, for a panic, where it happened.
 
-use crate::markers::Panic;
 use evcxr::{CellError, CompilationError, Theme};
 use jupyter_protocol::ErrorOutput;
+use zarr_kernel_protocol::error_line;
+use zarr_kernel_protocol::marker::Panic;
 
 /// One `error` output per compiler error, or one for any other failure of the engine.
 pub fn outputs(error: &evcxr::Error, source: &str, count: usize) -> Vec<ErrorOutput> {
@@ -32,11 +33,9 @@ fn first_line(s: &str) -> &str {
 /// What a `?` in the cell returned. A prelude error names its kind (`NotFound: …`, its `{:#}`
 /// form); any other error is named by its type (`ParseIntError`, `String`, `anyhow::Error`).
 pub fn returned(e: &CellError) -> ErrorOutput {
-    if e.type_name == "zarr_prelude::error::Error" {
-        if let Some((kind, message)) = e.message.split_once(": ") {
-            if !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return one_line(kind, message);
-            }
+    if e.type_name == error_line::PRELUDE_ERROR {
+        if let Some((kind, message)) = error_line::parse(&e.message) {
+            return one_line(kind, message);
         }
     }
     one_line(&type_label(&e.type_name), &e.message)

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use zarr_kernel_protocol::comm::Op;
 
 /// Numbers the runs (cells and widget callbacks), so that an interrupt's deadline applies to
 /// the run it interrupted only.
@@ -164,10 +165,10 @@ impl Kernel {
         self.reply(msg, req, n, pages, errors).await
     }
 
-    /// A comm message (`op` "msg") or close from the frontend, for a widget in the cell's
+    /// A comm message (`Op::Msg`) or close from the frontend, for a widget in the cell's
     /// process: its callbacks run there, with `msg` as the parent of what they show (an
     /// interrupt stops them as it stops a cell). Returns once they are done.
-    pub async fn comm(&self, msg: &JupyterMessage, op: &str, comm_id: &str, data: &Map<String, Value>) {
+    pub async fn comm(&self, msg: &JupyterMessage, op: Op, comm_id: &str, data: &Map<String, Value>) {
         let Some(engine) = self.engine.now().filter(|_| self.comms.is_open(comm_id)) else {
             eprintln!("zarr-kernel: comm message for {comm_id}, which is not open: dropped");
             return;

@@ -1,7 +1,8 @@
 //! The interrupt pipe: how an interrupt reaches the running cell without ending its process.
 //!
 //! The read end is inherited by the engine's child (the process that runs cells and holds the
-//! notebook's variables) and named in `ZARR_KERNEL_INTERRUPT_FD`; the prelude polls it in every
+//! notebook's variables) and named in `ZARR_KERNEL_INTERRUPT_FD` (the contract:
+//! `zarr_kernel_protocol::interrupt`); the prelude polls it in every
 //! blocking call, its chunk loops and user progress bars, and stops with an `Interrupted` error.
 //! [`Pipe::request`] writes one byte; [`Pipe::clear`] empties the pipe once the cell has ended, so
 //! an interrupt that arrived as a cell was finishing never stops the next one. Only the kernel
@@ -9,9 +10,7 @@
 
 use anyhow::{bail, Result};
 use std::os::fd::RawFd;
-
-/// Names the read end for the child (see the prelude's `interrupt` module).
-pub const FD_VAR: &str = "ZARR_KERNEL_INTERRUPT_FD";
+use zarr_kernel_protocol::{interrupt::BYTE, INTERRUPT_FD_ENV};
 
 pub struct Pipe {
     read: RawFd,
@@ -22,7 +21,7 @@ impl Pipe {
     /// A pipe whose read end every child inherits (and whose write end none does), announced in
     /// this process's environment for the engine's child. Call before the engine starts.
     pub fn install() -> Result<Pipe> {
-        let [read, write] = inherited_pipe(FD_VAR, "interrupt")?;
+        let [read, write] = inherited_pipe(INTERRUPT_FD_ENV, "interrupt")?;
         Ok(Pipe { read, write })
     }
 
@@ -30,7 +29,7 @@ impl Pipe {
     pub fn request(&self) {
         // A full pipe (64 KiB of pending interrupts) is still an interrupt: ignore EAGAIN.
         // SAFETY: writes one byte from a live buffer to our own descriptor.
-        unsafe { libc::write(self.write, [1u8].as_ptr().cast(), 1) };
+        unsafe { libc::write(self.write, [BYTE].as_ptr().cast(), 1) };
     }
 
     /// Forget pending interrupts (the cell has ended).
@@ -74,7 +73,7 @@ mod tests {
     #[test]
     fn pending_until_cleared() {
         let p = Pipe::install().unwrap();
-        assert_eq!(std::env::var(FD_VAR).unwrap(), p.read.to_string());
+        assert_eq!(std::env::var(INTERRUPT_FD_ENV).unwrap(), p.read.to_string());
         assert!(!p.pending());
         p.request();
         p.request();

@@ -3,7 +3,7 @@
 //! evcxr is the engine (it compiles and runs cells in a child process); this binary speaks the
 //! Jupyter protocol around it and adds what evcxr_jupyter lacks: `display_data`,
 //! `update_display_data` and `clear_output` at any point of a cell, through one-line markers on
-//! the cell's stdout/stderr ([`markers`]), so progress bars and plots update in place.
+//! the cell's stdout/stderr (the `zarr-kernel-protocol` crate's `marker`), so progress bars and plots update in place.
 //!
 //! Usage (what the kernelspec runs): `zarr-kernel --control_file CONNECTION_FILE`.
 
@@ -17,7 +17,6 @@ mod execute;
 mod history;
 mod interrupt;
 mod is_complete;
-mod markers;
 mod output;
 mod server;
 mod wire;
@@ -50,7 +49,7 @@ fn run() -> Result<()> {
         serde_json::from_str(&text).with_context(|| format!("{file} is not a Jupyter connection file"))?;
     // Inherited by the engine's child: cells may print display markers, watch the interrupt
     // pipe and read widget messages. All before any thread starts (set_var).
-    std::env::set_var(markers::ENV_VAR, "1");
+    std::env::set_var(zarr_kernel_protocol::DISPLAY_ENV, "1");
     // The startup cell (init.evcxr, prelude.rs) is the first build: evcxr's own warm-up
     // build of `42` would only add a second (see the evcxr patches).
     std::env::set_var("EVCXR_SKIP_WARMUP", "1");

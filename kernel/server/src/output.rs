@@ -3,12 +3,11 @@
 //! One tokio task owns the iopub socket ([`Iopub`]); everything that publishes goes through its
 //! queue, so messages leave in the order they were queued. One thread ([`Outputs`]) reads the
 //! engine's line channels: plain lines become `stream` messages (consecutive lines batched),
-//! marker lines ([`crate::markers`]) become display messages at once. [`Outputs::flush`] is the
+//! marker lines (`zarr_kernel_protocol::marker`) become display messages at once. [`Outputs::flush`] is the
 //! barrier the execute path waits on before it replies: every line the cell printed is published.
 
 use crate::comms::Comms;
 use crate::crash::Last;
-use crate::markers::{Marker, Panic};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender};
 use jupyter_protocol::{
     ClearOutput, CommClose, CommId, CommMsg, CommOpen, DisplayData, JupyterMessage, JupyterMessageContent, Media,
@@ -20,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use zarr_kernel_protocol::marker::{Marker, Panic};
 
 enum Cmd {
     Send(Box<JupyterMessage>),

@@ -31,6 +31,7 @@ use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use zarr_kernel_protocol::comm::Op;
 
 /// After a failed cell, requests that reach us within this quiet time count as already queued.
 const DRAIN_QUIET: Duration = Duration::from_millis(5);
@@ -264,11 +265,11 @@ async fn respond(
             return None;
         }
         JupyterMessageContent::CommMsg(m) => {
-            kernel.comm(msg, "msg", &m.comm_id.0, &m.data).await;
+            kernel.comm(msg, Op::Msg, &m.comm_id.0, &m.data).await;
             return None;
         }
         JupyterMessageContent::CommClose(c) => {
-            kernel.comm(msg, "close", &c.comm_id.0, &c.data).await;
+            kernel.comm(msg, Op::Close, &c.comm_id.0, &c.data).await;
             kernel.comms.closed(&c.comm_id.0);
             return None;
         }

@@ -1,49 +1,45 @@
 //! The kernel's comm pipe, read by one thread of this process: each line is a message from the
-//! browser to a widget (`{"seq", "op", "comm_id", "data"}`, see `kernel/server/src/comms.rs`),
-//! run here and answered with a `handled` marker once its callbacks are done.
+//! browser to a widget (`zarr_kernel_protocol::comm::Request`), run here and answered with a
+//! `handled` marker once its callbacks are done.
 //!
 //! The kernel reads this process's stdout only while a cell runs, and stderr at any time; so
 //! while a callback runs, its stdout (its prints and display markers) is passed to stderr, line
 //! by line and in order: markers as they are, other lines as `stream` markers.
 
-use crate::live::marker;
-use serde_json::{json, Value};
+use crate::live::{marker, Marker};
+use zarr_kernel_protocol::comm::Request;
+use zarr_kernel_protocol::COMM_FD_ENV;
 
-/// Names the read end of the comm pipe (the kernel sets it).
-const FD_VAR: &str = "ZARR_KERNEL_COMM_FD";
-
-/// What runs a message: `(op, comm_id, data)`.
-pub(super) type Dispatch = fn(&str, &str, &Value);
+/// What runs a message.
+pub(super) type Dispatch = fn(Request);
 
 /// Start the reader thread once, if the kernel gave this process a comm pipe: each message goes
 /// to `dispatch`.
 pub(super) fn start(dispatch: Dispatch) {
     static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| imp::spawn(FD_VAR, move |line| handle(line, dispatch)));
+    STARTED.call_once(|| imp::spawn(COMM_FD_ENV, move |line| handle(line, dispatch)));
 }
 
 /// Handle one line of the pipe.
 fn handle(line: &str, dispatch: Dispatch) {
-    let Ok(msg) = serde_json::from_str::<Value>(line) else { return };
+    let Ok(request) = Request::parse(line) else { return };
+    let seq = request.seq;
     imp::stdout_to_stderr(|| {
-        let (op, id) = (msg["op"].as_str().unwrap_or_default(), msg["comm_id"].as_str().unwrap_or_default());
-        let run = std::panic::AssertUnwindSafe(|| dispatch(op, id, &msg["data"]));
+        let run = std::panic::AssertUnwindSafe(|| dispatch(request));
         if let Err(p) = std::panic::catch_unwind(run) {
             let why = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
             println!("a widget's callback panicked: {}", why.unwrap_or_default());
         }
     });
-    if let Some(seq) = msg["seq"].as_u64() {
-        marker(json!({"op": "handled", "seq": seq}), true);
-    }
+    marker(Marker::Handled { seq }, true);
 }
 
 #[cfg(unix)]
 mod imp {
-    use crate::live::{marker, WIDGETS_THREAD};
-    use serde_json::json;
+    use crate::live::{marker, Marker, WIDGETS_THREAD};
     use std::io::{BufRead, BufReader, Write};
     use std::os::fd::FromRawFd;
+    use zarr_kernel_protocol::marker::PREFIX;
 
     /// Start the reader of the pipe named in `var`, if there is one: `on_line` gets each line.
     pub(crate) fn spawn(var: &str, on_line: impl FnMut(&str) + Send + 'static) {
@@ -109,10 +105,10 @@ mod imp {
             for line in reader.split(b'\n') {
                 let Ok(line) = line else { break };
                 let line = String::from_utf8_lossy(&line).into_owned();
-                if line.contains("ZARR_KERNEL_DISPLAY ") {
+                if line.contains(PREFIX) {
                     eprintln!("{line}");
                 } else {
-                    marker(json!({"op": "stream", "text": line}), true);
+                    marker(Marker::Stream { text: line }, true);
                 }
             }
         });
@@ -143,9 +139,9 @@ mod tests {
 
     static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-    fn record(op: &str, id: &str, data: &Value) {
-        SEEN.lock().unwrap().push(format!("{op} {id} {data}"));
-        if op == "boom" {
+    fn record(r: Request) {
+        SEEN.lock().unwrap().push(format!("{:?} {} {}", r.op, r.comm_id, serde_json::Value::Object(r.data)));
+        if r.comm_id == "boom" {
             panic!("boom");
         }
     }
@@ -153,10 +149,10 @@ mod tests {
     #[test]
     fn each_line_is_dispatched_and_a_panic_is_contained() {
         handle(r#"{"seq":1,"op":"msg","comm_id":"c1","data":{"method":"update"}}"#, record);
-        handle(r#"{"seq":2,"op":"boom","comm_id":"c1","data":{}}"#, record);
+        handle(r#"{"seq":2,"op":"msg","comm_id":"boom","data":{}}"#, record);
         handle("not json", record);
         handle(r#"{"seq":3,"op":"close","comm_id":"c1","data":{}}"#, record);
         let seen = SEEN.lock().unwrap().clone();
-        assert_eq!(seen, ["msg c1 {\"method\":\"update\"}", "boom c1 {}", "close c1 {}"]);
+        assert_eq!(seen, ["Msg c1 {\"method\":\"update\"}", "Msg boom {}", "Close c1 {}"]);
     }
 }

@@ -2,7 +2,7 @@
 //! `Dropdown`, `Button`, and the `Output` area that callbacks show their results in.
 
 use super::model::Widget;
-use crate::live::{clear_output, in_kernel, marker, Bundle, Rich};
+use crate::live::{clear_output, in_kernel, marker, Bundle, Marker, Rich};
 use serde_json::{json, Value};
 
 /// A slider over whole numbers (ipywidgets' `IntSlider`): `IntSlider::new(0, 23).description("hour")`.
@@ -211,9 +211,9 @@ impl Output {
         if !in_kernel() {
             return f();
         }
-        marker(json!({"op": "capture", "comm_id": self.0.id()}), false);
+        marker(Marker::Capture { comm_id: self.0.id().to_string() }, false);
         let r = f();
-        marker(json!({"op": "release", "comm_id": self.0.id()}), false);
+        marker(Marker::Release { comm_id: self.0.id().to_string() }, false);
         r
     }
 

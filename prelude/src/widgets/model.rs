@@ -3,10 +3,11 @@
 //! messages are dispatched to.
 
 use super::channel;
-use crate::live::{in_kernel, marker, Bundle};
+use crate::live::{in_kernel, marker, Bundle, Marker};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, TryLockError};
+use zarr_kernel_protocol::comm::{Op, Request};
 
 /// The ipywidgets protocol version this speaks (`jupyterlab_widgets` 3, ipywidgets 8).
 const PROTOCOL_VERSION: &str = "2.1.0";
@@ -66,11 +67,13 @@ impl Widget {
         if in_kernel() {
             channel::start(dispatch);
             let state = Value::Object(model.state.lock().unwrap().clone());
-            marker(
-                json!({"op": "comm_open", "comm_id": model.id, "target_name": "jupyter.widget",
-                       "data": {"state": state, "buffer_paths": []}, "metadata": {"version": PROTOCOL_VERSION}}),
-                false,
-            );
+            let open = Marker::CommOpen {
+                comm_id: model.id.clone(),
+                target_name: "jupyter.widget".into(),
+                data: object(json!({"state": state, "buffer_paths": []})),
+                metadata: object(json!({"version": PROTOCOL_VERSION})),
+            };
+            marker(open, false);
         }
         Widget(model)
     }
@@ -78,7 +81,7 @@ impl Widget {
     /// Close it: the browser removes its views, and its callbacks are released.
     pub fn close(&self) {
         if registry().lock().unwrap().remove(&self.0.id).is_some() && in_kernel() {
-            marker(json!({"op": "comm_close", "comm_id": self.0.id}), false);
+            marker(Marker::CommClose { comm_id: self.0.id.clone() }, false);
         }
     }
 
@@ -98,11 +101,7 @@ impl Widget {
         let fire = patch.contains_key(self.0.watched);
         self.0.state.lock().unwrap().extend(patch.clone());
         if in_kernel() {
-            marker(
-                json!({"op": "comm_msg", "comm_id": self.0.id,
-                          "data": {"method": "update", "state": patch, "buffer_paths": []}}),
-                false,
-            );
+            self.update(Value::Object(patch));
         }
         if fire {
             self.fire();
@@ -142,15 +141,17 @@ impl Widget {
             }
             Some("request_state") => {
                 let state = Value::Object(self.0.state.lock().unwrap().clone());
-                marker(
-                    json!({"op": "comm_msg", "comm_id": self.0.id,
-                              "data": {"method": "update", "state": state, "buffer_paths": []}}),
-                    false,
-                );
+                self.update(state);
             }
             Some("custom") if data["content"]["event"] == "click" => self.fire(),
             _ => {}
         }
+    }
+
+    /// Send `state` (all of it or a change) to the browser.
+    fn update(&self, state: Value) {
+        let data = object(json!({"method": "update", "state": state, "buffer_paths": []}));
+        marker(Marker::CommMsg { comm_id: self.0.id.clone(), data }, false);
     }
 
     /// Its view in Jupyter, with a text form for consoles and files.
@@ -175,16 +176,23 @@ pub(super) fn find(id: &str) -> Option<Widget> {
 }
 
 /// A message from the browser (see [`channel`]): `msg` for widget `id`, or its `close`.
-fn dispatch(op: &str, id: &str, data: &Value) {
-    match op {
-        "msg" => {
-            if let Some(w) = find(id) {
-                w.receive(data);
+fn dispatch(request: Request) {
+    match request.op {
+        Op::Msg => {
+            if let Some(w) = find(&request.comm_id) {
+                w.receive(&Value::Object(request.data));
             }
         }
         // The browser closed the comm: forget the widget (and its callbacks).
-        "close" => drop(registry().lock().unwrap().remove(id)),
-        _ => {}
+        Op::Close => drop(registry().lock().unwrap().remove(&request.comm_id)),
+    }
+}
+
+/// A JSON object literal as a map (what markers carry).
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
     }
 }
 
@@ -213,9 +221,10 @@ mod tests {
         find(&id).unwrap().close();
         assert!(find(&id).is_none(), "a closed widget leaves the registry");
         let w = Widget::control("IntSlider", "value", json!({"value": 0}));
-        dispatch("msg", w.id(), &json!({"method": "update", "state": {"value": 5}}));
+        let request = |seq, op, data: Value| Request { seq, op, comm_id: w.id().to_string(), data: object(data) };
+        dispatch(request(1, Op::Msg, json!({"method": "update", "state": {"value": 5}})));
         assert_eq!(w.get("value"), 5);
-        dispatch("close", w.id(), &json!({}));
+        dispatch(request(2, Op::Close, json!({})));
         assert!(find(w.id()).is_none(), "the browser closed it");
     }
 

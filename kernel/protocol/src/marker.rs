@@ -21,27 +21,26 @@
 //! `update_display_data`, `clear` becomes `clear_output`, `page` a page for Jupyter's pager in the
 //! cell's reply (the `page` payload IPython's `?` uses). `error` is how the prelude's panic hook
 //! reports a panic of the cell: the kernel keeps it and, if the cell then ends by that panic,
-//! shows it as the cell's error ([`crate::errors`]). `on_interrupt` is a mime bundle the
+//! shows it as the cell's error (the server's `errors.rs`). `on_interrupt` is a mime bundle the
 //! kernel shows in place of that display if the cell is interrupted (or its process dies) while
 //! the display is live: a killed process cannot draw its own final state. The latest message for
 //! a display id decides: one without `on_interrupt` (e.g. a finished progress bar) retires it.
 //!
-//! The comm ops are widgets' side of the Jupyter comm protocol ([`crate::comms`]): `comm_open`,
-//! `comm_msg` and `comm_close` become those iopub messages (`metadata` is the message's, where
+//! The comm ops are widgets' side of the Jupyter comm protocol (the server's `comms.rs`; the
+//! browser's messages come back on the [comm pipe](crate::comm)): `comm_open`, `comm_msg` and
+//! `comm_close` become those iopub messages (`metadata` is the message's, where
 //! ipywidgets puts its protocol version); `capture` points an ipywidgets Output widget at the
 //! message being handled (its `msg_id`), so what a callback shows lands in that widget, and
 //! `release` ends that. While a callback runs, its stdout travels on stderr (stdout is read only
 //! during a cell), one `stream` marker per line; `handled` says comm message `seq` is done.
 //!
-//! The kernel sets [`ENV_VAR`] in the engine's environment so code knows it may use markers;
-//! elsewhere (plain evcxr, scripts) it should print text instead.
+//! The kernel sets [`DISPLAY_ENV`](crate::DISPLAY_ENV) in the engine's environment so code knows it
+//! may use markers; elsewhere (plain evcxr, scripts) it should print text instead.
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-/// Prefix of a marker line (followed by one space and a JSON object).
+/// Prefix of a marker line (followed by a JSON object).
 pub const PREFIX: &str = "ZARR_KERNEL_DISPLAY ";
-/// Set (to the protocol version, "1") in the environment of the process that runs cells.
-pub const ENV_VAR: &str = "ZARR_KERNEL_DISPLAY";
 
 /// One parsed display request.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +113,53 @@ impl Marker {
     pub fn parse(line: &str) -> Option<(&str, Result<Marker, String>)> {
         let at = line.find(PREFIX)?;
         Some((&line[..at], Self::from_json(&line[at + PREFIX.len()..])))
+    }
+
+    /// Its line (without a newline): what the prelude prints.
+    pub fn line(&self) -> String {
+        format!("{PREFIX}{}", self.to_json())
+    }
+
+    /// Its JSON object (the inverse of [`Marker::parse`]; absent options are left out).
+    pub fn to_json(&self) -> Value {
+        let mut v = match self {
+            Marker::Display { data, metadata, display_id, on_interrupt } => {
+                let mut v = json!({"op": "display", "data": data, "metadata": metadata});
+                if let Some(id) = display_id {
+                    v["display_id"] = json!(id);
+                }
+                if let Some(b) = on_interrupt {
+                    v["on_interrupt"] = json!(b);
+                }
+                v
+            }
+            Marker::Update { data, metadata, display_id, on_interrupt } => {
+                let mut v = json!({"op": "update", "data": data, "metadata": metadata, "display_id": display_id});
+                if let Some(b) = on_interrupt {
+                    v["on_interrupt"] = json!(b);
+                }
+                v
+            }
+            Marker::Clear { wait } => json!({"op": "clear", "wait": wait}),
+            Marker::Page { data } => json!({"op": "page", "data": data}),
+            Marker::Error(p) => json!({
+                "op": "error", "ename": p.ename, "evalue": p.evalue, "file": p.file, "line": p.line,
+                "column": p.column, "backtrace": p.backtrace,
+            }),
+            Marker::CommOpen { comm_id, target_name, data, metadata } => json!({
+                "op": "comm_open", "comm_id": comm_id, "target_name": target_name, "data": data, "metadata": metadata,
+            }),
+            Marker::CommMsg { comm_id, data } => json!({"op": "comm_msg", "comm_id": comm_id, "data": data}),
+            Marker::CommClose { comm_id } => json!({"op": "comm_close", "comm_id": comm_id}),
+            Marker::Capture { comm_id } => json!({"op": "capture", "comm_id": comm_id}),
+            Marker::Release { comm_id } => json!({"op": "release", "comm_id": comm_id}),
+            Marker::Stream { text } => json!({"op": "stream", "text": text}),
+            Marker::Handled { seq } => json!({"op": "handled", "seq": seq}),
+        };
+        if let Some(obj) = v.as_object_mut() {
+            obj.retain(|k, x| !(x.is_null() || k == "metadata" && x.as_object().is_some_and(Map::is_empty)));
+        }
+        v
     }
 
     fn from_json(json: &str) -> Result<Marker, String> {
@@ -201,6 +247,49 @@ mod tests {
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn every_marker_round_trips_through_its_line() {
+        let b = obj(json!({"text/plain": "a", "image/png": "iVBOR"}));
+        let all = [
+            Marker::Display { data: b.clone(), metadata: Map::new(), display_id: None, on_interrupt: None },
+            Marker::Display {
+                data: b.clone(),
+                metadata: obj(json!({"isolated": true})),
+                display_id: Some("p1".into()),
+                on_interrupt: Some(b.clone()),
+            },
+            Marker::Update { data: b.clone(), metadata: Map::new(), display_id: "p1".into(), on_interrupt: None },
+            Marker::Clear { wait: true },
+            Marker::Page { data: b.clone() },
+            Marker::Error(Panic { ename: "panic".into(), evalue: "boom\nline 2".into(), ..Panic::default() }),
+            Marker::Error(Panic {
+                ename: "Interrupted".into(),
+                evalue: "stopped".into(),
+                file: Some("src/lib.rs".into()),
+                line: Some(3),
+                column: Some(1),
+                backtrace: vec!["0: f".into()],
+            }),
+            Marker::CommOpen {
+                comm_id: "c1".into(),
+                target_name: "jupyter.widget".into(),
+                data: obj(json!({"state": {"value": 1}})),
+                metadata: obj(json!({"version": "2.1.0"})),
+            },
+            Marker::CommMsg { comm_id: "c1".into(), data: obj(json!({"method": "update"})) },
+            Marker::CommClose { comm_id: "c1".into() },
+            Marker::Capture { comm_id: "o".into() },
+            Marker::Release { comm_id: "o".into() },
+            Marker::Stream { text: "t=3 \u{1b}[1m".into() },
+            Marker::Handled { seq: u64::MAX },
+        ];
+        for m in all {
+            let line = m.line();
+            assert!(!line.contains('\n'), "one line: {line}");
+            assert_eq!(Marker::parse(&line), Some(("", Ok(m))));
+        }
     }
 
     #[test]
