@@ -8,7 +8,7 @@
 //! of other threads (a user's, the I/O runtime's) print std's one-line form on stderr; those of
 //! widgets' callbacks are shown in the widget's output by the code that catches them.
 
-use crate::error::Error;
+use crate::error::{panic_text, Error};
 use crate::live::{in_kernel, marker, Marker, WIDGETS_THREAD};
 use std::panic::PanicHookInfo;
 use std::sync::OnceLock;
@@ -30,12 +30,9 @@ fn report(info: &PanicHookInfo<'_>) {
     let payload = info.payload();
     let (ename, message) = if let Some(e) = payload.downcast_ref::<Error>() {
         (format!("{:?}", e.kind()), e.message().to_string())
-    } else if let Some(s) = payload.downcast_ref::<&str>() {
-        ("panic".to_string(), s.to_string())
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        ("panic".to_string(), s.clone())
     } else {
-        ("panic".to_string(), "a panic with a non-string payload".to_string())
+        let text = panic_text(payload).unwrap_or_else(|| "a panic with a non-string payload".to_string());
+        ("panic".to_string(), text)
     };
     let backtrace = match std::env::var("RUST_BACKTRACE").as_deref() {
         Ok("full") => std::backtrace::Backtrace::force_capture().to_string(),

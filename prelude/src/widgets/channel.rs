@@ -6,6 +6,7 @@
 //! while a callback runs, its stdout (its prints and display markers) is passed to stderr, line
 //! by line and in order: markers as they are, other lines as `stream` markers.
 
+use crate::error::panic_text;
 use crate::live::{marker, Marker};
 use zarr_kernel_protocol::comm::Request;
 use zarr_kernel_protocol::COMM_FD_ENV;
@@ -27,8 +28,7 @@ fn handle(line: &str, dispatch: Dispatch) {
     imp::stdout_to_stderr(|| {
         let run = std::panic::AssertUnwindSafe(|| dispatch(request));
         if let Err(p) = std::panic::catch_unwind(run) {
-            let why = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
-            println!("a widget's callback panicked: {}", why.unwrap_or_default());
+            println!("a widget's callback panicked: {}", panic_text(&*p).unwrap_or_default());
         }
     });
     marker(Marker::Handled { seq }, true);

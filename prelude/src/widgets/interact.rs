@@ -3,7 +3,7 @@
 
 use super::controls::{Dropdown, FloatSlider, IntSlider, Output};
 use super::model::Widget;
-use crate::error::Result;
+use crate::error::{panic_text, Result};
 use crate::live::{clear_output, display, Bundle, Rich};
 use crate::text::esc;
 use serde_json::json;
@@ -92,11 +92,7 @@ where
                 let shown = match catch_unwind(AssertUnwindSafe(|| (*f)(v))) {
                     Ok(Ok(x)) => x.bundle(),
                     Ok(Err(e)) => failure(&e.to_string()),
-                    Err(p) => {
-                        let why = p.downcast_ref::<&str>().map(|s| s.to_string());
-                        let why = why.or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
-                        failure(&format!("panicked: {why}"))
-                    }
+                    Err(p) => failure(&format!("panicked: {}", panic_text(&*p).unwrap_or_default())),
                 };
                 display(&shown);
             });
