@@ -11,7 +11,7 @@ the operation (imports and interpreter start excluded). Reads all read the array
 must agree on its mean. The raw column is object_store alone over the prelude's HTTP client
 (PUT/GET of objects the size of the chunks, 32 in flight): the server's ceiling for the bytes.
 "Rust, no quick ACK" is the prelude with ZK_QUICKACK=0 (object_store's stock socket behaviour):
-what src/http.rs saves. Prints Markdown tables and writes them to benches/results.md."""
+what src/http/ saves. Prints Markdown tables and writes them to benches/results.md."""
 
 import argparse
 import json

@@ -184,7 +184,7 @@ def self_test():
     """Each kind of violation, planted in a copy, must be reported."""
     plants = {
         "upward": ("prelude/src/fs.rs", lambda s: s + "\nfn planted() { let _ = crate::display::planted; }\n", "fs (layer"),
-        "same layer": ("prelude/src/s3.rs", lambda s: s + "\nuse crate::local::planted;\n", "s3 (layer"),
+        "same layer": ("prelude/src/s3/mod.rs", lambda s: s + "\nuse crate::local::planted;\n", "s3 (layer"),
         "cycle": ("prelude/src/zarr/spec.rs", lambda s: s + "\nuse super::array::planted;\n", "import cycle"),
         "server cycle": ("kernel/server/src/wire.rs", lambda s: s + "\nuse crate::server::planted;\n",
                          "kernel/server/src: import cycle"),

@@ -2,7 +2,7 @@
 //! hold at most `concurrency` chunks in memory.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::zarr::array::for_each_chunk;
+use crate::zarr::chunks::for_each_chunk;
 use crate::zarr::dtype::{with_dtype, Dtype};
 use crate::zarr::{Element, Shape, ZarrArray};
 use ndarray::{ArrayD, IxDyn};

@@ -121,6 +121,29 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The first error of type `T` in `e`'s source chain (`e` included). Looks inside
+/// `std::io::Error`s too, whose `source()` skips the error they wrap.
+pub(crate) fn find_cause<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(t) = c.downcast_ref::<T>() {
+            return Some(t);
+        }
+        if let Some(inner) = c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(t) = inner.downcast_ref::<T>() {
+                return Some(t);
+            }
+            if let Some(t) = find_cause::<T>(inner) {
+                return Some(t);
+            }
+        }
+        cur = c.source();
+    }
+    None
+}
+
 /// The text a panic carried (`panic!("…")` gives a `&str` or a `String`), if it carried text.
 pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<String> {
     payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned())

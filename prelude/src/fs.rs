@@ -1,17 +1,18 @@
 //! Bucket and key operations in s3fs's vocabulary: `ls`, `info`, `exists`, `du`, `mkdir`,
 //! `rm`, `rm_r`, `put`, `get`, `cat`, `pipe`, `make_public`.
 
-use crate::config::{S3Config, S3ConfigBuilder};
+use crate::backend::Backend;
+use crate::config::S3Config;
+pub use crate::config::S3FileSystemBuilder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::listing::{check_bucket, split_path};
 pub use crate::listing::{Entry, EntryKind, Listing};
-use crate::local;
+use crate::local::LocalBackend;
 use crate::progress::{ProgressBar, Show};
 use crate::runtime::block_on;
-use crate::s3::{self, bucket_store, classify, from_object_store, xml_code, xml_values};
+use crate::s3::S3Backend;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use http::Method;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use std::io::{Read, Write};
@@ -30,9 +31,25 @@ const PART_SIZE: usize = 16 << 20;
 /// With the endpoint `file:///dir` (e.g. `AWS_ENDPOINT_URL=file:///home/me/s3`) a local directory
 /// stands in for the server: each subdirectory is a bucket, and every call works the same,
 /// without credentials. Useful offline and where no S3 server can run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct S3FileSystem {
     cfg: Arc<S3Config>,
+    /// Chosen once, from the endpoint: every call below goes through it.
+    backend: Arc<dyn Backend>,
+}
+
+impl PartialEq for S3FileSystem {
+    fn eq(&self, other: &Self) -> bool {
+        self.cfg == other.cfg
+    }
+}
+
+impl Eq for S3FileSystem {}
+
+impl std::fmt::Debug for S3FileSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3FileSystem").field("cfg", &self.cfg).finish()
+    }
 }
 
 impl S3FileSystem {
@@ -49,21 +66,22 @@ impl S3FileSystem {
 
     /// Start from a builder to set the endpoint, region, profile or keys explicitly.
     pub fn builder() -> S3FileSystemBuilder {
-        S3FileSystemBuilder(S3ConfigBuilder::new())
+        S3FileSystemBuilder::new()
     }
 
-    /// A file system for an already resolved configuration.
+    /// A file system for an already resolved configuration: the local backend for a
+    /// `file:///dir` endpoint, else the S3 one.
     pub fn from_config(cfg: S3Config) -> Self {
-        S3FileSystem { cfg: Arc::new(cfg) }
+        let backend: Arc<dyn Backend> = match cfg.local_root() {
+            Some(root) => Arc::new(LocalBackend { root: root.to_path_buf() }),
+            None => Arc::new(S3Backend { cfg: cfg.clone() }),
+        };
+        S3FileSystem { cfg: Arc::new(cfg), backend }
     }
 
     /// Credentials if any are configured, else anonymous: what `open_array("s3://…")` uses.
     pub fn default_for_reading() -> Result<Self> {
-        match Self::new() {
-            Ok(fs) => Ok(fs),
-            Err(e) if e.kind() == ErrorKind::Config && e.message().starts_with("no credentials") => Self::anon(),
-            Err(e) => Err(e),
-        }
+        Self::builder().anon_if_no_credentials().build()
     }
 
     /// The resolved configuration (never shows the secret).
@@ -75,21 +93,24 @@ impl S3FileSystem {
     /// retries): object_store's whole API, for what the filesystem does not wrap.
     pub fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
         check_bucket(bucket)?;
-        match self.cfg.local_root() {
-            Some(root) => local::bucket_store(root, bucket),
-            None => bucket_store(&self.cfg, bucket),
-        }
+        self.backend.bucket_store(bucket)
+    }
+
+    /// One line for an object_store error of `what` on `target` (an `s3://` URL), as this
+    /// file system's backend tells it.
+    pub(crate) fn object_error(&self, e: &object_store::Error, what: &str, target: &str) -> Error {
+        self.backend.object_error(e, what, target)
     }
 
     fn err(&self, e: &object_store::Error, what: &str, path: &str) -> Error {
-        from_object_store(e, what, &format!("s3://{}", path.trim_start_matches("s3://")), &self.cfg)
+        self.object_error(e, what, &format!("s3://{}", path.trim_start_matches("s3://")))
     }
 
     /// Buckets (path `""`), or what is directly under `bucket/prefix` (directories and files).
     pub fn ls(&self, path: &str) -> Result<Listing> {
         let (bucket, key) = split_path(path);
         if bucket.is_empty() {
-            return self.list_buckets();
+            return self.backend.list_buckets();
         }
         let store = self.store(&bucket)?;
         let prefix = (!key.is_empty()).then(|| ObjPath::from(key.as_str()));
@@ -118,37 +139,6 @@ impl S3FileSystem {
         Ok(Listing { path: path.to_string(), entries })
     }
 
-    fn list_buckets(&self) -> Result<Listing> {
-        if let Some(root) = self.cfg.local_root() {
-            return local::list_buckets(root);
-        }
-        let r = block_on(s3::request(&self.cfg, Method::GET, "", "", Bytes::new(), false))??;
-        if r.status != 200 {
-            return Err(self.bucket_error("list buckets at", &self.cfg.endpoint, &r));
-        }
-        let xml = String::from_utf8_lossy(&r.body);
-        let names = xml_values(&xml, "Name");
-        let dates = xml_values(&xml, "CreationDate");
-        let entries = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| Entry { name: n, size: 0, kind: EntryKind::Bucket, modified: dates.get(i).cloned() })
-            .collect();
-        Ok(Listing { path: String::new(), entries })
-    }
-
-    fn bucket_error(&self, what: &str, target: &str, r: &s3::Reply) -> Error {
-        let code = xml_code(&r.body).unwrap_or_else(|| format!("HTTP {}", r.status));
-        let code = if code == "HTTP 404" {
-            "NoSuchBucket".to_string()
-        } else if code == "HTTP 403" {
-            "AccessDenied".into()
-        } else {
-            code
-        };
-        classify(&code, what, target, &self.cfg)
-    }
-
     /// Size, kind and modification time of a bucket, directory or file.
     pub fn info(&self, path: &str) -> Result<Entry> {
         let (bucket, key) = split_path(path);
@@ -156,16 +146,8 @@ impl S3FileSystem {
             return Err(Error::invalid("info needs a path: 'bucket' or 'bucket/key'"));
         }
         if key.is_empty() {
-            // HEAD bucket: one empty answer, where listing would send up to 1,000 keys.
-            if self.cfg.local_root().is_some() {
-                self.store(&bucket)?;
-            } else {
-                check_bucket(&bucket)?;
-                let r = block_on(s3::request(&self.cfg, Method::HEAD, &bucket, "", Bytes::new(), false))??;
-                if r.status != 200 {
-                    return Err(self.bucket_error("info", &format!("s3://{bucket}"), &r));
-                }
-            }
+            check_bucket(&bucket)?;
+            self.backend.head_bucket(&bucket)?;
             return Ok(Entry { name: bucket, size: 0, kind: EntryKind::Bucket, modified: None });
         }
         let store = self.store(&bucket)?;
@@ -220,37 +202,14 @@ impl S3FileSystem {
             return Ok(()); // Prefixes need no creating in S3, like s3fs.
         }
         check_bucket(&bucket)?;
-        if let Some(root) = self.cfg.local_root() {
-            return local::mkdir(root, &bucket);
-        }
-        let body = if self.cfg.region == "us-east-1" {
-            Bytes::new()
-        } else {
-            Bytes::from(format!(
-                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
-                 <LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-                self.cfg.region
-            ))
-        };
-        let r = block_on(s3::request(&self.cfg, Method::PUT, &bucket, "", body, false))??;
-        match r.status {
-            200 => Ok(()),
-            _ => Err(self.bucket_error("create bucket", &format!("s3://{bucket}"), &r)),
-        }
+        self.backend.create_bucket(&bucket)
     }
 
     /// Delete an empty bucket.
     pub fn rmdir(&self, bucket: &str) -> Result<()> {
         let (bucket, _) = split_path(bucket);
         check_bucket(&bucket)?;
-        if let Some(root) = self.cfg.local_root() {
-            return local::rmdir(root, &bucket);
-        }
-        let r = block_on(s3::request(&self.cfg, Method::DELETE, &bucket, "", Bytes::new(), false))??;
-        match r.status {
-            200 | 204 => Ok(()),
-            _ => Err(self.bucket_error("delete bucket", &format!("s3://{bucket}"), &r)),
-        }
+        self.backend.delete_bucket(&bucket)
     }
 
     /// Delete one file. Use [`S3FileSystem::rm_r`] for a directory or a whole bucket.
@@ -420,32 +379,14 @@ impl S3FileSystem {
         statements.push(get);
         statements.push(list);
         policy["Statement"] = serde_json::Value::Array(statements);
-        if let Some(root) = self.cfg.local_root() {
-            return local::set_policy(root, &bucket, &policy);
-        }
-        let body = Bytes::from(policy.to_string());
-        let r = block_on(s3::request(&self.cfg, Method::PUT, &bucket, "policy", body, true))??;
-        match r.status {
-            200 | 204 => Ok(()),
-            _ => Err(self.bucket_error("set public-read policy on", &format!("s3://{bucket}/{key}"), &r)),
-        }
+        self.backend.set_policy(&bucket, &policy)
     }
 
     /// The bucket policy as JSON (`None` when the bucket has none).
     pub fn policy(&self, bucket: &str) -> Result<Option<serde_json::Value>> {
         let (bucket, _) = split_path(bucket);
         check_bucket(&bucket)?;
-        if let Some(root) = self.cfg.local_root() {
-            return local::policy(root, &bucket);
-        }
-        let r = block_on(s3::request(&self.cfg, Method::GET, &bucket, "policy", Bytes::new(), false))??;
-        match r.status {
-            200 => serde_json::from_slice(&r.body)
-                .map(Some)
-                .map_err(|e| Error::new(ErrorKind::Other, format!("bucket policy of s3://{bucket} is not JSON: {e}"))),
-            404 if xml_code(&r.body).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
-            _ => Err(self.bucket_error("read policy of", &format!("s3://{bucket}"), &r)),
-        }
+        self.backend.policy(&bucket)
     }
 }
 
@@ -462,53 +403,9 @@ fn fnv(s: &str) -> u32 {
     s.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193))
 }
 
-/// Builder for [`S3FileSystem`]: endpoint, region, profile, keys, anonymous.
-#[derive(Clone, Debug, Default)]
-pub struct S3FileSystemBuilder(S3ConfigBuilder);
-
 impl S3FileSystemBuilder {
-    /// Never sign (public data).
-    pub fn anon(self, anon: bool) -> Self {
-        Self(self.0.anon(anon))
-    }
-    /// Use this key pair.
-    pub fn key(self, key_id: impl Into<String>, secret: impl Into<String>) -> Self {
-        Self(self.0.key(key_id, secret))
-    }
-    /// Session token for temporary credentials.
-    pub fn token(self, token: impl Into<String>) -> Self {
-        Self(self.0.token(token))
-    }
-    /// Profile in `~/.aws/credentials` / `~/.aws/config`.
-    pub fn profile(self, profile: impl Into<String>) -> Self {
-        Self(self.0.profile(profile))
-    }
-    /// Endpoint URL (default: `AWS_ENDPOINT_URL`, else Jetstream 2).
-    pub fn endpoint_url(self, url: impl Into<String>) -> Self {
-        Self(self.0.endpoint_url(url))
-    }
-    /// Region (default: `AWS_REGION`, else `RegionOne`).
-    pub fn region(self, region: impl Into<String>) -> Self {
-        Self(self.0.region(region))
-    }
-    /// Attempts per request, the first included (default 7, or `AWS_MAX_ATTEMPTS`; 1: never retry).
-    pub fn max_attempts(self, n: u32) -> Self {
-        Self(self.0.max_attempts(n))
-    }
-    /// Stop retrying a request this long after its first attempt (default 60 s).
-    pub fn retry_timeout(self, d: std::time::Duration) -> Self {
-        Self(self.0.retry_timeout(d))
-    }
-    /// Give up on one attempt after this long (default 120 s).
-    pub fn timeout(self, d: std::time::Duration) -> Self {
-        Self(self.0.timeout(d))
-    }
-    /// Resolve against these variables instead of the process environment.
-    pub fn env(self, vars: std::collections::HashMap<String, String>) -> Self {
-        Self(self.0.env(vars))
-    }
-    /// Resolve the configuration.
+    /// Resolve the configuration and make the file system.
     pub fn build(self) -> Result<S3FileSystem> {
-        self.0.build().map(S3FileSystem::from_config)
+        self.resolve().map(S3FileSystem::from_config)
     }
 }

@@ -28,9 +28,9 @@
 //! |---|---|---|
 //! | 1 | `error`, `text` | the error type with its one-line messages; HTML escaping and byte sizes |
 //! | 2 | `interrupt`, `live`, `config`, `listing` | the kernel's interrupt; display and update messages to Jupyter; S3 settings from the environment; paths, bucket names and listings |
-//! | 3 | `runtime`, `progress`, `panic`, `http`, `widgets` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store; interactive widgets (ipywidgets' sliders, dropdown, button, output) |
-//! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint, or a local directory of buckets |
-//! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over either backend |
+//! | 3 | `runtime`, `progress`, `panic`, `http`, `widgets`, `backend` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store (and its typed transport failures); interactive widgets (ipywidgets' sliders, dropdown, button, output); the storage backends' one trait |
+//! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint (its client and its errors' typed causes), or a local directory of buckets |
+//! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over the backend its endpoint chose, and its one builder |
 //! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
 //! | 7 | `compute` | generators and streaming reductions over arrays |
 //! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+mod backend;
 pub mod cluster;
 pub mod compute;
 pub mod config;
@@ -79,7 +80,7 @@ pub mod prelude {
     pub use crate::dataset::{open_dataset, Calendar, CfDate, Coordinate, DataArray, Dataset, Encoding};
     pub use crate::display::{ShowDebug as _, ShowRich as _};
     pub use crate::error::{Error, ErrorKind, Result};
-    pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem};
+    pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem, S3FileSystemBuilder};
     pub use crate::interrupt::{check_interrupt, interrupted};
     pub use crate::lazy::{from_zarr, where_, IntoLazy, LazyArray};
     pub use crate::live::{clear_output, display, input, input_password, page, Bundle, DisplayHandle, Html, Rich};

@@ -1,4 +1,4 @@
-//! HTTPS through the prelude's own HTTP client (src/http.rs), as on Jetstream 2: a TLS front
+//! HTTPS through the prelude's own HTTP client (src/http/), as on Jetstream 2: a TLS front
 //! (tests/tls/proxy.py, certificates made with `openssl`) before the loopback RGW. A server
 //! signed by an unknown CA is refused; once the CA is trusted (SSL_CERT_FILE, as for any
 //! rustls-native-certs client), arrays are written and read through it.

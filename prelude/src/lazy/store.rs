@@ -7,7 +7,7 @@ use crate::compute::StoreReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::runtime::Task;
-use crate::zarr::array::chunk_error;
+use crate::zarr::chunks::chunk_error;
 use crate::zarr::dtype::with_dtype;
 use crate::zarr::region::{padded, to_slice};
 use crate::zarr::{ArraySpec, Compressor, Element, ZarrArray};

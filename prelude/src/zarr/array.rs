@@ -4,10 +4,8 @@ use super::dtype::Dtype;
 use super::location::Location;
 use super::spec::{py_json, ArraySpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::progress::{ProgressBar, Show};
-use crate::runtime::{block_on, Task};
+use crate::runtime::block_on;
 use crate::s3::DEFAULT_CONCURRENCY;
-use futures::{stream, StreamExt};
 use serde_json::{Map, Value};
 use std::ops::Range;
 use std::sync::Arc;
@@ -35,6 +33,16 @@ pub struct ZarrArray {
     pub(crate) concurrency: usize,
 }
 
+/// What a location holds.
+pub(crate) enum Node {
+    /// An array, opened.
+    Array(Box<ZarrArray>),
+    /// A group.
+    Group,
+    /// No Zarr node (no metadata document there).
+    Nothing,
+}
+
 fn corrupt(url: &str, key: &str, why: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::Metadata,
@@ -45,27 +53,35 @@ fn corrupt(url: &str, key: &str, why: impl std::fmt::Display) -> Error {
 impl ZarrArray {
     /// Open the array at a location (metadata is read once, here).
     pub(crate) fn open_at(loc: Location) -> Result<ZarrArray> {
+        let url = loc.url();
+        match ZarrArray::node_at(loc)? {
+            Node::Array(a) => Ok(*a),
+            Node::Group => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("{url} is a Zarr group, not an array; use open_group(\"{url}\")"),
+            )),
+            Node::Nothing => Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no Zarr array at {url}: no .zarray or zarr.json there; check the path with fs.ls"),
+            )),
+        }
+    }
+
+    /// What is at a location: an array (opened), a group, or no Zarr node.
+    pub(crate) fn node_at(loc: Location) -> Result<Node> {
         let store = loc.store(false)?;
         let url = loc.url();
         let (v3, v2, attrs) = block_on(loc.probe(&*store, ".zarray"))??;
-        let group = v3.is_none() && v2.is_none() && matches!(block_on(loc.get(&*store, ".zgroup"))?, Ok(Some(_)));
         if let Some(bytes) = v3 {
             let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, "zarr.json", e))?;
             if doc.get("node_type").and_then(Value::as_str) == Some("group") {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("{url} is a Zarr group, not an array; use open_group(\"{url}\")"),
-                ));
+                return Ok(Node::Group);
             }
-            return ZarrArray::from_v3(loc, doc);
+            return ZarrArray::from_v3(loc, doc).map(|a| Node::Array(Box::new(a)));
         }
         let Some(bytes) = v2 else {
-            let what = if group {
-                "it is a Zarr group; use open_group"
-            } else {
-                "no .zarray or zarr.json there; check the path with fs.ls"
-            };
-            return Err(Error::new(ErrorKind::NotFound, format!("no Zarr array at {url}: {what}")));
+            let group = matches!(block_on(loc.get(&*store, ".zgroup"))?, Ok(Some(_)));
+            return Ok(if group { Node::Group } else { Node::Nothing });
         };
         let doc: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(&url, ".zarray", e))?;
         let attrs = match attrs {
@@ -75,7 +91,7 @@ impl ZarrArray {
             },
             None => Map::new(),
         };
-        ZarrArray::from_v2(loc, doc, attrs)
+        ZarrArray::from_v2(loc, doc, attrs).map(|a| Node::Array(Box::new(a)))
     }
 
     pub(crate) fn from_v2(loc: Location, doc: Value, attrs: Map<String, Value>) -> Result<ZarrArray> {
@@ -427,85 +443,4 @@ fn codec_name(v: &Value) -> String {
         }
         None => name.to_string(),
     }
-}
-
-/// One line for a failed chunk request: server and network failures classified like every
-/// other S3 call (with the chunk's URL), anything else reported as an undecodable chunk.
-pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &(dyn std::error::Error + 'static)) -> Error {
-    let text = crate::error::error_chain(e);
-    let key = idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(if z.zarr_format == 2 { "." } else { "/" });
-    let from_storage =
-        ["Generic S3 error", "Error performing", "HTTP error", "error sending request", "onnect", "timed out"]
-            .iter()
-            .chain(&["SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId", "403 Forbidden", "NoSuchBucket"])
-            .any(|p| text.contains(p));
-    let short: String = text.chars().take(200).collect();
-    match &z.loc {
-        Location::S3 { fs, .. } if from_storage => {
-            crate::s3::classify(&text, &format!("{what} chunk"), &format!("{}/{key}", z.url()), fs.config())
-        }
-        Location::Local(_) if from_storage => {
-            Error::new(ErrorKind::Io, format!("{what} chunk {key} of {} failed ({short}); check the directory", z.url()))
-        }
-        _ => Error::new(
-            ErrorKind::Codec,
-            format!(
-                "{what} chunk {key} of {} failed ({short}); the chunk is truncated or not in the format the metadata says: rewrite it, or check who wrote it",
-                z.url()
-            ),
-        ),
-    }
-}
-
-/// The loop under every chunk-parallel call: `task(n, idx)` for the n-th chunk runs as its own
-/// tokio task, at most `z.concurrency()` at once; `done` sees each result as it completes and
-/// returns the bytes it accounts for (progress). A failure stops the run with one line naming
-/// the chunk (`what` is the verb: read, write, store, stats...).
-pub(crate) fn for_each_chunk<X, F>(
-    z: &ZarrArray,
-    what: &str,
-    chunks: Vec<Vec<u64>>,
-    task: impl Fn(usize, Vec<u64>) -> F,
-    mut done: impl FnMut(usize, &[u64], X) -> u64,
-) -> Result<()>
-where
-    X: Send + 'static,
-    F: std::future::Future<Output = std::result::Result<X, zarrs::array::ArrayError>> + Send + 'static,
-{
-    // Writes of several chunks show a bar from the start (users want to see them land); reads,
-    // reductions and one-chunk writes (a dataset's coordinates) only once they run long.
-    let show = if matches!(what, "write" | "store") && chunks.len() > 1 { Show::Now } else { Show::IfSlow };
-    let total = chunks.len();
-    let mut progress = ProgressBar::with(format!("{what} {}", z.url()), total as u64, "chunks", show);
-    let run = block_on(async {
-        let mut results = stream::iter(chunks.into_iter().enumerate())
-            .map(|(n, idx)| {
-                let fut = task(n, idx.clone());
-                Task::spawn(async move { (n, idx, fut.await) })
-            })
-            .buffer_unordered(z.concurrency);
-        while let Some(joined) = results.next().await {
-            let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{what} task failed: {e}")))?;
-            let x = r.map_err(|e| chunk_error(z, what, &idx, &e))?;
-            progress.tick(done(n, &idx, x));
-        }
-        Ok::<_, Error>(())
-    });
-    match run {
-        Ok(r) => r?,
-        Err(e) if e.kind() == ErrorKind::Interrupted => {
-            let n = progress.position();
-            let state = match what {
-                "write" | "store" => "the array is partly written: re-run to complete it",
-                _ => "no result",
-            };
-            return Err(Error::interrupted(format!(
-                "{what} {} interrupted after {n} of {total} chunks ({state})",
-                z.url()
-            )));
-        }
-        Err(e) => return Err(e),
-    }
-    progress.finish();
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! the group has it (v2 `.zmetadata`, v3 `consolidated_metadata` in the root `zarr.json`), else
 //! from one delimited listing and a probe per child. Also writes v3 consolidated metadata.
 
-use super::array::ZarrArray;
+use super::array::{Node, ZarrArray};
 use super::group::ZarrGroup;
 use super::location::Location;
 use crate::error::{Error, ErrorKind, Result};
@@ -68,10 +68,11 @@ impl ZarrGroup {
         let names = block_on(self.loc.children(&*store))??;
         let mut arrays = vec![];
         for name in names {
-            match ZarrArray::open_at(self.loc.join(&name)) {
+            match ZarrArray::node_at(self.loc.join(&name)) {
                 // A subgroup, or a prefix that is not a Zarr node at all: not a variable.
-                Err(e) if e.kind() == ErrorKind::NotFound || e.message().contains("is a Zarr group") => {}
-                a => arrays.push((name, a)),
+                Ok(Node::Group | Node::Nothing) => {}
+                Ok(Node::Array(a)) => arrays.push((name, Ok(*a))),
+                Err(e) => arrays.push((name, Err(e))),
             }
         }
         Ok(Members { arrays, consolidated: false })

@@ -4,7 +4,6 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::S3FileSystem;
 use crate::listing::split_path;
-use crate::s3::from_object_store;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
@@ -131,8 +130,8 @@ impl Location {
     pub fn err(&self, e: &object_store::Error, what: &str, key: &str) -> Error {
         let target = if key.is_empty() { self.url() } else { format!("{}/{key}", self.url()) };
         match self {
-            Location::S3 { fs, .. } => from_object_store(e, what, &target, fs.config()),
-            Location::Local(_) => Error::new(ErrorKind::Io, format!("{what} {target} failed: {e}")),
+            Location::S3 { fs, .. } => fs.object_error(e, what, &target),
+            Location::Local(_) => crate::local::object_error(e, what, &target),
         }
     }
 

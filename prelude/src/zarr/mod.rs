@@ -1,6 +1,7 @@
 //! Zarr arrays and groups, v2 and v3, in S3 or a local directory.
 
 pub(crate) mod array;
+pub(crate) mod chunks;
 mod codecs;
 pub(crate) mod dtype;
 mod fixed_bytes;

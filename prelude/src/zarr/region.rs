@@ -4,7 +4,8 @@
 //! `ZarrArray`'s other methods are in `array.rs`; these live here because `Element` names
 //! `ZarrArray` (its reads are compiled once, in the prelude) while `array.rs` needs no element type.
 
-use super::array::{for_each_chunk, ZarrArray};
+use super::array::ZarrArray;
+use super::chunks::for_each_chunk;
 use super::dtype::Dtype::*;
 use super::dtype::{with_dtype, Dtype};
 pub(crate) use super::scalar::to_slice;

@@ -3,7 +3,8 @@
 //! `String`, complex numbers, [`DateTime64`] and [`TimeDelta64`], which go through zarrs' own
 //! element types one decoded chunk at a time.
 
-use super::array::{for_each_chunk, ZarrArray};
+use super::array::ZarrArray;
+use super::chunks::for_each_chunk;
 use super::dtype::Dtype;
 use super::fixed_bytes::FixedBytes;
 use super::time::{DateTime64, TimeDelta64};

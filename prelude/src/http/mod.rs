@@ -8,9 +8,14 @@
 //! its sockets to itself, so this client owns them. With a proxy configured in the environment
 //! (which this client does not speak) object_store's reqwest client is used as before.
 
+mod failure;
+
+use crate::error::{error_chain, find_cause};
+use failure::{connect_error, http_error, timed_out};
+pub(crate) use failure::{Failure, Transport};
 use object_store::client::{
-    HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpRequestBody, HttpResponse, HttpResponseBody,
-    HttpService, ReqwestConnector,
+    HttpClient, HttpConnector, HttpError, HttpRequest, HttpRequestBody, HttpResponse, HttpResponseBody, HttpService,
+    ReqwestConnector,
 };
 use object_store::ClientOptions;
 use std::collections::HashMap;
@@ -148,46 +153,6 @@ impl HttpService for QuickAckClient {
     }
 }
 
-fn timed_out(after: Duration) -> HttpError {
-    let msg = format!("request timed out after {after:?} (no complete response)");
-    HttpError::new(HttpErrorKind::Timeout, std::io::Error::new(std::io::ErrorKind::TimedOut, msg))
-}
-
-/// Classify a hyper failure the way object_store's retry loop needs: connection-level failures
-/// (refused, reset, closed mid-message) are retried, the rest are not.
-fn http_error(e: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
-    let mut kind = HttpErrorKind::Unknown;
-    if let Some(c) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
-        if c.is_connect() {
-            kind = HttpErrorKind::Connect;
-        }
-    }
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
-    while let (HttpErrorKind::Unknown, Some(c)) = (kind, cause) {
-        if let Some(h) = c.downcast_ref::<hyper::Error>() {
-            if h.is_timeout() {
-                kind = HttpErrorKind::Timeout;
-            } else if h.is_closed() || h.is_incomplete_message() || h.is_body_write_aborted() || h.is_canceled() {
-                kind = HttpErrorKind::Request;
-            }
-        } else if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind as K;
-            kind = match io.kind() {
-                K::TimedOut => HttpErrorKind::Timeout,
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                    HttpErrorKind::Interrupted
-                }
-                _ => kind,
-            };
-        }
-        cause = c.source();
-    }
-    // object_store shows an HttpError as "HTTP error: {source}", and the prelude's one-line
-    // errors are read from that text: carry the whole chain ("client error (Connect) | tcp
-    // connect error | Connection refused"), not hyper's outermost layer alone.
-    HttpError::new(kind, std::io::Error::other(crate::error::error_chain(e.as_ref())))
-}
-
 /// A response body that fails with a timeout once the request's deadline passes (reqwest's
 /// `timeout` covers the body too; a server that stalls mid-body must not hang a read).
 struct Deadline {
@@ -241,11 +206,16 @@ impl tower_service::Service<Uri> for QuickAckConnect {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let connecting = self.tcp.call(uri);
+        let connecting = self.tcp.call(uri.clone());
         let quickack = self.quickack;
         Box::pin(async move {
-            let io = connecting.await?;
-            Ok(QuickAck { io, quickack })
+            match connecting.await {
+                Ok(io) => Ok(QuickAck { io, quickack }),
+                Err(e) => {
+                    let (io, text) = (find_cause::<std::io::Error>(&e).map(std::io::Error::kind), error_chain(&e));
+                    Err(Box::new(connect_error(&uri, io, text).await) as BoxError)
+                }
+            }
         })
     }
 }

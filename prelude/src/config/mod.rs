@@ -8,8 +8,11 @@
 //! `region`, else `RegionOne`. Attempts per request: `AWS_MAX_ATTEMPTS`, the profile's
 //! `max_attempts`, else 7. Nothing below this module reads the environment or these files.
 
+mod ini;
+
 use crate::error::{Error, ErrorKind, Result};
-use std::collections::{BTreeMap, HashMap};
+use ini::IniFile;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -122,10 +125,12 @@ impl fmt::Debug for S3Config {
     }
 }
 
-/// Builds an [`S3Config`]; every setting is optional and falls back as the module docs say.
+/// Builds an `S3FileSystem` (`S3FileSystem::builder()`): endpoint, region, profile, keys,
+/// anonymous, retries. Every setting is optional and falls back as the module docs say.
 #[derive(Clone, Default)]
-pub struct S3ConfigBuilder {
+pub struct S3FileSystemBuilder {
     anon: bool,
+    anon_if_no_credentials: bool,
     key_id: Option<String>,
     secret: Option<String>,
     token: Option<String>,
@@ -138,9 +143,9 @@ pub struct S3ConfigBuilder {
     env: Option<HashMap<String, String>>,
 }
 
-impl fmt::Debug for S3ConfigBuilder {
+impl fmt::Debug for S3FileSystemBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("S3ConfigBuilder")
+        f.debug_struct("S3FileSystemBuilder")
             .field("anon", &self.anon)
             .field("profile", &self.profile)
             .field("endpoint", &self.endpoint)
@@ -149,7 +154,7 @@ impl fmt::Debug for S3ConfigBuilder {
     }
 }
 
-impl S3ConfigBuilder {
+impl S3FileSystemBuilder {
     /// A builder with nothing set.
     pub fn new() -> Self {
         Self::default()
@@ -205,9 +210,16 @@ impl S3ConfigBuilder {
         self.env = Some(vars);
         self
     }
+    /// Anonymous when no credentials are found, instead of an error: what reading a public
+    /// `s3://` URL without a file system uses.
+    pub(crate) fn anon_if_no_credentials(mut self) -> Self {
+        self.anon_if_no_credentials = true;
+        self
+    }
 
-    /// Resolve the configuration. Warns on stderr when the credentials file is readable by others.
-    pub fn build(self) -> Result<S3Config> {
+    /// Resolve the configuration (`build()`, in fs.rs, makes the file system from it). Warns on
+    /// stderr when the credentials file is readable by others.
+    pub(crate) fn resolve(self) -> Result<S3Config> {
         let env = match &self.env {
             Some(vars) => vars.clone(),
             None => std::env::vars().collect(),
@@ -321,6 +333,9 @@ impl S3ConfigBuilder {
         };
         match credentials {
             Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source, retry }),
+            None if self.anon_if_no_credentials => {
+                Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into(), retry })
+            }
             // A local directory store has nothing to sign.
             None if endpoint.starts_with("file://") => Ok(S3Config {
                 endpoint,
@@ -387,73 +402,6 @@ fn warn_if_shared(path: &Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_: &Path) {}
 
-/// The AWS INI dialect: `[section]`, `key = value`, `#`/`;` comments, and indented
-/// `key = value` lines under a `name =` line as nested settings (stored as `name.key`).
-#[derive(Debug, Default)]
-struct IniFile {
-    sections: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-impl IniFile {
-    /// `Ok(None)` when the file does not exist.
-    fn load(path: &Path) -> Result<Option<IniFile>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => IniFile::parse(&text, path).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("cannot read", path, e)),
-        }
-    }
-
-    fn parse(text: &str, path: &Path) -> Result<IniFile> {
-        let mut file = IniFile::default();
-        let mut current: Option<String> = None;
-        let mut nested: Option<String> = None;
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            let bad = |what: &str| {
-                Error::new(
-                    ErrorKind::Config,
-                    format!("malformed {} line {}: {what}; expected [profile] or key = value", path.display(), n + 1),
-                )
-            };
-            if let Some(name) = line.strip_prefix('[') {
-                let name = name.strip_suffix(']').ok_or_else(|| bad("section header without ']'"))?.trim();
-                current = Some(name.to_string());
-                nested = None;
-                file.sections.entry(name.to_string()).or_default();
-                continue;
-            }
-            let section = current.as_ref().ok_or_else(|| bad("setting before any [section]"))?;
-            let (key, value) = line.split_once('=').ok_or_else(|| bad("no '='"))?;
-            let (key, value) = (key.trim().to_lowercase(), value.trim().to_string());
-            let indented = raw.starts_with(char::is_whitespace);
-            let entries = file.sections.get_mut(section).expect("section inserted above");
-            match (&nested, indented) {
-                (Some(parent), true) => {
-                    entries.insert(format!("{parent}.{key}"), value);
-                }
-                _ if value.is_empty() => nested = Some(key),
-                _ => {
-                    nested = None;
-                    entries.insert(key, value);
-                }
-            }
-        }
-        Ok(file)
-    }
-
-    fn section(&self, name: &str) -> Option<&BTreeMap<String, String>> {
-        self.sections.get(name)
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.sections.keys().map(|k| k.trim_start_matches("profile ").to_string()).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,26 +412,20 @@ mod tests {
 
     #[test]
     fn defaults_to_jetstream2_anonymous() {
-        let c = S3ConfigBuilder::new().anon(true).env(env(&[])).build().unwrap();
+        let c = S3FileSystemBuilder::new().anon(true).env(env(&[])).resolve().unwrap();
         assert_eq!(c.endpoint(), JETSTREAM2_ENDPOINT);
         assert_eq!(c.region(), JETSTREAM2_REGION);
         assert!(c.is_anonymous());
     }
 
     #[test]
-    fn nested_s3_endpoint_in_config() {
-        let ini = "[profile js]\nregion = r1\ns3 =\n  endpoint_url = http://127.0.0.1:9\n[default]\nregion=x\n";
-        let f = IniFile::parse(ini, Path::new("config")).unwrap();
-        let s = f.section("profile js").unwrap();
-        assert_eq!(s.get("s3.endpoint_url").unwrap(), "http://127.0.0.1:9");
-        assert_eq!(s.get("region").unwrap(), "r1");
-        assert_eq!(f.section("default").unwrap().get("region").unwrap(), "x");
-    }
-
-    #[test]
-    fn malformed_line_names_file_and_line() {
-        let e = IniFile::parse("[default]\naws_access_key_id\n", Path::new("/h/.aws/credentials")).unwrap_err();
-        assert!(e.message().contains("/h/.aws/credentials line 2"), "{e}");
+    fn no_credentials_is_an_error_unless_reading_may_go_anonymous() {
+        let e = S3FileSystemBuilder::new().env(env(&[])).resolve().unwrap_err();
+        assert!(e.kind() == ErrorKind::Config && e.message().contains("S3FileSystem::anon()"), "{e}");
+        let c = S3FileSystemBuilder::new().anon_if_no_credentials().env(env(&[])).resolve().unwrap();
+        assert!(c.is_anonymous());
+        let keys = env(&[("AWS_ACCESS_KEY_ID", "AKIAK"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+        assert!(!S3FileSystemBuilder::new().anon_if_no_credentials().env(keys).resolve().unwrap().is_anonymous());
     }
 
     #[test]
@@ -492,13 +434,20 @@ mod tests {
         std::fs::create_dir_all(home.join(".aws")).unwrap();
         std::fs::write(home.join(".aws/config"), "[default]\nmax_attempts = 3\n").unwrap();
         let h = home.display().to_string();
-        let c = S3ConfigBuilder::new().anon(true).env(env(&[("HOME", &h)])).build().unwrap();
+        let c = S3FileSystemBuilder::new().anon(true).env(env(&[("HOME", &h)])).resolve().unwrap();
         assert_eq!(c.retry().max_attempts, 3);
-        let c = S3ConfigBuilder::new().anon(true).env(env(&[("HOME", &h), ("AWS_MAX_ATTEMPTS", "5")])).build().unwrap();
+        let c = S3FileSystemBuilder::new()
+            .anon(true)
+            .env(env(&[("HOME", &h), ("AWS_MAX_ATTEMPTS", "5")]))
+            .resolve()
+            .unwrap();
         assert_eq!(c.retry().max_attempts, 5);
-        let c = S3ConfigBuilder::new().anon(true).max_attempts(1).env(env(&[("HOME", &h)])).build().unwrap();
+        let c = S3FileSystemBuilder::new().anon(true).max_attempts(1).env(env(&[("HOME", &h)])).resolve().unwrap();
         assert_eq!(c.retry().max_attempts, 1);
-        assert_eq!(S3ConfigBuilder::new().anon(true).env(env(&[])).build().unwrap().retry(), RetryPolicy::default());
+        assert_eq!(
+            S3FileSystemBuilder::new().anon(true).env(env(&[])).resolve().unwrap().retry(),
+            RetryPolicy::default()
+        );
         std::fs::remove_dir_all(home).unwrap();
     }
 
