@@ -5,7 +5,7 @@
 #
 #   kernel/server/patch-evcxr.sh                # idempotent; seconds; run before any server build
 #   kernel/server/patch-evcxr.sh --diff NAME    # after editing patched/evcxr: rewrite patch NAME
-#                                               # (the difference from pristine + every other patch)
+#                                               # (the edit, at NAME's place in the series)
 #
 # The pristine source is the .crate that cargo already cached, else a download from crates.io;
 # either way its sha256 must be the one crates.io published for that version.
@@ -18,6 +18,11 @@ dest=$here/patched/evcxr
 say() { echo "patch-evcxr.sh: $*" >&2; }
 [[ $version == 0.22.0 ]] || { say "error: the server pins evcxr $version but this script knows 0.22.0's checksum; update both"; exit 1; }
 [[ -f ${patches[0]} ]] || { say "error: no patches in $here/patches/evcxr-$version"; exit 1; }
+for p in "${patches[@]}"; do  # one concern each, said first: "zarr-kernel patch NN: what"
+  n=$(basename "$p" | cut -d- -f1)
+  head -1 "$p" | grep -q "^zarr-kernel patch $n: " ||
+    { say "error: $(basename "$p") does not start with 'zarr-kernel patch $n: <what it changes>' (then why, and which test fails without it)"; exit 1; }
+done
 
 pristine() {  # unpack the verified crate into $1
   local crate cache=${CARGO_HOME:-$HOME/.cargo}/registry/cache
@@ -30,6 +35,7 @@ pristine() {  # unpack the verified crate into $1
   fi
   [[ $(sha256sum "$crate" | cut -c1-64) == "$sha" ]] || { say "error: $crate is not crates.io's evcxr $version (sha256 differs)"; exit 1; }
   mkdir -p "$1" && tar -xzf "$crate" -C "$1" --strip-components=1
+  [[ $crate != /tmp/evcxr-* ]] || rm -f "$crate"
 }
 
 apply() {  # apply patch $2 to the tree $1
@@ -37,12 +43,24 @@ apply() {  # apply patch $2 to the tree $1
 }
 
 if [[ ${1:-} == --diff ]]; then
+  # a: pristine + the patches before NAME; b: the edited tree with the patches after NAME taken
+  # back out (last first), so that NAME's new diff applies at its place in the series.
   target=$here/patches/evcxr-$version/$(basename "${2:?--diff needs the name of the patch to rewrite}")
   tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
   pristine "$tmp/a"
-  for p in "${patches[@]}"; do [[ $p == "$target" ]] || apply "$tmp/a" "$p"; done
+  later=()
+  for p in "${patches[@]}"; do
+    if [[ $p < $target ]]; then apply "$tmp/a" "$p"; elif [[ $p > $target ]]; then later=("$p" "${later[@]}"); fi
+  done
   cp -a "$dest" "$tmp/b" && rm -f "$tmp/b/.zk-patch-stamp"
-  (cd "$tmp" && git diff --no-index --no-prefix a b >"$target") || [[ $? == 1 ]]
+  for p in "${later[@]}"; do
+    patch -s -R -p1 -d "$tmp/b" --no-backup-if-mismatch <"$p" ||
+      { say "error: the edit touches what $(basename "$p") changes too; edit that patch instead"; exit 1; }
+  done
+  # Keep the patch's header (what, why, which test): everything before its first diff.
+  if [[ -f $target ]]; then sed '/^diff /,$d' "$target" >"$tmp/header"; else : >"$tmp/header"; fi
+  (cd "$tmp" && git diff --no-index --no-prefix a b >"$tmp/diff") || [[ $? == 1 ]]
+  cat "$tmp/header" "$tmp/diff" >"$target"
   say "wrote $target ($(grep -c '^@@' "$target") hunks); re-run without --diff to check they all apply"
   exit 0
 fi

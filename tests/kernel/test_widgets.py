@@ -136,7 +136,7 @@ def test_interact_fills_its_output_now_and_after_each_move(kc):
 
 def test_a_moved_variable_keeps_the_final_value_rich(kc):
     """Notebook 05's slider cell: the callback takes a variable of the same cell. rustc's E0382 on
-    storing it used to make evcxr fall back to Debug text (evcxr patch 03)."""
+    storing it used to make evcxr fall back to Debug text (evcxr patch 15)."""
     ex = run(kc, 'let label = String::from("day");\n'
                  'interact(IntSlider::new(0, 3), move |d| Ok(format!("{label} {d}")))')
     data = ex.outputs("execute_result")[0]["content"]["data"]
