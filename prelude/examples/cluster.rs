@@ -80,7 +80,7 @@ fn same(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
 fn check(fs: &S3FileSystem, out: &str, engine: &Engine) -> Result<serde_json::Value> {
     let c = engine.cluster().ok_or_else(|| bad("check needs a cluster"))?;
     let spec = ArraySpec::new([1200, 1200], [100, 100], "f8").overwrite(true);
-    let x = random([1200, 1200], [100, 100]).seed(7).lazy();
+    let x = random([1200, 1200], [100, 100]).seed(7);
     let remote = fs.create_array(&format!("{out}/rand-remote.zarr"), &spec)?;
     let here = fs.create_array(&format!("{out}/rand-here.zarr"), &spec)?;
     x.store_on(c, &remote)?;
@@ -136,7 +136,7 @@ fn bench(fs: &S3FileSystem, out: &str, what: &str, engine: &Engine) -> Result<se
     let path = format!("{out}/bench-{what}-{:016x}.zarr", rand::random::<u64>());
     let t = std::time::Instant::now();
     let z = fs.create_array(&path, &ArraySpec::new([n, n], [c, c], "f8"))?;
-    let x = random([n, n], [c, c]).lazy();
+    let x = random([n, n], [c, c]);
     match engine.cluster() {
         Some(c) => x.store_on(c, &z)?,
         None => x.store(&z)?,

@@ -2,9 +2,9 @@
 //! text/plain twin for consoles and tests), like dask's reprs. [`Rich`] gives them to
 //! `display(x)`; evcxr calls `evcxr_display` on a cell's final value.
 
-use crate::compute::{Histogram, Stats, StoreReport};
 use crate::fs::{EntryKind, Listing};
 use crate::lazy::LazyArray;
+use crate::lazy::{Histogram, Stats, StoreReport};
 use crate::live::{emit_result, Bundle, Html, Rich};
 use crate::text::{esc, human_bytes};
 use crate::zarr::{Values, ZarrArray, ZarrGroup};

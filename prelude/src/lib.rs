@@ -32,17 +32,15 @@
 //! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint (its client and its errors' typed causes), or a local directory of buckets |
 //! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over the backend its endpoint chose, and its one builder |
 //! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
-//! | 7 | `compute` | generators and streaming reductions over arrays |
-//! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
-//! | 9 | `plot`, `cluster` | figures drawn from arrays and histograms; lazy plans run as tasks on Dask or Slurm |
-//! | 10 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
-//! | 11 | `display` | the rich (HTML and text) forms of every type above |
+//! | 7 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
+//! | 8 | `plot`, `cluster` | figures drawn from arrays and histograms; lazy plans run as tasks on Dask or Slurm |
+//! | 9 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
+//! | 10 | `display` | the rich (HTML and text) forms of every type above |
 
 #![warn(missing_docs)]
 
 mod backend;
 pub mod cluster;
-pub mod compute;
 pub mod config;
 pub mod dataset;
 mod display;
@@ -75,14 +73,15 @@ pub fn kernel_setup() {
 /// Everything a notebook needs: `use zarr_prelude::prelude::*;`.
 pub mod prelude {
     pub use crate::cluster::{Cluster, DaskCluster, DaskGateway, RunReport, SlurmCluster};
-    pub use crate::compute::{from_fn, full, normal, random, uniform, Generator, Histogram, Stats, StoreReport};
     pub use crate::config::{RetryPolicy, S3Config, JETSTREAM2_ENDPOINT, JETSTREAM2_REGION};
     pub use crate::dataset::{open_dataset, Calendar, CfDate, Coordinate, DataArray, Dataset, Encoding};
     pub use crate::display::{ShowDebug as _, ShowRich as _};
     pub use crate::error::{Error, ErrorKind, Result};
     pub use crate::fs::{Entry, EntryKind, Listing, S3FileSystem, S3FileSystemBuilder};
     pub use crate::interrupt::{check_interrupt, interrupted};
-    pub use crate::lazy::{from_zarr, where_, IntoLazy, LazyArray};
+    pub use crate::lazy::{
+        from_fn, from_zarr, full, normal, random, uniform, where_, Histogram, IntoLazy, LazyArray, Stats, StoreReport,
+    };
     pub use crate::live::{clear_output, display, input, input_password, page, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};

@@ -1,8 +1,8 @@
 //! Plots as PNG (renders inline in Jupyter and on GitHub): `imshow` for 2-D arrays with a
 //! colorbar, `line`, and `hist`. Headless: the font (DejaVu Sans) is compiled in.
 
-use crate::compute::Histogram;
 use crate::error::{Error, ErrorKind, Result};
+use crate::lazy::Histogram;
 use crate::zarr::Element;
 use ndarray::{Array2, ArrayBase, Data, Dimension, Ix2};
 use plotters::coord::Shift;

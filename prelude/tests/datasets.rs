@@ -127,13 +127,13 @@ fn bad_selections_and_builds_say_what_to_do() {
 
 #[test]
 fn squeeze_and_index_axis_are_lazy_and_serializable() {
-    let x = from_fn([3, 4, 5], [2, 2, 5], |i| (i[0] * 100 + i[1] * 10 + i[2]) as f64).lazy();
+    let x = from_fn([3, 4, 5], [2, 2, 5], |i| (i[0] * 100 + i[1] * 10 + i[2]) as f64);
     let row = x.index_axis(1, 2);
     assert_eq!(row.shape(), &[3, 5]);
     assert_eq!(row.chunks(), &[2, 5]);
     assert_eq!(row.compute().unwrap()[[2, 3]], 223.0);
     assert!(row.plan().contains("squeeze axes [1]"));
-    let z = full(1.0, [3, 4], [3, 4]).lazy().round().masked_equal(7.0).fillna(2.0);
+    let z = full(1.0, [3, 4], [3, 4]).round().masked_equal(7.0).fillna(2.0);
     let back = LazyArray::from_json(&z.slice(&[1..2, 0..4]).squeeze(&[0]).to_json().unwrap()).unwrap();
     assert_eq!(back.shape(), &[4]);
     assert_eq!(back.compute().unwrap().iter().copied().collect::<Vec<_>>(), vec![1.0; 4]);

@@ -54,7 +54,7 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
     let (at, write) = interrupter.join().unwrap();
     let stopped_in = at.elapsed();
     assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
-    assert!(e.message().contains("of 400 chunks") && e.message().contains("partly written"), "{e}");
+    assert!(e.message().contains("of 400 tasks") && e.message().contains("partly written"), "{e}");
     assert!(e.message().ends_with("variables from earlier cells are kept"), "{e}");
     assert!(stopped_in < Duration::from_millis(500), "stopped {stopped_in:?} after the interrupt");
     assert!(interrupted(), "pending until the kernel clears it");
@@ -87,7 +87,7 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
         assert_eq!(unsafe { libc::write(write, [1u8].as_ptr().cast(), 1) }, 1);
         write
     });
-    let e = slow().lazy().memory_budget(1).store(&cols).unwrap_err();
+    let e = slow().memory_budget(1).store(&cols).unwrap_err();
     let write = interrupter.join().unwrap();
     assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
     let m = e.message();
@@ -102,7 +102,7 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
     );
     assert_eq!(m.matches("variables from earlier cells are kept").count(), 1, "{e}");
     while unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
-    let report = full(3.0, [40, 40], [2, 2]).lazy().memory_budget(1).store(&cols).unwrap();
+    let report = full(3.0, [40, 40], [2, 2]).memory_budget(1).store(&cols).unwrap();
     assert!(report.intermediate.is_some() && !fs.exists("intr/cols.zarr.rechunk-tmp/zarr.json").unwrap(), "{report}");
     assert_eq!(cols.sum().unwrap(), 4800.0);
 
@@ -125,12 +125,12 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
         assert_eq!(unsafe { libc::write(write, [1u8].as_ptr().cast(), 1) }, 1);
         write
     });
-    let e = slow_blocks(1.0, 100).lazy().memory_budget(1).store(&small).unwrap_err();
+    let e = slow_blocks(1.0, 100).memory_budget(1).store(&small).unwrap_err();
     assert_eq!(COMPUTING.load(Ordering::SeqCst), 0, "a block was still computing when the call returned");
     let write = interrupter.join().unwrap();
     assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
     while unsafe { libc::read(read, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
-    slow_blocks(3.0, 15).lazy().memory_budget(1).store(&small).unwrap();
+    slow_blocks(3.0, 15).memory_budget(1).store(&small).unwrap();
     assert_eq!(small.sum().unwrap(), 192.0);
     unsafe { libc::close(write) };
 }

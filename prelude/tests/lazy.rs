@@ -152,8 +152,13 @@ fn nan_aware_reductions_skip_missing_values() {
 #[test]
 fn generators_are_sources_and_results_do_not_depend_on_timing() {
     let g = random([40, 30], [7, 8]).seed(3);
-    let x = g.lazy();
-    close(&x.compute().unwrap(), &g.compute().unwrap(), "random(..).lazy() = random(..).compute()");
+    let x = g.clone();
+    // A block's values do not depend on how blocks are cut (each generator chunk is its own
+    // random stream): computed through other blocks, the same array.
+    close(&x.rechunk([9, 5]).compute().unwrap(), &g.compute().unwrap(), "random(..) cut into other blocks");
+    assert_eq!(random([4], [2]).seed(1).compute().unwrap(), random([4], [2]).seed(1).compute().unwrap());
+    let e = (&x + 1.0).seed(2).compute().unwrap_err();
+    assert!(e.kind() == ErrorKind::InvalidInput && e.message().contains("random(shape, chunks).seed(n)"), "{e}");
     let means: Vec<f64> = (0..5).map(|_| (&x * 3.0).mean_axis(&[1]).mean().unwrap()).collect();
     assert!(means.windows(2).all(|w| w[0].to_bits() == w[1].to_bits()), "{means:?}");
     let dir = tempfile::tempdir().unwrap();
@@ -164,8 +169,8 @@ fn generators_are_sources_and_results_do_not_depend_on_timing() {
 
 #[test]
 fn bad_plans_fail_with_one_line_when_run() {
-    let a = random([4, 5], [2, 2]).lazy();
-    let b = random([4, 3], [2, 2]).lazy();
+    let a = random([4, 5], [2, 2]);
+    let b = random([4, 3], [2, 2]);
     let e = (&a + &b).compute().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(e.message().contains("do not broadcast"), "{e}");
@@ -176,7 +181,7 @@ fn bad_plans_fail_with_one_line_when_run() {
     let z = stored(dir.path(), "small.zarr", &ArrayD::zeros(IxDyn(&[3, 3])), &[2, 2]);
     assert!(a.store(&z).unwrap_err().message().contains("make the shapes equal"));
     // Broadcasting a row over a matrix works, and shows in the plan.
-    let row = random([5], [5]).lazy();
+    let row = random([5], [5]);
     let sum = &a + &row;
     assert_eq!(sum.shape(), &[4, 5]);
     assert!(sum.plan().contains("a + b [4, 5]"), "{}", sum.plan());
@@ -296,7 +301,7 @@ fn plans_round_trip_through_json_without_closures_or_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let a = data(&[12, 8]);
     let x = from_zarr(&stored(dir.path(), "p.zarr", &a, &[5, 3]));
-    let g = normal(1.0, 2.0, [12, 8], [5, 3]).seed(7).lazy();
+    let g = normal(1.0, 2.0, [12, 8], [5, 3]).seed(7);
     let y = where_((&x - &x.mean_axis(&[0])).gt(0.0), &x * 2.0 + &g, (-&x).clip(-3.0, 3.0))
         .slice(&[1..11, 0..8])
         .rechunk([10, 4])
@@ -310,7 +315,7 @@ fn plans_round_trip_through_json_without_closures_or_secrets() {
     assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{got} != {want}");
     let e = (&x + &x.map(|v| v * 2.0)).to_json().unwrap_err();
     assert!(e.message().starts_with("map(<closure>) runs in this kernel only"), "{e}");
-    assert!(from_fn([2], [2], |_| 1.0).lazy().to_json().unwrap_err().message().contains("from_fn runs"));
+    assert!(from_fn([2], [2], |_| 1.0).to_json().unwrap_err().message().contains("from_fn runs"));
 
     // An S3 source keeps its endpoint and region, never its keys.
     let endpoint = format!("file://{}", dir.path().display());
@@ -339,4 +344,41 @@ fn plans_round_trip_through_json_without_closures_or_secrets() {
     moved["array"]["node"]["x"]["shape"] = json!([12, 9]);
     let e = LazyArray::from_json(&moved).unwrap_err();
     assert!(e.message().contains("the plan was made for [12, 9]"), "{e}");
+}
+
+#[test]
+fn stats_and_histograms_of_any_lazy_array() {
+    // Of an expression (no array stored anywhere), against the values computed in memory.
+    let x = &normal(2.0, 3.0, [30, 20], [7, 6]).seed(11) * 2.0;
+    let v = x.compute().unwrap();
+    let n = v.len() as f64;
+    let mean = v.sum() / n;
+    let std = (v.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>() / n).sqrt();
+    let s = x.stats().unwrap();
+    assert_eq!(s.count, 600);
+    scalar(s.sum, v.sum(), "stats sum");
+    scalar(s.mean, mean, "stats mean");
+    scalar(s.std, std, "stats std");
+    assert_eq!((s.min, s.max), (v.fold(f64::INFINITY, |a, &b| a.min(b)), v.fold(f64::NEG_INFINITY, |a, &b| a.max(b))));
+    assert_eq!(s.mean.to_bits(), x.mean().unwrap().to_bits(), "stats().mean is mean(), bit for bit");
+    let h = x.histogram(10, None).unwrap();
+    assert_eq!(h.counts.iter().sum::<u64>(), 600, "every value in the data's own range");
+    assert_eq!(h.edges[0], s.min);
+    scalar(h.edges[10], s.max, "the last edge");
+    let h = x.histogram(4, Some((0.0, 4.0))).unwrap();
+    let want =
+        (0..4).map(|b| v.iter().filter(|&&a| a >= b as f64 && (a < b as f64 + 1.0 || b == 3 && a <= 4.0)).count());
+    assert_eq!(h.counts, want.map(|c| c as u64).collect::<Vec<_>>());
+    assert_eq!(x.histogram(0, None).unwrap_err().kind(), ErrorKind::InvalidInput);
+
+    // NaN as numpy: every statistic but the count; a Zarr array's are its view's.
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = v.clone();
+    a[[3, 4]] = f64::NAN;
+    let z = stored(dir.path(), "nan.zarr", &a, &[8, 8]);
+    let s = z.stats().unwrap();
+    assert!(s.count == 600 && s.mean.is_nan() && s.min.is_nan() && s.std.is_nan(), "{s:?}");
+    assert_eq!(format!("{:?}", z.stats().unwrap()), format!("{:?}", from_zarr(&z).stats().unwrap()));
+    assert!(z.histogram(5, None).unwrap_err().message().contains("not a finite low <= high"));
+    assert_eq!(z.histogram(5, Some((-100.0, 100.0))).unwrap().counts.iter().sum::<u64>(), 599, "NaN is in no bin");
 }

@@ -19,7 +19,7 @@ fn an_anomaly_of_an_array_ten_times_the_budget_stays_within_budget() {
     let spec = ArraySpec::new([t, y, x], [1, y, x], "f8").compressor(Compressor::Zstd(1)).v3();
     let out = create_array(dir.path().join("anomaly.zarr").to_str().unwrap(), &spec).unwrap();
     let before = vm_kib("VmRSS:");
-    let temp = uniform(-10.0, 30.0, [t, y, x], [1, y, x]).seed(7).lazy().memory_budget(budget);
+    let temp = uniform(-10.0, 30.0, [t, y, x], [1, y, x]).seed(7).memory_budget(budget);
     let anomaly = &temp - &temp.mean_axis(&[0]);
     anomaly.store(&out).unwrap();
     let grown_mib = (vm_kib("VmHWM:").saturating_sub(before)) as f64 / 1024.0;

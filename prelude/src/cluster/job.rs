@@ -12,9 +12,9 @@
 //! i`, a Slurm array task) also leaves `done/i`, or `failed/i` with its one-line error.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::lazy::grid::region_count;
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
-use crate::lazy::run::region_count;
 use crate::lazy::serial::where_json;
 use crate::lazy::tree::Tree;
 use crate::runtime::block_on;

@@ -5,12 +5,12 @@
 
 use super::engine::{Cluster, RunReport};
 use super::job::Job;
-use crate::compute::StoreReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lazy::plan::{LazyArray, Node, Reduced};
 use crate::lazy::rechunk::{StorePlan, SCRATCH_SUFFIX};
 use crate::lazy::run::cell_error;
 use crate::lazy::tree::Tree;
+use crate::lazy::StoreReport;
 use crate::progress::{ProgressBar, Show};
 use crate::zarr::location::Location;
 use crate::zarr::{ArraySpec, Compressor, ZarrArray};

@@ -7,10 +7,10 @@
 
 use super::job::FORMAT;
 use crate::error::{Error, Result};
+use crate::lazy::grid::regions;
 use crate::lazy::merge::Merger;
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
-use crate::lazy::run::regions;
 use crate::lazy::serial::{reduction, where_from};
 use crate::lazy::store::store_region;
 use crate::lazy::tree::Tree;

@@ -1,8 +1,7 @@
 //! The values of one region of a node (a block).
 
+use super::grid::{chunks_touching, lens, paste};
 use super::plan::{LazyArray, Node};
-use super::run::chunks_touching;
-use crate::compute::Generator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::Task;
 use crate::zarr::array::ZArray;
@@ -35,17 +34,13 @@ fn spread<'a>(b: &'a ArrayD<f64>, shape: &IxDyn) -> Result<ndarray::ArrayViewD<'
         .ok_or_else(|| Error::new(ErrorKind::Other, "blocks of an element-wise operation did not broadcast"))
 }
 
-fn lens(region: &[Range<u64>]) -> Vec<usize> {
-    region.iter().map(|r| (r.end - r.start) as usize).collect()
-}
-
 impl LazyArray {
     /// The values of `region` (one range per dimension) of this array.
     pub(crate) fn block<'a>(&'a self, region: &'a [Range<u64>]) -> BoxFuture<'a, Result<ArrayD<f64>>> {
         Box::pin(async move {
             match &*self.node {
                 Node::Zarr(z) => read_f64(z, region).await,
-                Node::Gen(g) => Ok(generated(g, region)),
+                Node::Gen(g) => Ok(g.block(region)),
                 Node::Unary(op, x) => {
                     let mut b = x.block(region).await?;
                     let op = *op;
@@ -129,19 +124,6 @@ impl LazyArray {
     }
 }
 
-/// Copy the part of `block` (the values from `chunk`'s start on) inside `region` into `out`
-/// (the values of `region`).
-fn paste(out: &mut ArrayD<f64>, region: &[Range<u64>], chunk: &[Range<u64>], block: &ArrayD<f64>) {
-    let src: Vec<Range<u64>> = (0..chunk.len())
-        .map(|d| region[d].start.max(chunk[d].start) - chunk[d].start..region[d].end.min(chunk[d].end) - chunk[d].start)
-        .collect();
-    let dst: Vec<Range<u64>> = (0..chunk.len())
-        .map(|d| src[d].start + chunk[d].start - region[d].start..src[d].end + chunk[d].start - region[d].start)
-        .collect();
-    out.slice_each_axis_mut(|ax| to_slice(&dst[ax.axis.index()]))
-        .assign(&block.slice_each_axis(|ax| to_slice(&src[ax.axis.index()])));
-}
-
 /// A region of a Zarr array as f64 (missing chunks read as the fill value). A region over
 /// several chunks (a time series out of daily maps) fetches and decodes each chunk as its own
 /// tokio task, `z.concurrency()` at once: one request at a time per block would leave the
@@ -176,23 +158,11 @@ async fn read_part(arr: &ZArray, z: &ZarrArray, part: &[Range<u64>]) -> Result<A
     let first: Vec<u64> = part.iter().zip(z.chunks()).map(|(r, c)| r.start / c).collect();
     with_dtype!(z.dtype(), T => {
         let a = arr.async_retrieve_array_subset::<ArrayD<T>>(&subset).await.map_err(|e| chunk_error(z, "read", &first, &e))?;
+        // f64 data is already what every block holds: no copy.
+        let a = match (Box::new(a) as Box<dyn std::any::Any>).downcast::<ArrayD<f64>>() {
+            Ok(f) => return Ok(*f),
+            Err(other) => other.downcast::<ArrayD<T>>().expect("the array just boxed"),
+        };
         Ok(a.mapv(|v| v.to_f64()))
     }, d => Err(d.not_numeric("a lazy array", &z.url())))
-}
-
-/// A region of a generator's values: the generator chunks it touches, cut to the region.
-fn generated(g: &Generator, region: &[Range<u64>]) -> ArrayD<f64> {
-    let chunks = g.chunks();
-    let grid: Vec<u64> = g.shape().iter().zip(chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect();
-    let cshape: Vec<usize> = chunks.iter().map(|&c| c as usize).collect();
-    let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
-    for chunk in chunks_touching(region, g.shape(), chunks) {
-        let origin: Vec<u64> = chunk.iter().map(|r| r.start).collect();
-        // The chunk's C-order number seeds its values, as in `Generator::store`.
-        let lin = origin.iter().zip(chunks).zip(&grid).fold(0, |acc, ((o, c), n)| acc * n + o / c);
-        let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &origin, &cshape, 0.0))
-            .expect("a generator chunk has its chunk shape");
-        paste(&mut out, region, &chunk, &vals);
-    }
-    out
 }

@@ -107,6 +107,12 @@ pub(crate) fn partial(b: ArrayD<f64>, keep: &[usize], axes: &[usize], moments: b
     if b.is_empty() {
         return vec![EMPTY; kept_n];
     }
+    if keep.is_empty() {
+        // Over every axis: the block's values in place, in any order (one `Acc` of them all).
+        if let Some(v) = b.as_slice_memory_order() {
+            return vec![Acc::of(v, moments)];
+        }
+    }
     let flat = rows(b, keep, axes);
     flat.chunks(flat.len() / kept_n).map(|row| Acc::of(row, moments)).collect()
 }

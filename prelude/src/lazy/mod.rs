@@ -1,5 +1,6 @@
 //! Lazy chunked arrays, the dask.array part: build an expression from Zarr arrays and
-//! generators, then `store` it, `compute` it, or reduce it, one chunk at a time.
+//! generators, then `store` it, `compute` it, or reduce it (`mean`, `stats`, `histogram`, …),
+//! one chunk at a time. A [`ZarrArray`]'s reductions are its `from_zarr` view's (`stats.rs`).
 //!
 //! A [`LazyArray`] is a plan, not data: element-wise arithmetic (numpy broadcasting of trailing
 //! dimensions), `map`, `clip`, `astype`, and reductions over some axes (`mean_axis(&[0])`) each
@@ -13,6 +14,8 @@
 
 mod acc;
 mod eval;
+mod generators;
+pub(crate) mod grid;
 pub(crate) mod merge;
 mod ops;
 pub(crate) mod part;
@@ -21,24 +24,78 @@ pub(crate) mod rechunk;
 pub(crate) mod reduce;
 pub(crate) mod run;
 pub(crate) mod serial;
+mod stats;
 pub(crate) mod store;
 pub(crate) mod tree;
 
-use crate::compute::Generator;
-use crate::zarr::{Dtype, ZarrArray};
+use crate::error::Error;
+use crate::zarr::{Dtype, Shape, ZarrArray};
+use generators::{time_seed, Generator, Kind};
 pub use ops::{where_, IntoLazy};
 use plan::Node;
 pub use plan::{LazyArray, DEFAULT_MEMORY_BUDGET};
+pub use stats::{Histogram, Stats};
+use std::sync::Arc;
+pub use store::StoreReport;
 
 /// A lazy view of a Zarr array, chunked like it, like `dask.array.from_zarr(z)`.
 pub fn from_zarr(z: &ZarrArray) -> LazyArray {
     LazyArray::zarr(z)
 }
 
-impl Generator {
-    /// This generator as a [`LazyArray`] source (same values as `store` writes).
+fn source(shape: impl Into<Shape>, chunks: impl Into<Shape>, kind: Kind, seed: u64) -> LazyArray {
+    let g = Generator { shape: shape.into().0, chunks: chunks.into().0, kind, seed };
+    LazyArray::new(Node::Gen(g.clone()), g.shape, g.chunks, Dtype::Float64)
+}
+
+/// Uniform random values in [0, 1), like `da.random.random(shape, chunks=chunks)`: a lazy
+/// array (nothing is computed until it is stored, computed or reduced).
+pub fn random(shape: impl Into<Shape>, chunks: impl Into<Shape>) -> LazyArray {
+    uniform(0.0, 1.0, shape, chunks)
+}
+
+/// Uniform random values in [low, high), like `da.random.uniform`.
+pub fn uniform(low: f64, high: f64, shape: impl Into<Shape>, chunks: impl Into<Shape>) -> LazyArray {
+    source(shape, chunks, Kind::Uniform { low, high }, time_seed())
+}
+
+/// Normally distributed values, like `da.random.normal(mean, std, shape, chunks=…)`.
+pub fn normal(mean: f64, std: f64, shape: impl Into<Shape>, chunks: impl Into<Shape>) -> LazyArray {
+    source(shape, chunks, Kind::Normal { mean, std }, time_seed())
+}
+
+/// Every element `value`, like `da.full`.
+pub fn full(value: f64, shape: impl Into<Shape>, chunks: impl Into<Shape>) -> LazyArray {
+    source(shape, chunks, Kind::Full(value), 0)
+}
+
+/// Element values from a function of the global index, like `da.fromfunction`.
+pub fn from_fn(
+    shape: impl Into<Shape>,
+    chunks: impl Into<Shape>,
+    f: impl Fn(&[u64]) -> f64 + Send + Sync + 'static,
+) -> LazyArray {
+    source(shape, chunks, Kind::Func(Arc::new(f)), 0)
+}
+
+impl LazyArray {
+    /// Fix the random seed of a generator (`random(shape, chunks).seed(7)`): the same seed and
+    /// chunking give the same values.
+    pub fn seed(&self, seed: u64) -> LazyArray {
+        match &*self.node {
+            Node::Gen(g) => self.derive(Node::Gen(Generator { seed, ..g.clone() }), self.dtype),
+            _ => LazyArray::failed(Error::invalid(
+                "seed(n) sets the seed of random, normal or uniform: write random(shape, chunks).seed(n), before other operations",
+            )),
+        }
+    }
+
+    /// This array (generators are lazy arrays now).
+    #[deprecated(
+        note = "random(..), normal(..), uniform(..), full(..) and from_fn(..) are lazy arrays now: drop `.lazy()`"
+    )]
     pub fn lazy(&self) -> LazyArray {
-        LazyArray::new(Node::Gen(self.clone()), self.shape().to_vec(), self.chunks().to_vec(), Dtype::Float64)
+        self.clone()
     }
 }
 
@@ -51,11 +108,5 @@ impl std::fmt::Debug for LazyArray {
 impl From<&ZarrArray> for LazyArray {
     fn from(z: &ZarrArray) -> Self {
         from_zarr(z)
-    }
-}
-
-impl From<&Generator> for LazyArray {
-    fn from(g: &Generator) -> Self {
-        g.lazy()
     }
 }

@@ -1,7 +1,7 @@
 //! The plan: [`LazyArray`] (a node, its shape and chunks) and the nodes it is built of.
 //! Built-in operations are plain data; only `map` holds a closure.
 
-use crate::compute::Generator;
+use super::generators::Generator;
 use crate::error::Error;
 use crate::zarr::dtype::{with_dtype, Dtype};
 use crate::zarr::{Element, ZarrArray};
@@ -15,8 +15,8 @@ pub const DEFAULT_MEMORY_BUDGET: u64 = 256 << 20;
 
 /// A lazy, chunked n-dimensional array of f64 values, like a `dask.array.Array`.
 ///
-/// Cheap to clone (it shares its plan). Build one with [`from_zarr`](super::from_zarr) or from a generator
-/// (`random(..).lazy()`), combine with `+ - * /` (between arrays and with `f64`), then call
+/// Cheap to clone (it shares its plan). Build one with [`from_zarr`](super::from_zarr) or a
+/// generator ([`random`](super::random), [`normal`](super::normal), …), combine with `+ - * /` (between arrays and with `f64`), then call
 /// [`store`](LazyArray::store), [`compute`](LazyArray::compute) or a reduction.
 #[derive(Clone)]
 pub struct LazyArray {

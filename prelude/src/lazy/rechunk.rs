@@ -12,6 +12,8 @@
 //! written twice instead of being re-read once per output chunk.
 
 use super::plan::LazyArray;
+#[cfg(test)]
+use super::plan::Node;
 
 /// Name suffix of the intermediate array, beside the output (`out.zarr.rechunk-tmp`).
 pub(crate) const SCRATCH_SUFFIX: &str = ".rechunk-tmp";
@@ -83,7 +85,7 @@ mod tests {
     use super::*;
 
     fn lazy(shape: &[u64], chunks: &[u64]) -> LazyArray {
-        crate::compute::full(0.0, shape.to_vec(), chunks.to_vec()).lazy()
+        LazyArray::new(Node::Const(0.0), shape.to_vec(), chunks.to_vec(), crate::zarr::Dtype::Float64)
     }
 
     #[test]

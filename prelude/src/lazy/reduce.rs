@@ -2,10 +2,11 @@
 //! `LazyArray`). Each runs one streaming pass over its input's chunks, merging the partials in
 //! chunk order so results are the same run to run, and keeps only its result.
 
+use super::grid::regions;
 use super::merge::{partial, Merger};
 use super::part::Part;
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
-use super::run::{cell_error, regions, run_blocks, PlanBar};
+use super::run::{cell_error, run_blocks, PlanBar};
 use super::tree::{Tree, TreeMerger};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;

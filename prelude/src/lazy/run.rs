@@ -1,5 +1,6 @@
 //! Running blocks: each a tokio task, a bounded number in flight, results taken in chunk order.
 
+use super::grid::region_count;
 use super::plan::LazyArray;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::{ProgressBar, Show};
@@ -10,32 +11,6 @@ use std::ops::Range;
 
 /// Most chunks in flight, whatever the budget (as many as the I/O keeps busy).
 const MAX_IN_FLIGHT: u64 = 32;
-
-/// How many regions [`regions`] gives, without making them.
-pub(crate) fn region_count(shape: &[u64], chunks: &[u64]) -> u64 {
-    shape.iter().zip(chunks).map(|(&s, &c)| s.div_ceil(c.max(1))).product()
-}
-
-/// Every chunk region of a grid (`chunks` per dimension over `shape`), in C order, cut at the shape.
-pub(crate) fn regions(shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
-    let whole: Vec<Range<u64>> = shape.iter().map(|&s| 0..s).collect();
-    chunks_touching(&whole, shape, chunks)
-}
-
-/// The regions of the chunks (of a `chunks` grid over `shape`) that `region` touches, in C order.
-pub(crate) fn chunks_touching(region: &[Range<u64>], shape: &[u64], chunks: &[u64]) -> Vec<Vec<Range<u64>>> {
-    let mut out: Vec<Vec<Range<u64>>> = vec![vec![]];
-    for d in 0..region.len() {
-        let (r, c) = (&region[d], chunks[d].max(1));
-        let steps: Vec<Range<u64>> = if r.is_empty() {
-            vec![]
-        } else {
-            (r.start / c..(r.end - 1) / c + 1).map(|i| i * c..((i + 1) * c).min(shape[d])).collect()
-        };
-        out = out.into_iter().flat_map(|p| steps.iter().map(move |s| [p.clone(), vec![s.clone()]].concat())).collect();
-    }
-    out
-}
 
 impl LazyArray {
     /// Blocks a pass over this array computes (one per chunk of its source grid).

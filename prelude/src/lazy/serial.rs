@@ -6,8 +6,8 @@
 //! machine that runs the plan brings its own, the AWS way: environment or profile). Closures
 //! (`map`, `map_blocks`, `from_fn`) are code in this kernel: a plan holding one is refused.
 
+use super::generators::{Generator, Kind};
 use super::plan::{Binary, LazyArray, Node, Op, Reduced, Reduction, Unary};
-use crate::compute::{Generator, Kind};
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use crate::zarr::location::Location;

@@ -1,9 +1,9 @@
 //! `compute` (the whole result in memory), `store` and `to_zarr` (every chunk of a Zarr array).
 
+use super::grid::{chunks_touching, region_count, regions};
 use super::plan::LazyArray;
 use super::rechunk::{StorePlan, SCRATCH_SUFFIX};
-use super::run::{cell_error, chunks_touching, region_count, regions, run_blocks, PlanBar};
-use crate::compute::StoreReport;
+use super::run::{cell_error, run_blocks, PlanBar};
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::Show;
 use crate::runtime::Task;
@@ -12,6 +12,7 @@ use crate::zarr::dtype::with_dtype;
 use crate::zarr::region::{padded, to_slice};
 use crate::zarr::{ArraySpec, Compressor, Element, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
+use std::fmt;
 
 impl LazyArray {
     /// The whole array in memory, like `x.compute()` (for results that fit).
@@ -183,13 +184,25 @@ async fn store_block<T: Element>(
     let fill = T::from_f64(z.fill_f64());
     let b = x.block(&region).await?;
     let bytes = b.len() as u64 * T::DTYPE.size() as u64;
+    let chunks = chunks_touching(&region, z.shape(), z.chunks());
+    // The block is one chunk (a store in the array's own chunks): its values as they are.
+    let (mut whole, b) = match chunks.len() == 1 && chunks[0] == region {
+        true => (Some(into_dtype::<T>(b)), None),
+        false => (None, Some(b)),
+    };
     // Each chunk is encoded and written as its own tokio task (encoding is CPU work).
-    let writes: Vec<_> = chunks_touching(&region, z.shape(), z.chunks())
+    let writes: Vec<_> = chunks
         .into_iter()
         .map(|chunk| {
             let local: Vec<std::ops::Range<u64>> =
                 chunk.iter().zip(&region).map(|(c, r)| c.start - r.start..c.end - r.start).collect();
-            let part = b.slice_each_axis(|ax| to_slice(&local[ax.axis.index()])).mapv(T::from_f64);
+            let part = match whole.take() {
+                Some(part) => part,
+                None => {
+                    let b = b.as_ref().expect("kept unless the block is one chunk");
+                    b.slice_each_axis(|ax| to_slice(&local[ax.axis.index()])).mapv(T::from_f64)
+                }
+            };
             let idx: Vec<u64> = chunk.iter().zip(z.chunks()).map(|(c, n)| c.start / n).collect();
             let (arr, z, full) = (arr.clone(), z.clone(), padded(part, &chunk_shape, fill));
             Task::spawn(async move {
@@ -202,4 +215,45 @@ async fn store_block<T: Element>(
         w.await.map_err(|e| Error::new(ErrorKind::Other, format!("a chunk write failed: {e}")))??;
     }
     Ok(bytes)
+}
+
+/// `b` in dtype `T`: moved as it is when `T` is f64, else converted like numpy's `astype`.
+fn into_dtype<T: Element>(b: ArrayD<f64>) -> ArrayD<T> {
+    match (Box::new(b) as Box<dyn std::any::Any>).downcast::<ArrayD<T>>() {
+        Ok(same) => *same,
+        Err(b) => b.downcast::<ArrayD<f64>>().expect("the block just boxed").mapv(T::from_f64),
+    }
+}
+
+/// What [`LazyArray::store`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreReport {
+    /// Where the data went.
+    pub url: String,
+    /// Chunks written.
+    pub chunks: u64,
+    /// Uncompressed bytes written.
+    pub bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// The intermediate array a two-pass rechunk went through (deleted since), if any.
+    pub intermediate: Option<String>,
+}
+
+impl fmt::Display for StoreReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stored {} chunks ({:.1} MB) into {} in {:.2} s ({:.1} MB/s)",
+            self.chunks,
+            self.bytes as f64 / 1e6,
+            self.url,
+            self.seconds,
+            self.bytes as f64 / 1e6 / self.seconds.max(1e-9)
+        )?;
+        match &self.intermediate {
+            Some(tmp) => write!(f, ", in two passes through {tmp}"),
+            None => Ok(()),
+        }
+    }
 }

@@ -5,10 +5,10 @@
 //! task per group and one per output block to combine them (`cluster/task.rs`). Floating-point
 //! sums depend on their order, so both give the same bits only because both follow this tree.
 
+use super::grid::regions;
 use super::merge::Merger;
 use super::part::Part;
 use super::plan::Reduced;
-use super::run::regions;
 use std::collections::HashMap;
 use std::ops::Range;
 
