@@ -54,7 +54,7 @@ fn an_interrupt_stops_a_store_and_leaves_no_task_writing() {
     let (at, write) = interrupter.join().unwrap();
     let stopped_in = at.elapsed();
     assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
-    assert!(e.message().contains("of 400 tasks") && e.message().contains("partly written"), "{e}");
+    assert!(e.message().contains("of 400 chunks") && e.message().contains("partly written"), "{e}");
     assert!(e.message().ends_with("variables from earlier cells are kept"), "{e}");
     assert!(stopped_in < Duration::from_millis(500), "stopped {stopped_in:?} after the interrupt");
     assert!(interrupted(), "pending until the kernel clears it");

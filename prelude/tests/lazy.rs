@@ -381,4 +381,10 @@ fn stats_and_histograms_of_any_lazy_array() {
     assert_eq!(format!("{:?}", z.stats().unwrap()), format!("{:?}", from_zarr(&z).stats().unwrap()));
     assert!(z.histogram(5, None).unwrap_err().message().contains("not a finite low <= high"));
     assert_eq!(z.histogram(5, Some((-100.0, 100.0))).unwrap().counts.iter().sum::<u64>(), 599, "NaN is in no bin");
+
+    // A reduction of text is refused in the reduction's name, with what to do instead.
+    let names = create_array(dir.path().join("s.zarr").to_str().unwrap(), &ArraySpec::new([2], [2], "string")).unwrap();
+    let e = names.mean().unwrap_err();
+    assert!(e.kind() == ErrorKind::InvalidInput && e.message().starts_with("mean() needs numbers"), "{e}");
+    assert!(e.message().contains("z.read::<String>()"), "{e}");
 }

@@ -105,15 +105,18 @@ impl Reduced {
 impl LazyArray {
     /// Start running the plan: check it can run, open its one progress bar (over the
     /// reductions still to compute and `final_tasks` more), and run those reductions (each its
-    /// own pass) on it.
-    pub(crate) fn start(&self, label: String, final_tasks: u64, show: Show) -> Result<PlanBar> {
+    /// own pass) on it. The bar counts chunks when every task is one chunk of a Zarr array (the
+    /// final ones, when `final_chunks`; a pending reduction's, when it reduces a Zarr array).
+    pub(crate) fn start(&self, label: String, final_tasks: u64, show: Show, final_chunks: bool) -> Result<PlanBar> {
         if let Some(e) = self.node.failure() {
             return Err(e.clone());
         }
         let mut reductions = vec![];
         self.node.reductions(&mut reductions);
-        let pending: u64 = reductions.iter().filter(|r| !r.is_computed()).map(|r| r.x.block_count()).sum();
-        let mut bar = PlanBar::new(label, pending + final_tasks, show);
+        let pending: Vec<&&Reduced> = reductions.iter().filter(|r| !r.is_computed()).collect();
+        let chunks = final_chunks && pending.iter().all(|r| matches!(&*r.x.node, Node::Zarr(_)));
+        let total = pending.iter().map(|r| r.x.block_count()).sum::<u64>() + final_tasks;
+        let mut bar = PlanBar::new(label, total, show, if chunks { "chunks" } else { "tasks" });
         for r in reductions {
             r.materialize(&mut bar)?;
         }
@@ -122,6 +125,14 @@ impl LazyArray {
 }
 
 impl LazyArray {
+    /// " of URL" for a view of a Zarr array: what a pass over it names in its bar and errors.
+    pub(crate) fn of_source(&self) -> String {
+        match &*self.node {
+            Node::Zarr(z) => format!(" of {}", z.url()),
+            _ => String::new(),
+        }
+    }
+
     fn reduced(&self, op: Reduction, axes: &[usize]) -> LazyArray {
         let mut sorted = axes.to_vec();
         sorted.sort_unstable();
@@ -148,7 +159,7 @@ impl LazyArray {
     fn reduce_whole(&self, op: Reduction) -> Result<f64> {
         let all: Vec<usize> = (0..self.ndim()).collect();
         let r = self.reduced(op, &all);
-        r.start(format!("{}()", op.name()), 0, Show::IfSlow)?.finish();
+        r.start(format!("{}(){}", op.name(), self.of_source()), 0, Show::IfSlow, true)?.finish();
         match &*r.node {
             Node::Reduced(red) => Ok(red.value()?.iter().next().copied().unwrap_or(f64::NAN)),
             _ => unreachable!("reduced() makes a Reduced node or a failed one, which start() reports"),

@@ -42,12 +42,14 @@ pub(crate) struct PlanBar {
     bar: ProgressBar,
     base: String,
     total: u64,
+    /// What a task is called: "chunks" when every task is one chunk, else "tasks".
+    unit: &'static str,
 }
 
 impl PlanBar {
-    /// A bar over `total` tasks of every pass.
-    pub(crate) fn new(base: String, total: u64, show: Show) -> PlanBar {
-        PlanBar { bar: ProgressBar::with(base.clone(), total, "tasks", show), base, total }
+    /// A bar over `total` tasks of every pass, counted in `unit`.
+    pub(crate) fn new(base: String, total: u64, show: Show, unit: &'static str) -> PlanBar {
+        PlanBar { bar: ProgressBar::with(base.clone(), total, unit, show), base, total, unit }
     }
 
     /// Label the bar with the pass that runs (none: the plan's own label); returns the label.
@@ -92,7 +94,7 @@ pub(crate) fn run_blocks<X: Send + 'static>(
         // The cell-level wording (variables are kept) is added once, by `cell_error`.
         Err(e) if e.kind() == ErrorKind::Interrupted => Err(Error::new(
             ErrorKind::Interrupted,
-            format!("{what} interrupted after {} of {} tasks", bar.bar.position(), bar.total),
+            format!("{what} interrupted after {} of {} {}", bar.bar.position(), bar.total, bar.unit),
         )),
         Err(e) => Err(e),
     }

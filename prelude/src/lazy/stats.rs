@@ -4,7 +4,7 @@
 
 use super::acc::{Acc, EMPTY};
 use super::grid::regions;
-use super::plan::LazyArray;
+use super::plan::{LazyArray, Node};
 use super::run::{cell_error, run_blocks};
 use crate::error::{Error, Result};
 use crate::progress::Show;
@@ -116,7 +116,9 @@ impl LazyArray {
         mut merge: impl FnMut(A),
     ) -> Result<()> {
         let blocks = regions(&self.shape, self.source_chunks());
-        let mut bar = self.start(label.to_string(), blocks.len() as u64, Show::IfSlow)?;
+        let label = format!("{label}{}", self.of_source());
+        let whole_chunks = matches!(&*self.node, Node::Zarr(_));
+        let mut bar = self.start(label, blocks.len() as u64, Show::IfSlow, whole_chunks)?;
         let inflight = self.in_flight(self.source_chunks().iter().product());
         run_blocks(
             &mut bar,
@@ -147,32 +149,39 @@ impl LazyArray {
 /// A Zarr array's reductions: its [`from_zarr`](super::from_zarr) view's, one streaming pass
 /// each (here, not in `zarr`, because the lazy layer runs them).
 impl ZarrArray {
+    /// The view a reduction named `what` runs on; a non-numeric dtype is refused in its name.
+    fn numbers(&self, what: &str) -> Result<LazyArray> {
+        match self.dtype().is_numeric() {
+            true => Ok(LazyArray::zarr(self)),
+            false => Err(self.dtype().not_numeric(what, &self.url())),
+        }
+    }
     /// Count, sum, mean, std, min and max in one streaming pass over the chunks.
     pub fn stats(&self) -> Result<Stats> {
-        LazyArray::zarr(self).stats()
+        self.numbers("stats()")?.stats()
     }
     /// Mean of all elements, like `z.mean()` / `da.from_zarr(z).mean().compute()`.
     pub fn mean(&self) -> Result<f64> {
-        LazyArray::zarr(self).mean()
+        self.numbers("mean()")?.mean()
     }
     /// Sum of all elements.
     pub fn sum(&self) -> Result<f64> {
-        LazyArray::zarr(self).sum()
+        self.numbers("sum()")?.sum()
     }
     /// Smallest element (NaN if any is NaN).
     pub fn min(&self) -> Result<f64> {
-        LazyArray::zarr(self).min()
+        self.numbers("min()")?.min()
     }
     /// Largest element (NaN if any is NaN).
     pub fn max(&self) -> Result<f64> {
-        LazyArray::zarr(self).max()
+        self.numbers("max()")?.max()
     }
     /// Population standard deviation.
     pub fn std(&self) -> Result<f64> {
-        LazyArray::zarr(self).std()
+        self.numbers("std()")?.std()
     }
     /// Histogram with `bins` equal bins over `range` (`None`: the data's min..max, one extra pass).
     pub fn histogram(&self, bins: usize, range: Option<(f64, f64)>) -> Result<Histogram> {
-        LazyArray::zarr(self).histogram(bins, range)
+        self.numbers("histogram()")?.histogram(bins, range)
     }
 }

@@ -21,7 +21,9 @@ impl LazyArray {
     }
 
     fn compute_all(&self) -> Result<ArrayD<f64>> {
-        let mut bar = self.start("compute".into(), self.block_count(), Show::IfSlow)?;
+        let whole_chunks = matches!(&*self.node, super::plan::Node::Zarr(_));
+        let mut bar =
+            self.start(format!("compute{}", self.of_source()), self.block_count(), Show::IfSlow, whole_chunks)?;
         let grid = self.source_chunks();
         let blocks = regions(&self.shape, grid);
         let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
@@ -68,7 +70,8 @@ impl LazyArray {
         };
         // One task is done in one step: its bar only if it runs long (see `for_each_chunk`).
         let show = if tasks > 1 { Show::Now } else { Show::IfSlow };
-        let mut bar = self.start(format!("store {}", z.url()), tasks, show)?;
+        let one_chunk_each = matches!(&plan, StorePlan::Direct(extent) if extent.as_slice() == z.chunks());
+        let mut bar = self.start(format!("store {}", z.url()), tasks, show, one_chunk_each)?;
         let intermediate = match plan {
             StorePlan::Direct(extent) => {
                 store_pass(self, z, &extent, &mut bar, "")?;
