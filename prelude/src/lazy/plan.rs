@@ -42,6 +42,14 @@ impl LazyArray {
         LazyArray::new(Node::Zarr(Box::new(z.clone())), z.shape().to_vec(), z.chunks().to_vec(), z.dtype())
     }
 
+    /// The Zarr array this is a plain view of (`from_zarr(&z)`), if it is one.
+    pub(crate) fn zarr_source(&self) -> Option<&ZarrArray> {
+        match &*self.node {
+            Node::Zarr(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// A node over `self` with the same shape and chunks.
     pub(crate) fn derive(&self, node: Node, dtype: Dtype) -> Self {
         LazyArray {

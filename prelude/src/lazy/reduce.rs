@@ -2,7 +2,6 @@
 //! `LazyArray`). Each runs one streaming pass over its input's chunks, merging the partials in
 //! chunk order so results are the same run to run, and keeps only its result.
 
-use super::grid::regions;
 use super::merge::{partial, Merger};
 use super::part::Part;
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
@@ -55,13 +54,13 @@ impl Reduced {
 
     /// Blocks the pass keeps in flight (its blocks are the input's source chunks).
     pub(crate) fn in_flight(&self) -> usize {
-        self.x.in_flight(self.x.source_chunks().iter().product())
+        self.x.pass_in_flight()
     }
 
     /// The pass's blocks, in the order their parts are merged (one per chunk of the input's
     /// source grid): a cluster runs block `i` as task `i`.
     pub(crate) fn blocks(&self) -> Vec<Vec<Range<u64>>> {
-        regions(&self.x.shape, self.x.source_chunks())
+        self.x.pass_blocks()
     }
 
     /// The axes the result keeps, in order.
@@ -114,7 +113,7 @@ impl LazyArray {
         let mut reductions = vec![];
         self.node.reductions(&mut reductions);
         let pending: Vec<&&Reduced> = reductions.iter().filter(|r| !r.is_computed()).collect();
-        let chunks = final_chunks && pending.iter().all(|r| matches!(&*r.x.node, Node::Zarr(_)));
+        let chunks = final_chunks && pending.iter().all(|r| r.x.zarr_source().is_some());
         let total = pending.iter().map(|r| r.x.block_count()).sum::<u64>() + final_tasks;
         let mut bar = PlanBar::new(label, total, show, if chunks { "chunks" } else { "tasks" });
         for r in reductions {
@@ -127,10 +126,7 @@ impl LazyArray {
 impl LazyArray {
     /// " of URL" for a view of a Zarr array: what a pass over it names in its bar and errors.
     pub(crate) fn of_source(&self) -> String {
-        match &*self.node {
-            Node::Zarr(z) => format!(" of {}", z.url()),
-            _ => String::new(),
-        }
+        self.zarr_source().map(|z| format!(" of {}", z.url())).unwrap_or_default()
     }
 
     fn reduced(&self, op: Reduction, axes: &[usize]) -> LazyArray {

@@ -1,6 +1,6 @@
 //! Running blocks: each a tokio task, a bounded number in flight, results taken in chunk order.
 
-use super::grid::region_count;
+use super::grid::{region_count, regions};
 use super::plan::LazyArray;
 use crate::error::{Error, ErrorKind, Result};
 use crate::progress::{ProgressBar, Show};
@@ -16,6 +16,16 @@ impl LazyArray {
     /// Blocks a pass over this array computes (one per chunk of its source grid).
     pub(crate) fn block_count(&self) -> u64 {
         region_count(&self.shape, self.source_chunks())
+    }
+
+    /// The blocks of a pass over this array, in C order: one per chunk of its source grid.
+    pub(crate) fn pass_blocks(&self) -> Vec<Vec<Range<u64>>> {
+        regions(&self.shape, self.source_chunks())
+    }
+
+    /// Blocks a pass over this array keeps in flight (its blocks are its source chunks).
+    pub(crate) fn pass_in_flight(&self) -> usize {
+        self.in_flight(self.source_chunks().iter().product())
     }
 
     /// Blocks in flight for blocks of `block_elems` values: each holds its inputs' blocks too.

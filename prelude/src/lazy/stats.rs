@@ -3,8 +3,7 @@
 //! are its view's.
 
 use super::acc::{Acc, EMPTY};
-use super::grid::regions;
-use super::plan::{LazyArray, Node};
+use super::plan::LazyArray;
 use super::run::{cell_error, run_blocks};
 use crate::error::{Error, Result};
 use crate::progress::Show;
@@ -115,16 +114,13 @@ impl LazyArray {
         map: impl Fn(&[f64]) -> A + Send + Sync + Clone + 'static,
         mut merge: impl FnMut(A),
     ) -> Result<()> {
-        let blocks = regions(&self.shape, self.source_chunks());
         let label = format!("{label}{}", self.of_source());
-        let whole_chunks = matches!(&*self.node, Node::Zarr(_));
-        let mut bar = self.start(label, blocks.len() as u64, Show::IfSlow, whole_chunks)?;
-        let inflight = self.in_flight(self.source_chunks().iter().product());
+        let mut bar = self.start(label, self.block_count(), Show::IfSlow, self.zarr_source().is_some())?;
         run_blocks(
             &mut bar,
             "",
-            blocks,
-            inflight,
+            self.pass_blocks(),
+            self.pass_in_flight(),
             |_, region| {
                 let (x, map) = (self.clone(), map.clone());
                 Box::pin(async move {

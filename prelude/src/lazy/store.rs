@@ -21,19 +21,15 @@ impl LazyArray {
     }
 
     fn compute_all(&self) -> Result<ArrayD<f64>> {
-        let whole_chunks = matches!(&*self.node, super::plan::Node::Zarr(_));
-        let mut bar =
-            self.start(format!("compute{}", self.of_source()), self.block_count(), Show::IfSlow, whole_chunks)?;
-        let grid = self.source_chunks();
-        let blocks = regions(&self.shape, grid);
+        let label = format!("compute{}", self.of_source());
+        let mut bar = self.start(label, self.block_count(), Show::IfSlow, self.zarr_source().is_some())?;
         let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
         let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
-        let inflight = self.in_flight(grid.iter().product());
         run_blocks(
             &mut bar,
             "",
-            blocks,
-            inflight,
+            self.pass_blocks(),
+            self.pass_in_flight(),
             |_, region| {
                 let x = self.clone();
                 Box::pin(async move {
