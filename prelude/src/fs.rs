@@ -72,11 +72,12 @@ impl S3FileSystem {
     /// A file system for an already resolved configuration: the local backend for a
     /// `file:///dir` endpoint, else the S3 one.
     pub fn from_config(cfg: S3Config) -> Self {
+        let cfg = Arc::new(cfg);
         let backend: Arc<dyn Backend> = match cfg.local_root() {
             Some(root) => Arc::new(LocalBackend { root: root.to_path_buf() }),
             None => Arc::new(S3Backend { cfg: cfg.clone() }),
         };
-        S3FileSystem { cfg: Arc::new(cfg), backend }
+        S3FileSystem { cfg, backend }
     }
 
     /// Credentials if any are configured, else anonymous: what `open_array("s3://…")` uses.

@@ -19,10 +19,10 @@ use http::Method;
 use object_store::ObjectStore;
 use std::sync::Arc;
 
-/// One S3 endpoint with one configuration.
+/// One S3 endpoint with one configuration (the file system's own, shared).
 #[derive(Debug)]
 pub(crate) struct S3Backend {
-    pub(crate) cfg: S3Config,
+    pub(crate) cfg: Arc<S3Config>,
 }
 
 impl S3Backend {
