@@ -79,7 +79,8 @@ run_tests() {
   # the same RGW must pass as well (start-up races show up there).
   for round in 1 2; do
     echo "== scale-out, run $round of 2: Dask (scheduler + 3 workers, dask-gateway), Slurm (slurmctld + 3 slurmd), on loopback"
-    "$ZK_CACHE/venv-zarr3/bin/python" -m pytest -q -p no:cacheprovider tests/cluster || status=1
+    # The installed kernel drives some of them with cells (its user functions on the workers).
+    JUPYTER_PATH=$ZK_TEST_PREFIX/share/jupyter "$ZK_CACHE/venv-zarr3/bin/python" -m pytest -q -p no:cacheprovider tests/cluster || status=1
   done
 
   echo "== the kernel, through jupyter_client"

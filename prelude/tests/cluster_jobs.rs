@@ -18,11 +18,16 @@ struct Here {
     scratch: Option<(S3FileSystem, String)>,
     runs: Runs,
     served: Option<Mutex<Runner>>,
+    jobs: std::sync::atomic::AtomicU64,
 }
 
 impl Here {
     fn new(scratch: Option<(S3FileSystem, String)>) -> Here {
-        Here { times: 1, skip: None, scratch, runs: Runs::default(), served: None }
+        Here { times: 1, skip: None, scratch, runs: Runs::default(), served: None, jobs: Default::default() }
+    }
+
+    fn jobs_run(&self) -> u64 {
+        self.jobs.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -31,6 +36,7 @@ impl Cluster for Here {
         "here".into()
     }
     fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()> {
+        self.jobs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         // Tasks in reverse: workers finish in any order.
         for i in (0..job.tasks()).rev().filter(|&i| Some(i) != self.skip) {
             for _ in 0..self.times {
@@ -158,9 +164,16 @@ fn a_task_that_leaves_no_result_fails_the_call() {
     let none = Here::new(None);
     let e = from_zarr(&z).mean_axis(&[0]).compute_on(&none).unwrap_err();
     assert!(e.to_string().contains("needs a scratch prefix the workers can write"), "{e}");
-    // A closure is code in this kernel: one line, not a job.
+    // A closure compiled into a program (not a notebook cell's library), or one that captures
+    // values: one line, before any job.
+    let jobs = c.jobs_run();
     let e = from_zarr(&z).map(|v| v + 1.0).compute_on(&c).unwrap_err();
-    assert!(e.to_string().contains("cannot be sent to another machine"), "{e}");
+    assert!(e.to_string().contains("map's function cannot be sent to workers: it is compiled into the program"), "{e}");
+    let k = 2.0;
+    let e = from_zarr(&z).map(move |v| v * k).store_on(&c, &z).unwrap_err();
+    assert!(e.to_string().contains("map's closure captures values of the cell (8 bytes)"), "{e}");
+    assert!(e.to_string().contains("map_with(params, |p, …| …)"), "{e}");
+    assert_eq!(c.jobs_run(), jobs, "refused before any job");
 }
 
 #[test]

@@ -313,9 +313,16 @@ fn plans_round_trip_through_json_without_closures_or_secrets() {
     assert_eq!(back.budget(), 1 << 20);
     let (got, want) = (back.compute().unwrap(), y.compute().unwrap());
     assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "{got} != {want}");
+    // A user function is its cell library and offset: a test program is no library.
     let e = (&x + &x.map(|v| v * 2.0)).to_json().unwrap_err();
-    assert!(e.message().starts_with("map(<closure>) runs in this kernel only"), "{e}");
-    assert!(from_fn([2], [2], |_| 1.0).to_json().unwrap_err().message().contains("from_fn runs"));
+    assert!(
+        e.message().starts_with("map's function cannot be sent to workers: it is compiled into the program"),
+        "{e}"
+    );
+    let e = from_fn([2], [2], |_| 1.0).to_json().unwrap_err();
+    assert!(e.message().starts_with("from_fn's function cannot be sent"), "{e}");
+    let e = x.map_with(f64::NAN, |p, v| v * p).compute().unwrap_err();
+    assert!(e.message().starts_with("map_with: the parameters do not read back from their JSON null"), "{e}");
 
     // An S3 source keeps its endpoint and region, never its keys.
     let endpoint = format!("file://{}", dir.path().display());

@@ -13,6 +13,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lazy::grid::region_count;
+use crate::lazy::native::{self, Library};
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
 use crate::lazy::serial::where_json;
@@ -26,6 +27,9 @@ use serde_json::{json, Value};
 
 /// The version tag of every job document.
 pub(crate) const FORMAT: &str = "zarr-kernel-job/2";
+
+/// Where in a job's scratch the cell libraries of its user functions go.
+pub(crate) const LIB_DIR: &str = "lib";
 
 /// Results fetched at once when reading a reduction's values back.
 const FETCH_PARALLEL: usize = 16;
@@ -96,8 +100,12 @@ impl Job {
         body["format"] = json!(FORMAT);
         body["id"] = json!(id);
         body["label"] = json!(label);
-        body["plan"] = x.to_json()?;
+        let (plan, libs) = x.to_json_shipping()?;
+        body["plan"] = plan;
         body["scratch"] = where_json(&dir);
+        if !libs.is_empty() {
+            body["native"] = ship(&libs, &dir)?;
+        }
         Ok(Job { id, label, text: body.to_string(), tasks, dir })
     }
 
@@ -156,6 +164,27 @@ impl Job {
         })??;
         Ok((out, bytes))
     }
+}
+
+/// Put the cell libraries the plan's user functions are in under `<dir>/lib/<sha256>`; what
+/// the job says of them: their hashes, and the prelude library they need (path and hash: a
+/// worker whose prelude differs refuses the job).
+fn ship(libs: &[Library], dir: &Location) -> Result<Value> {
+    let prelude = native::this_prelude().map_err(|why| {
+        Error::invalid(format!(
+            "user functions cannot be sent to workers: {why}; run the plan in the Rust (Zarr) kernel"
+        ))
+    })?;
+    let lib_dir = dir.join(LIB_DIR);
+    let store = lib_dir.store(true)?;
+    for lib in libs {
+        let bytes = std::fs::read(&lib.path).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot read the cell library {}: {e}", lib.path.display()))
+        })?;
+        block_on(lib_dir.put(&*store, &lib.sha256, bytes))??;
+    }
+    let hashes: Vec<&str> = libs.iter().map(|l| l.sha256.as_str()).collect();
+    Ok(json!({"prelude": {"path": prelude.path, "sha256": prelude.sha256}, "libs": hashes}))
 }
 
 fn reduction_body(kind: &str, r: &Reduced, tree: &Tree) -> Value {

@@ -37,6 +37,8 @@ impl LazyArray {
                 )))
             }
         };
+        // Whatever cannot be sent (a closure that captures values) is refused before any job.
+        self.to_json()?;
         let mut run = Run::new(cluster, scratch);
         let out = run.compute(self);
         run.finish(out.is_ok());
@@ -52,6 +54,7 @@ impl LazyArray {
             Some((fs, path)) => Location::parse(path, Some(fs))?,
             None => z.loc.sibling(SCRATCH_BESIDE),
         };
+        self.to_json()?;
         let start = Instant::now();
         let mut run = Run::new(cluster, scratch);
         let out = run.reductions(self, true).and_then(|()| run.store(self, z));

@@ -5,10 +5,11 @@
 //! [`run_task`] and [`run_every`] run tasks of one document and leave `done` / `failed`
 //! markers in scratch, where an engine without a channel back (Slurm) sees them.
 
-use super::job::FORMAT;
+use super::job::{FORMAT, LIB_DIR};
 use crate::error::{Error, Result};
 use crate::lazy::grid::regions;
 use crate::lazy::merge::Merger;
+use crate::lazy::native;
 use crate::lazy::part::Part;
 use crate::lazy::plan::{LazyArray, Reduced};
 use crate::lazy::serial::{reduction, where_from};
@@ -87,12 +88,11 @@ impl Prepared {
                 doc["format"]
             )));
         }
-        let head = Head {
-            id: doc["id"].as_str().unwrap_or("?").to_string(),
-            label: doc["label"].as_str().unwrap_or("a job").to_string(),
-            dir: location_from(&doc["scratch"])?,
-        };
+        let head = Head::parse(&doc)?;
         let named = |e: Error| head.named_job(e);
+        if doc.get("native").is_some() {
+            load_native(&doc["native"], &head.dir.join(LIB_DIR)).map_err(named)?;
+        }
         let x = LazyArray::from_json(&doc["plan"]).map_err(named)?;
         let reduced = || -> Result<(Reduced, Tree)> {
             let op = reduction(&doc["reduce"])?;
@@ -199,6 +199,31 @@ impl Prepared {
     }
 }
 
+/// Load what a job's user functions need: the prelude library (the kernel's build, or the job
+/// is refused), then each cell library the job names, fetched from `libs` and checked by hash.
+fn load_native(native: &Value, libs: &Location) -> Result<()> {
+    let refused = |why: String| {
+        Error::new(crate::error::ErrorKind::Config, format!("this worker cannot run the plan's user functions: {why}"))
+    };
+    let (Some(path), Some(sha)) = (native["prelude"]["path"].as_str(), native["prelude"]["sha256"].as_str()) else {
+        return Err(not_a_job("its native part names no prelude"));
+    };
+    native::load_prelude(path, sha).map_err(refused)?;
+    let wanted = native["libs"].as_array().ok_or_else(|| not_a_job("its native part lists no libraries"))?;
+    let store = libs.store(false)?;
+    for lib in wanted {
+        let lib = lib.as_str().ok_or_else(|| not_a_job("a library is not a hash"))?;
+        if native::is_loaded(lib) {
+            continue;
+        }
+        let bytes = block_on(libs.get(&*store, lib))??.ok_or_else(|| {
+            Error::new(crate::error::ErrorKind::NotFound, format!("the cell library {lib} is not in {}", libs.url()))
+        })?;
+        native::load_library(lib, &bytes).map_err(refused)?;
+    }
+    Ok(())
+}
+
 /// Output block `o`'s values: its groups folded in order, as the kernel's [`TreeMerger`](crate::lazy::tree::TreeMerger) does.
 fn values(r: &Reduced, tree: &Tree, o: usize, groups: impl Iterator<Item = Merger>) -> Part {
     let mut top = r.merger_over(tree.output(o));
@@ -225,6 +250,14 @@ fn at_block(e: Error, region: &[Range<u64>]) -> Error {
 }
 
 impl Head {
+    fn parse(doc: &Value) -> Result<Head> {
+        Ok(Head {
+            id: doc["id"].as_str().unwrap_or("?").to_string(),
+            label: doc["label"].as_str().unwrap_or("a job").to_string(),
+            dir: location_from(&doc["scratch"])?,
+        })
+    }
+
     fn named(&self, i: u64, e: Error) -> Error {
         Error::new(e.kind(), format!("task {i} of {} (job {}): {}", self.label, self.id, e.message()))
     }
@@ -244,9 +277,20 @@ impl Head {
     }
 }
 
+/// The job document `text`, parsed; when the job cannot run here (a worker whose prelude is
+/// not the kernel's, say), task `first`'s `failed` marker says why, for the kernel to show.
+fn prepare(text: &str, first: u64) -> Result<Prepared> {
+    Prepared::parse(text).inspect_err(|e| {
+        let head = serde_json::from_str(text).ok().and_then(|doc: Value| Head::parse(&doc).ok());
+        if let Some(head) = head {
+            let _ = head.finish(first, &Err(e.clone()));
+        }
+    })
+}
+
 /// Run task `i` of the job document `text`, leaving its marker (`zarr-task JOB i`).
 pub fn run_task(text: &str, i: u64) -> Result<()> {
-    let job = Prepared::parse(text)?;
+    let job = prepare(text, i)?;
     let outcome = job.run(i);
     job.head.finish(i, &outcome)?;
     outcome
@@ -256,7 +300,7 @@ pub fn run_task(text: &str, i: u64) -> Result<()> {
 /// `1 + retries` times, leaving their markers (a Slurm array task's share); stops at the first
 /// task that fails for good.
 pub fn run_every(text: &str, first: u64, step: u64, retries: u32) -> Result<()> {
-    let job = Prepared::parse(text)?;
+    let job = prepare(text, first)?;
     for i in (first..job.tasks()).step_by(step.max(1) as usize) {
         let mut outcome = job.run(i);
         for _ in 0..retries {

@@ -40,7 +40,7 @@ impl LazyArray {
         Box::pin(async move {
             match &*self.node {
                 Node::Zarr(z) => read_f64(z, region).await,
-                Node::Gen(g) => Ok(g.block(region)),
+                Node::Gen(g) => g.block(region),
                 Node::Unary(op, x) => {
                     let mut b = x.block(region).await?;
                     let op = *op;
@@ -59,7 +59,7 @@ impl LazyArray {
                 }
                 Node::Map(f, x) => {
                     let mut b = x.block(region).await?;
-                    b.mapv_inplace(|v| f(v));
+                    f.map(&mut b)?;
                     Ok(b)
                 }
                 Node::Binary(op, a, b) => {
@@ -102,14 +102,7 @@ impl LazyArray {
                     let mut out = ArrayD::<f64>::zeros(IxDyn(&lens(region)));
                     for chunk in chunks_touching(region, &x.shape, &x.chunks) {
                         let b = x.block(&chunk).await?;
-                        let y = f(b.view(), &chunk);
-                        if y.shape() != b.shape() {
-                            return Err(Error::invalid(format!(
-                                "map_blocks: the function returned a block of shape {:?} for one of shape {:?} (at {chunk:?}); return the shape it was given",
-                                y.shape(),
-                                b.shape()
-                            )));
-                        }
+                        let y = f.map_blocks(&b, &chunk)?;
                         paste(&mut out, region, &chunk, &y);
                     }
                     Ok(out)

@@ -4,20 +4,26 @@
 //! order it is computed.
 
 use super::grid::{chunks_touching, lens, paste};
+use super::user_fn::UserFn;
+use crate::error::Result;
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
-
-pub(crate) type ElementFn = Arc<dyn Fn(&[u64]) -> f64 + Send + Sync>;
 
 #[derive(Clone)]
 pub(crate) enum Kind {
-    Uniform { low: f64, high: f64 },
-    Normal { mean: f64, std: f64 },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        std: f64,
+    },
     Full(f64),
-    Func(ElementFn),
+    /// `from_fn`: values of the index alone, so a region is computed whole, not by chunks.
+    Func(UserFn),
 }
 
 /// A generated source: its shape and chunks (each chunk's values come from its own random
@@ -72,11 +78,7 @@ impl Generator {
                     mean + std * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
                 }
                 Kind::Full(v) => *v,
-                Kind::Func(f) if inside => {
-                    let global: Vec<u64> = idx.iter().zip(origin).map(|(i, o)| i + o).collect();
-                    f(&global)
-                }
-                Kind::Func(_) => pad,
+                Kind::Func(_) => unreachable!("from_fn blocks are computed whole (Generator::block)"),
             };
             out.push(if inside { v } else { pad });
             for d in (0..idx.len()).rev() {
@@ -92,7 +94,10 @@ impl Generator {
 
     /// A region of the values: the generator chunks it touches, cut to the region (one whole
     /// chunk, the common case of a store or a reduction, is not copied again).
-    pub(crate) fn block(&self, region: &[Range<u64>]) -> ArrayD<f64> {
+    pub(crate) fn block(&self, region: &[Range<u64>]) -> Result<ArrayD<f64>> {
+        if let Kind::Func(f) = &self.kind {
+            return f.generate(region);
+        }
         let g = self;
         let chunks = &g.chunks;
         let grid: Vec<u64> = g.shape.iter().zip(chunks).map(|(s, c)| s.div_ceil((*c).max(1))).collect();
@@ -106,10 +111,10 @@ impl Generator {
             let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &origin, &cshape, 0.0))
                 .expect("a generator chunk has its chunk shape");
             if touched.len() == 1 && chunk.as_slice() == region && vals.shape() == out.shape() {
-                return vals;
+                return Ok(vals);
             }
             paste(&mut out, region, chunk, &vals);
         }
-        out
+        Ok(out)
     }
 }

@@ -17,6 +17,7 @@ mod eval;
 mod generators;
 pub(crate) mod grid;
 pub(crate) mod merge;
+pub(crate) mod native;
 mod ops;
 pub(crate) mod part;
 pub(crate) mod plan;
@@ -27,6 +28,7 @@ pub(crate) mod serial;
 mod stats;
 pub(crate) mod store;
 pub(crate) mod tree;
+pub(crate) mod user_fn;
 
 use crate::error::Error;
 use crate::zarr::{Dtype, Shape, ZarrArray};
@@ -35,8 +37,8 @@ pub use ops::{where_, IntoLazy};
 use plan::Node;
 pub use plan::{LazyArray, DEFAULT_MEMORY_BUDGET};
 pub use stats::{Histogram, Stats};
-use std::sync::Arc;
 pub use store::StoreReport;
+use user_fn::{Form, UserFn};
 
 /// A lazy view of a Zarr array, chunked like it, like `dask.array.from_zarr(z)`.
 pub fn from_zarr(z: &ZarrArray) -> LazyArray {
@@ -69,13 +71,29 @@ pub fn full(value: f64, shape: impl Into<Shape>, chunks: impl Into<Shape>) -> La
     source(shape, chunks, Kind::Full(value), 0)
 }
 
-/// Element values from a function of the global index, like `da.fromfunction`.
+/// Element values from a function of the global index, like `da.fromfunction`. A closure
+/// that captures nothing also runs on a cluster (`compute_on`, `store_on`); one that needs
+/// values takes them as parameters: [`from_fn_with`].
 pub fn from_fn(
     shape: impl Into<Shape>,
     chunks: impl Into<Shape>,
     f: impl Fn(&[u64]) -> f64 + Send + Sync + 'static,
 ) -> LazyArray {
-    source(shape, chunks, Kind::Func(Arc::new(f)), 0)
+    from_fn_with(shape, chunks, (), move |_: &(), i: &[u64]| f(i))
+}
+
+/// [`from_fn`] with parameters: `f(&params, index)`. The parameters go to workers as JSON
+/// (numbers, strings, tuples, `Vec`s, maps: anything serde writes and reads back), so the
+/// closure itself can capture nothing and run on a cluster.
+pub fn from_fn_with<P, F>(shape: impl Into<Shape>, chunks: impl Into<Shape>, params: P, f: F) -> LazyArray
+where
+    P: serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(&P, &[u64]) -> f64 + Send + Sync + 'static,
+{
+    match user_fn::params_json(Form::FromFn, &params) {
+        Ok(json) => source(shape, chunks, Kind::Func(UserFn::for_from_fn(f, json)), 0),
+        Err(e) => LazyArray::failed(e),
+    }
 }
 
 impl LazyArray {

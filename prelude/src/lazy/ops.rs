@@ -2,6 +2,7 @@
 //! `abs`, `sqrt`, `exp`, `log`, `isnan`, `astype`.
 
 use super::plan::{Binary, LazyArray, Node, Unary};
+use super::user_fn::{params_json, Form, UserFn};
 use crate::error::{Error, Result};
 use crate::zarr::{Dtype, ZarrArray};
 use ndarray::ArrayD;
@@ -134,18 +135,47 @@ impl LazyArray {
         }
     }
 
-    /// `f` applied to every element. Runs in this process only (a closure is not data).
+    /// `f` applied to every element, like `x.map_blocks(np.vectorize(f))`. A closure that
+    /// captures nothing also runs on a cluster (`compute_on`, `store_on`); one that needs
+    /// values takes them as parameters: [`map_with`](LazyArray::map_with).
     pub fn map(&self, f: impl Fn(f64) -> f64 + Send + Sync + 'static) -> LazyArray {
-        self.derive(Node::Map(Arc::new(f), self.clone()), Dtype::Float64)
+        self.map_with((), move |_: &(), v| f(v))
+    }
+    /// `f(&params, value)` for every element: `x.map_with((0.5, 2.0), |&(a, b), v| a * v + b)`.
+    /// The parameters go to workers as JSON (numbers, strings, tuples, `Vec`s, maps: anything
+    /// serde writes and reads back), so the closure can capture nothing and run on a cluster.
+    pub fn map_with<P, F>(&self, params: P, f: F) -> LazyArray
+    where
+        P: serde::Serialize + serde::de::DeserializeOwned + 'static,
+        F: Fn(&P, f64) -> f64 + Send + Sync + 'static,
+    {
+        match params_json(Form::Map, &params) {
+            Ok(json) => self.derive(Node::Map(UserFn::for_map(f, json), self.clone()), Dtype::Float64),
+            Err(e) => LazyArray::failed(e),
+        }
     }
     /// `f(block, region)` on every chunk, like `dask.array.map_blocks`: the block is the chunk's
     /// values, `region` where it lies in the array; `f` returns a block of the same shape (the
-    /// output is chunked like the input). Runs in this process only.
+    /// output is chunked like the input). Runs on a cluster as [`map`](LazyArray::map) does.
     pub fn map_blocks(
         &self,
         f: impl Fn(ndarray::ArrayViewD<'_, f64>, &[Range<u64>]) -> ndarray::ArrayD<f64> + Send + Sync + 'static,
     ) -> LazyArray {
-        self.derive(Node::MapBlocks(Arc::new(f), self.clone()), Dtype::Float64)
+        self.map_blocks_with((), move |_: &(), b: ndarray::ArrayViewD<'_, f64>, r: &[Range<u64>]| f(b, r))
+    }
+    /// [`map_blocks`](LazyArray::map_blocks) with parameters: `f(&params, block, region)`.
+    pub fn map_blocks_with<P, F>(&self, params: P, f: F) -> LazyArray
+    where
+        P: serde::Serialize + serde::de::DeserializeOwned + 'static,
+        F: Fn(&P, ndarray::ArrayViewD<'_, f64>, &[Range<u64>]) -> ndarray::ArrayD<f64> + Send + Sync + 'static,
+    {
+        match params_json(Form::MapBlocks, &params) {
+            Ok(json) => {
+                let f = UserFn::for_map_blocks(f, json);
+                self.derive(Node::MapBlocks(f, self.clone()), Dtype::Float64)
+            }
+            Err(e) => LazyArray::failed(e),
+        }
     }
     /// A rectangular part, like `x[a:b, c:d]`: one `start..end` per dimension, lazily.
     pub fn slice(&self, ranges: &[Range<u64>]) -> LazyArray {

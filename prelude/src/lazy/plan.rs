@@ -1,7 +1,8 @@
 //! The plan: [`LazyArray`] (a node, its shape and chunks) and the nodes it is built of.
-//! Built-in operations are plain data; only `map` holds a closure.
+//! Built-in operations are plain data; `map`, `map_blocks` and `from_fn` hold a user's function.
 
 use super::generators::Generator;
+use super::user_fn::UserFn;
 use crate::error::Error;
 use crate::zarr::dtype::{with_dtype, Dtype};
 use crate::zarr::{Element, ZarrArray};
@@ -122,7 +123,7 @@ impl LazyArray {
         }
     }
     /// The plan as text, one node per line: what will run (built-in operations are data;
-    /// closures show as `map(<closure>)`).
+    /// user functions show as `map(<fn>)`).
     pub fn plan(&self) -> String {
         let mut out = String::new();
         self.node.describe(&self.shape, 0, &mut out);
@@ -130,7 +131,8 @@ impl LazyArray {
     }
 }
 
-/// One step of a plan. Built-in operations are plain data; only `Map` holds a closure.
+/// One step of a plan. Built-in operations are plain data; `Map`, `MapBlocks` and a `from_fn`
+/// generator hold a user's function (`user_fn.rs`).
 pub(crate) enum Node {
     Zarr(Box<ZarrArray>),
     Gen(Generator),
@@ -138,9 +140,10 @@ pub(crate) enum Node {
     /// `x op s`, or `s op x` when the flag is set.
     Scalar(Binary, LazyArray, f64, bool),
     Binary(Binary, LazyArray, LazyArray),
-    Map(Arc<dyn Fn(f64) -> f64 + Send + Sync>, LazyArray),
+    /// `f(value)` on every element of the input.
+    Map(UserFn, LazyArray),
     /// `f(block, region)` on each chunk of the input (output chunks = input chunks).
-    MapBlocks(BlockFn, LazyArray),
+    MapBlocks(UserFn, LazyArray),
     /// The input from these offsets on, with the node's shape.
     Slice(Vec<u64>, LazyArray),
     /// The input in the node's chunks (its values unchanged).
@@ -275,10 +278,6 @@ impl Binary {
     }
 }
 
-/// The function of `map_blocks`.
-pub(crate) type BlockFn =
-    Arc<dyn Fn(ndarray::ArrayViewD<'_, f64>, &[std::ops::Range<u64>]) -> ArrayD<f64> + Send + Sync>;
-
 impl Node {
     /// The arrays this node computes from.
     fn children(&self) -> Vec<&LazyArray> {
@@ -313,8 +312,9 @@ impl Node {
             Node::Scalar(op, _, s, false) => format!("x {} {s} {shape:?}", op.symbol()),
             Node::Scalar(op, _, s, true) => format!("{s} {} x {shape:?}", op.symbol()),
             Node::Binary(op, ..) => format!("a {} b {shape:?}", op.symbol()),
-            Node::Map(..) => format!("map(<closure>) {shape:?} (runs here only)"),
-            Node::MapBlocks(..) => format!("map_blocks(<closure>) {shape:?} (runs here only)"),
+            Node::Map(f, _) | Node::MapBlocks(f, _) => {
+                format!("{}(<fn>) {shape:?}{}", f.form.name(), f.where_it_runs())
+            }
             Node::Slice(offsets, _) => format!("slice from {offsets:?} {shape:?}"),
             Node::Rechunk(_) => format!("rechunk {shape:?}"),
             Node::Squeeze(axes, _) => format!("squeeze axes {axes:?} {shape:?}"),

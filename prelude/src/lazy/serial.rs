@@ -3,11 +3,15 @@
 //!
 //! Every built-in node is data: an operation name and its operands. Zarr sources are their URL
 //! and, for S3, the endpoint, region and whether requests are signed; never credentials (the
-//! machine that runs the plan brings its own, the AWS way: environment or profile). Closures
-//! (`map`, `map_blocks`, `from_fn`) are code in this kernel: a plan holding one is refused.
+//! machine that runs the plan brings its own, the AWS way: environment or profile). A user's
+//! function (`map`, `map_blocks`, `from_fn`) is the hash of the cell library it is compiled
+//! into, its entry's offset there and its parameters (`native.rs`, `user_fn.rs`), never code:
+//! a cluster job ships the libraries, and a worker loads them before it reads the plan.
 
 use super::generators::{Generator, Kind};
+use super::native::{self, Library};
 use super::plan::{Binary, LazyArray, Node, Op, Reduced, Reduction, Unary};
+use super::user_fn::{Form, UserFn};
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use crate::zarr::location::Location;
@@ -28,9 +32,49 @@ const UNARY: [(Unary, &str); 7] = [
 ];
 fn local_only(what: &str) -> Error {
     Error::invalid(format!(
-        "{what} runs in this kernel only: a closure is code, not data, and cannot be sent to another machine; \
-         write it with built-in operations (+ - * /, where_, clip, ...) to run the plan elsewhere"
+        "{what} is in this kernel's memory only and cannot be sent to another machine; \
+         store it in a Zarr array and use from_zarr, or build it from generators and built-in operations"
     ))
+}
+
+/// Why a user's function cannot go to workers.
+fn not_shippable(f: &UserFn, why: &str) -> Error {
+    Error::invalid(format!(
+        "{}'s function cannot be sent to workers: {why}; only functions written in a notebook cell of the Rust (Zarr) kernel can",
+        f.form.name()
+    ))
+}
+
+fn user_fn_json(f: &UserFn, libs: &mut Vec<Library>) -> Result<Value> {
+    if f.captures > 0 {
+        let name = f.form.name();
+        return Err(Error::invalid(format!(
+            "{name}'s closure captures values of the cell ({} bytes), which cannot be sent to workers; \
+             pass them as parameters and capture nothing: {name}_with(params, |p, …| …)",
+            f.captures
+        )));
+    }
+    let (path, offset) = native::locate(f.entry as usize).map_err(|why| not_shippable(f, &why))?;
+    let sha256 = native::sha256(&path).map_err(|why| not_shippable(f, &why))?;
+    if !libs.iter().any(|l| l.sha256 == sha256) {
+        libs.push(Library { path, sha256: sha256.clone() });
+    }
+    // The parameters as the text both sides read (the same bytes, so the same values).
+    Ok(json!({"lib": sha256, "offset": offset, "params": &*f.params}))
+}
+
+fn user_fn_from(form: Form, v: &Value) -> Result<UserFn> {
+    let (Some(lib), Some(offset), Some(params)) = (v["lib"].as_str(), v["offset"].as_u64(), v["params"].as_str())
+    else {
+        return Err(bad(format!("{} needs lib, offset and params", form.name())));
+    };
+    let entry = native::entry(lib, offset).map_err(|why| {
+        Error::invalid(format!(
+            "the plan's {} calls a notebook cell's function ({why}); zarr-task loads cell libraries from a cluster job",
+            form.name()
+        ))
+    })?;
+    Ok(UserFn::loaded(form, entry, params.to_string()))
 }
 
 fn bad(why: impl std::fmt::Display) -> Error {
@@ -38,17 +82,27 @@ fn bad(why: impl std::fmt::Display) -> Error {
 }
 
 impl LazyArray {
-    /// The plan as a JSON document: every node, no values, no credentials. Fails (one line)
-    /// for plans with closures, which run in this kernel only.
+    /// The plan as a JSON document: every node, no values, no credentials; a user's function
+    /// as its cell library's hash and its offset there. Fails (one line) for what cannot be
+    /// sent: an in-memory array, a closure that captures values.
     pub fn to_json(&self) -> Result<Value> {
+        self.to_json_shipping().map(|(doc, _)| doc)
+    }
+
+    /// The plan as [`to_json`](LazyArray::to_json) writes it, and the cell libraries its user
+    /// functions are in (a cluster job ships them).
+    pub(crate) fn to_json_shipping(&self) -> Result<(Value, Vec<Library>)> {
         if let Some(e) = self.node.failure() {
             return Err(e.clone());
         }
-        Ok(json!({"format": FORMAT, "budget": self.budget, "array": array_json(self)?}))
+        let mut libs = vec![];
+        let doc = json!({"format": FORMAT, "budget": self.budget, "array": array_json(self, &mut libs)?});
+        Ok((doc, libs))
     }
 
     /// The plan [`to_json`](LazyArray::to_json) wrote, its Zarr sources opened here (with this
-    /// machine's credentials for signed endpoints).
+    /// machine's credentials for signed endpoints). A plan with user functions needs their
+    /// libraries loaded first (zarr-task does, from a cluster job).
     pub fn from_json(doc: &Value) -> Result<LazyArray> {
         if doc["format"] != FORMAT {
             return Err(bad(format!("its format is {}", doc["format"])));
@@ -65,31 +119,32 @@ fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str 
     table.iter().find(|(t, _)| *t == v).map(|(_, n)| *n).unwrap_or("?")
 }
 
-fn array_json(x: &LazyArray) -> Result<Value> {
-    let child = |a: &LazyArray| array_json(a);
+fn array_json(x: &LazyArray, libs: &mut Vec<Library>) -> Result<Value> {
     let node = match &*x.node {
         Node::Zarr(z) => json!({"zarr": where_json(&z.loc)}),
-        Node::Gen(g) => json!({"generator": g.to_json().ok_or_else(|| local_only("from_fn"))?}),
-        Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": child(a)?}),
-        Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": child(a)?}),
-        Node::Unary(Unary::MaskedEqual(v), a) => json!({"masked_equal": v, "x": child(a)?}),
-        Node::Unary(Unary::FillNa(v), a) => json!({"fillna": v, "x": child(a)?}),
-        Node::Unary(op, a) => json!({"unary": name(&UNARY, *op), "x": child(a)?}),
-        Node::Scalar(op, a, s, left) => json!({"scalar": op.symbol(), "value": s, "left": left, "x": child(a)?}),
-        Node::Binary(op, a, b) => json!({"binary": op.symbol(), "a": child(a)?, "b": child(b)?}),
-        Node::Where(c, a, b) => json!({"where": [child(c)?, child(a)?, child(b)?]}),
+        Node::Gen(g) => json!({"generator": g.to_json(libs)?}),
+        Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": array_json(a, libs)?}),
+        Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": array_json(a, libs)?}),
+        Node::Unary(Unary::MaskedEqual(v), a) => json!({"masked_equal": v, "x": array_json(a, libs)?}),
+        Node::Unary(Unary::FillNa(v), a) => json!({"fillna": v, "x": array_json(a, libs)?}),
+        Node::Unary(op, a) => json!({"unary": name(&UNARY, *op), "x": array_json(a, libs)?}),
+        Node::Scalar(op, a, s, left) => {
+            json!({"scalar": op.symbol(), "value": s, "left": left, "x": array_json(a, libs)?})
+        }
+        Node::Binary(op, a, b) => json!({"binary": op.symbol(), "a": array_json(a, libs)?, "b": array_json(b, libs)?}),
+        Node::Where(c, a, b) => json!({"where": [array_json(c, libs)?, array_json(a, libs)?, array_json(b, libs)?]}),
         Node::Const(v) => json!({"const": v}),
-        Node::Slice(offsets, a) => json!({"slice": offsets, "x": child(a)?}),
-        Node::Rechunk(a) => json!({"rechunk": child(a)?}),
-        Node::Squeeze(axes, a) => json!({"squeeze": axes, "x": child(a)?}),
+        Node::Slice(offsets, a) => json!({"slice": offsets, "x": array_json(a, libs)?}),
+        Node::Rechunk(a) => json!({"rechunk": array_json(a, libs)?}),
+        Node::Squeeze(axes, a) => json!({"squeeze": axes, "x": array_json(a, libs)?}),
         // A reduction a cluster run already stored is read there, not computed again.
         Node::Reduced(r) => match r.stored_array() {
             Some(z) => json!({"zarr": where_json(&z.loc)}),
-            None => json!({"reduce": r.op.name(), "axes": r.axes, "x": child(&r.x)?}),
+            None => json!({"reduce": r.op.name(), "axes": r.axes, "x": array_json(&r.x, libs)?}),
         },
-        Node::Map(..) => return Err(local_only("map(<closure>)")),
+        Node::Map(f, a) => json!({"map": user_fn_json(f, libs)?, "x": array_json(a, libs)?}),
+        Node::MapBlocks(f, a) => json!({"map_blocks": user_fn_json(f, libs)?, "x": array_json(a, libs)?}),
         Node::Memory(_) => return Err(local_only("an in-memory array")),
-        Node::MapBlocks(..) => return Err(local_only("map_blocks(<closure>)")),
         Node::Fail(e) => return Err(e.clone()),
     };
     Ok(json!({"shape": x.shape, "chunks": x.chunks, "dtype": x.dtype.name(), "node": node}))
@@ -165,7 +220,11 @@ fn array_from(v: &Value) -> Result<LazyArray> {
         }
         Node::Zarr(Box::new(z))
     } else if let Some(g) = n.get("generator") {
-        Node::Gen(Generator::from_json(g).map_err(bad)?)
+        Node::Gen(Generator::from_json(g)?)
+    } else if let Some(f) = n.get("map") {
+        Node::Map(user_fn_from(Form::Map, f)?, x("x")?)
+    } else if let Some(f) = n.get("map_blocks") {
+        Node::MapBlocks(user_fn_from(Form::MapBlocks, f)?, x("x")?)
     } else if let Some(c) = n.get("clip") {
         Node::Unary(Unary::Clip(f64_of(&c[0], "clip")?, f64_of(&c[1], "clip")?), x("x")?)
     } else if let Some(v) = n.get("fillna") {
@@ -201,29 +260,28 @@ fn array_from(v: &Value) -> Result<LazyArray> {
     Ok(LazyArray::new(node, shape, chunks, dtype))
 }
 
-/// Generators as data (`from_fn` holds a closure: `None`).
+/// Generators as data (`from_fn`: its user function).
 trait GeneratorJson: Sized {
-    fn to_json(&self) -> Option<Value>;
-    fn from_json(v: &Value) -> std::result::Result<Self, String>;
+    fn to_json(&self, libs: &mut Vec<Library>) -> Result<Value>;
+    fn from_json(v: &Value) -> Result<Self>;
 }
 
 impl GeneratorJson for Generator {
-    /// The generator as JSON data (shape, chunks, kind, seed), or `None` for `from_fn`: a
-    /// closure is code in this process, not data.
-    fn to_json(&self) -> Option<Value> {
+    /// The generator as JSON data (shape, chunks, kind, seed).
+    fn to_json(&self, libs: &mut Vec<Library>) -> Result<Value> {
         let kind = match &self.kind {
             Kind::Uniform { low, high } => json!({"uniform": [low, high]}),
             Kind::Normal { mean, std } => json!({"normal": [mean, std]}),
             Kind::Full(v) => json!({"full": v}),
-            Kind::Func(_) => return None,
+            Kind::Func(f) => json!({"from_fn": user_fn_json(f, libs)?}),
         };
-        Some(json!({"shape": self.shape, "chunks": self.chunks, "kind": kind, "seed": self.seed}))
+        Ok(json!({"shape": self.shape, "chunks": self.chunks, "kind": kind, "seed": self.seed}))
     }
 
     /// The generator [`Generator::to_json`] described, or why the JSON is not one.
-    fn from_json(v: &Value) -> std::result::Result<Self, String> {
-        let dims = |k: &str| -> std::result::Result<Vec<u64>, String> {
-            serde_json::from_value(v[k].clone()).map_err(|_| format!("generator: '{k}' must be a list of lengths"))
+    fn from_json(v: &Value) -> Result<Self> {
+        let dims = |k: &str| -> Result<Vec<u64>> {
+            serde_json::from_value(v[k].clone()).map_err(|_| bad(format!("generator: '{k}' must be a list of lengths")))
         };
         let pair = |k: &str| -> Option<(f64, f64)> { Some((v["kind"][k][0].as_f64()?, v["kind"][k][1].as_f64()?)) };
         let kind = if let Some((low, high)) = pair("uniform") {
@@ -232,10 +290,12 @@ impl GeneratorJson for Generator {
             Kind::Normal { mean, std }
         } else if let Some(x) = v["kind"]["full"].as_f64() {
             Kind::Full(x)
+        } else if let Some(f) = v["kind"].get("from_fn") {
+            Kind::Func(user_fn_from(Form::FromFn, f)?)
         } else {
-            return Err(format!("generator: unknown kind {}", v["kind"]));
+            return Err(bad(format!("generator: unknown kind {}", v["kind"])));
         };
-        let seed = v["seed"].as_u64().ok_or("generator: 'seed' must be an unsigned integer")?;
+        let seed = v["seed"].as_u64().ok_or_else(|| bad("generator: 'seed' must be an unsigned integer"))?;
         Ok(Generator { shape: dims("shape")?, chunks: dims("chunks")?, kind, seed })
     }
 }
