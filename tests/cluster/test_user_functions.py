@@ -77,13 +77,36 @@ def exact_everywhere(s, cluster):
 TASK_BIN = str(DATA / "bin" / "zarr-task")
 
 
+def other_prelude(tmp_path):
+    """Another build of the prelude library: the installed one and one more byte."""
+    other = tmp_path / "libzarr_prelude.so"
+    prelude = next((DATA / "template" / "target").glob("*/*/deps/libzarr_prelude.so"))
+    other.write_bytes(prelude.read_bytes() + b"\0")
+    return other
+
+
+def refused_in_one_line(r):
+    assert not r.ok(), r.text
+    line = r.text.strip().splitlines()[-1]
+    assert "this worker cannot run the plan's user functions: the prelude library " in line, r.text
+    assert "is build" in line and "not the kernel's" in line and "ZARR_TASK_PRELUDE" in line, r.text
+
+
 def test_user_functions_on_dask_workers(tmp_path):
     procs, address = dask_cluster(tmp_path, workers=2, ZARR_TASK_BIN=TASK_BIN)
+    # A worker whose prelude is another build, in a cluster of its own.
+    (tmp_path / "other").mkdir()
+    other, other_address = dask_cluster(tmp_path / "other", workers=1, ZARR_TASK_BIN=TASK_BIN,
+                                        ZARR_TASK_PRELUDE=str(other_prelude(tmp_path)))
     try:
         with Session("rust-zarr", env=task_env(ZARR_TASK_BIN=TASK_BIN)) as s:
             exact_everywhere(s, f'DaskCluster::connect("{address}")?')
+            r = s.run(f'let elsewhere = DaskCluster::connect("{other_address}")?.scratch(&fs, &format!("{{bucket}}/s2"));\n'
+                      'plans[0].1.compute_on(&elsewhere)?;', timeout=600)
+            refused_in_one_line(r)
     finally:
         procs.stop()
+        other.stop()
 
 
 def test_user_functions_on_slurm_and_a_different_prelude(tmp_path):
@@ -94,16 +117,10 @@ def test_user_functions_on_slurm_and_a_different_prelude(tmp_path):
     try:
         with Session("rust-zarr", env=env) as s:
             exact_everywhere(s, 'SlurmCluster::new().partition("p").max_parallel(3)')
-            # A worker whose prelude is another build (here: the same file and one more byte)
-            # refuses the job in one line.
-            other = tmp_path / "libzarr_prelude.so"
-            prelude = next((DATA / "template" / "target").glob("*/*/deps/libzarr_prelude.so"))
-            other.write_bytes(prelude.read_bytes() + b"\0")
-            r = s.run(f'unsafe {{ std::env::set_var("ZARR_TASK_PRELUDE", "{other}") }};\n'
+            # A worker whose prelude is another build refuses the job in one line (sbatch passes
+            # the kernel's environment to the tasks).
+            r = s.run(f'unsafe {{ std::env::set_var("ZARR_TASK_PRELUDE", "{other_prelude(tmp_path)}") }};\n'
                       'plans[0].1.compute_on(&cluster)?;', timeout=600)
-            assert not r.ok(), r.text
-            line = r.text.strip().splitlines()[-1]
-            assert "this worker cannot run the plan's user functions: the prelude library " in line, r.text
-            assert "is build" in line and "not the kernel's" in line and "ZARR_TASK_PRELUDE" in line, r.text
+            refused_in_one_line(r)
     finally:
         procs.stop()
