@@ -5,6 +5,7 @@ bit-equal to the kernel's own; a closure that captures values is refused before 
 worker whose prelude build differs refuses in one line."""
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -77,11 +78,15 @@ def exact_everywhere(s, cluster):
 TASK_BIN = str(DATA / "bin" / "zarr-task")
 
 
+def prelude_library():
+    """The installed prelude library, which cells link and workers load."""
+    return next((DATA / "template" / "target").glob("*/*/deps/libzarr_prelude.so")).resolve()
+
+
 def other_prelude(tmp_path):
     """Another build of the prelude library: the installed one and one more byte."""
     other = tmp_path / "libzarr_prelude.so"
-    prelude = next((DATA / "template" / "target").glob("*/*/deps/libzarr_prelude.so"))
-    other.write_bytes(prelude.read_bytes() + b"\0")
+    other.write_bytes(prelude_library().read_bytes() + b"\0")
     return other
 
 
@@ -117,6 +122,13 @@ def test_user_functions_on_slurm_and_a_different_prelude(tmp_path):
     try:
         with Session("rust-zarr", env=env) as s:
             exact_everywhere(s, 'SlurmCluster::new().partition("p").max_parallel(3)')
+            # Jobs name the prelude library by its real path, not through the kernel's private
+            # work directory (which a node of the cluster does not have): read in the batch
+            # scripts slurmctld keeps.
+            state = Path(env["SLURM_CONF"]).parent / "state"
+            scripts = b"".join(p.read_bytes() for p in state.glob("hash.*/job.*/script"))
+            named = set(re.findall(rb'"prelude":\{"path":"([^"]*)"', scripts))
+            assert named == {str(prelude_library()).encode()}, named
             # A worker whose prelude is another build refuses the job in one line (sbatch passes
             # the kernel's environment to the tasks).
             r = s.run(f'unsafe {{ std::env::set_var("ZARR_TASK_PRELUDE", "{other_prelude(tmp_path)}") }};\n'

@@ -108,6 +108,9 @@ pub(crate) fn this_prelude() -> Result<Library, String> {
         .get_or_init(|| {
             let (path, _) = locate(this_prelude as *const () as usize)
                 .map_err(|why| format!("the prelude is not a shared library here ({why})"))?;
+            // As loaded it is reached through the kernel's work directory (a cell library's
+            // relative run path, `k.XXXX/tmp/target/…/../../…`), which other machines lack.
+            let path = path.canonicalize().map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
             Ok(Library { sha256: sha256(&path)?, path })
         })
         .clone()
