@@ -57,6 +57,7 @@ fn run() -> Result<()> {
     let comms = comms::Comms::install()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_keep_alive(analysis::BLOCKING_KEEP_ALIVE)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
