@@ -129,6 +129,30 @@ impl LazyArray {
         self.zarr_source().map(|z| format!(" of {}", z.url())).unwrap_or_default()
     }
 
+    /// A whole plan that is one pass over this array's blocks (`compute`, `stats`,
+    /// `histogram`): its bar labelled `verb` and the source it reads, `per_block(region, block)`
+    /// on each block as its own task, and `done` on each result in block order (it returns the
+    /// bytes it accounts for).
+    pub(crate) fn each_block<X: Send + 'static>(
+        &self,
+        verb: &str,
+        per_block: impl Fn(Vec<Range<u64>>, ArrayD<f64>) -> X + Send + Sync + Clone + 'static,
+        done: impl FnMut(X) -> Result<u64>,
+    ) -> Result<()> {
+        let label = format!("{verb}{}", self.of_source());
+        let mut bar = self.start(label, self.block_count(), Show::IfSlow, self.zarr_source().is_some())?;
+        let task = |_, region: Vec<Range<u64>>| -> BoxFuture<'static, Result<X>> {
+            let (x, per_block) = (self.clone(), per_block.clone());
+            Box::pin(async move {
+                let b = x.block(&region).await?;
+                Ok(per_block(region, b))
+            })
+        };
+        run_blocks(&mut bar, "", self.pass_blocks(), self.pass_in_flight(), task, done)?;
+        bar.finish();
+        Ok(())
+    }
+
     fn reduced(&self, op: Reduction, axes: &[usize]) -> LazyArray {
         let mut sorted = axes.to_vec();
         sorted.sort_unstable();

@@ -4,9 +4,8 @@
 
 use super::acc::{Acc, EMPTY};
 use super::plan::LazyArray;
-use super::run::{cell_error, run_blocks};
+use super::run::cell_error;
 use crate::error::{Error, Result};
-use crate::progress::Show;
 use crate::zarr::ZarrArray;
 use std::fmt;
 
@@ -114,31 +113,17 @@ impl LazyArray {
         map: impl Fn(&[f64]) -> A + Send + Sync + Clone + 'static,
         mut merge: impl FnMut(A),
     ) -> Result<()> {
-        let label = format!("{label}{}", self.of_source());
-        let mut bar = self.start(label, self.block_count(), Show::IfSlow, self.zarr_source().is_some())?;
-        run_blocks(
-            &mut bar,
-            "",
-            self.pass_blocks(),
-            self.pass_in_flight(),
-            |_, region| {
-                let (x, map) = (self.clone(), map.clone());
-                Box::pin(async move {
-                    let b = x.block(&region).await?;
-                    let part = match b.as_slice() {
-                        Some(v) => map(v),
-                        None => map(&b.iter().copied().collect::<Vec<f64>>()),
-                    };
-                    Ok((b.len() as u64 * 8, part))
-                })
-            },
-            |(bytes, part)| {
-                merge(part);
-                Ok(bytes)
-            },
-        )?;
-        bar.finish();
-        Ok(())
+        let per_block = move |_, b: ndarray::ArrayD<f64>| {
+            let part = match b.as_slice() {
+                Some(v) => map(v),
+                None => map(&b.iter().copied().collect::<Vec<f64>>()),
+            };
+            (b.len() as u64 * 8, part)
+        };
+        self.each_block(label, per_block, |(bytes, part)| {
+            merge(part);
+            Ok(bytes)
+        })
     }
 }
 

@@ -21,29 +21,16 @@ impl LazyArray {
     }
 
     fn compute_all(&self) -> Result<ArrayD<f64>> {
-        let label = format!("compute{}", self.of_source());
-        let mut bar = self.start(label, self.block_count(), Show::IfSlow, self.zarr_source().is_some())?;
         let shape: Vec<usize> = self.shape.iter().map(|&s| s as usize).collect();
         let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
-        run_blocks(
-            &mut bar,
-            "",
-            self.pass_blocks(),
-            self.pass_in_flight(),
-            |_, region| {
-                let x = self.clone();
-                Box::pin(async move {
-                    let b = x.block(&region).await?;
-                    Ok((region, b))
-                })
-            },
+        self.each_block(
+            "compute",
+            |region, b| (region, b),
             |(region, b)| {
-                let n = b.len() as u64 * 8;
                 out.slice_each_axis_mut(|ax| to_slice(&region[ax.axis.index()])).assign(&b);
-                Ok(n)
+                Ok(b.len() as u64 * 8)
             },
         )?;
-        bar.finish();
         Ok(out)
     }
 
