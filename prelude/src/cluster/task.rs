@@ -210,13 +210,18 @@ fn load_native(native: &Value, libs: &Location) -> Result<()> {
     };
     native::load_prelude(path, sha).map_err(refused)?;
     let wanted = native["libs"].as_array().ok_or_else(|| not_a_job("its native part lists no libraries"))?;
-    let store = libs.store(false)?;
+    // A runner serving many jobs has their libraries already: a client only when one is missing.
+    let mut store = None;
     for lib in wanted {
         let lib = lib.as_str().ok_or_else(|| not_a_job("a library is not a hash"))?;
         if native::is_loaded(lib) {
             continue;
         }
-        let bytes = block_on(libs.get(&*store, lib))??.ok_or_else(|| {
+        let store = match &store {
+            Some(s) => s,
+            None => store.insert(libs.store(false)?),
+        };
+        let bytes = block_on(libs.get(&**store, lib))??.ok_or_else(|| {
             Error::new(crate::error::ErrorKind::NotFound, format!("the cell library {lib} is not in {}", libs.url()))
         })?;
         native::load_library(lib, &bytes).map_err(refused)?;
