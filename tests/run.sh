@@ -22,6 +22,14 @@ need_rust() {
 need_rust
 tests/python/venvs.sh
 tests/python/venvs.sh "lab=$root/tests/lab/requirements.txt"
+# icechunk-python 2.x needs Python >= 3.12: on PATH, or one of pyenv's versions.
+ice_python=
+for py in python3.12 python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python; do
+  if "$py" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then ice_python=$py; break; fi
+done
+if [[ -n $ice_python ]]; then
+  PYTHON=$ice_python tests/python/venvs.sh "icechunk=$root/tests/icechunk/requirements.txt"
+fi
 export ZK_ARTIFACTS=${ZK_ARTIFACTS:-$root/tests/artifacts}
 # Debian's Chromium for the JupyterLab test (as root; elsewhere that test says it is skipped).
 if ! command -v chromium >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -74,6 +82,13 @@ run_tests() {
     echo "-- $v"
     "$ZK_CACHE/venv-$v/bin/python" -m pytest -q -p no:cacheprovider tests/python || status=1
   done
+  echo "== Icechunk: the prelude's repositories against icechunk-python"
+  if [[ -n $ice_python ]]; then
+    "$ZK_CACHE/venv-icechunk/bin/python" -m pytest -q -p no:cacheprovider tests/icechunk || status=1
+  else
+    echo "FAILED: no python3.12 or python3.13 for icechunk-python 2.x; install one (pyenv install 3.12)" >&2
+    status=1
+  fi
 
   # Twice: every server these tests start, they stop, so a second run on the same machine and
   # the same RGW must pass as well (start-up races show up there).

@@ -35,6 +35,8 @@ evcxr_display!(
     crate::dataset::Dataset,
     crate::dataset::DataArray,
     crate::zarr::Values,
+    crate::repo::Repository,
+    crate::repo::Session,
     crate::widgets::IntSlider,
     crate::widgets::FloatSlider,
     crate::widgets::Dropdown,
@@ -309,5 +311,75 @@ impl Rich for Histogram {
             Ok(fig) => fig.bundle(),
             Err(e) => Bundle::text(e.to_string()),
         }
+    }
+}
+
+impl crate::repo::Repository {
+    /// Branches with their snapshots, tags, and the last commits of `main`; a failed lookup is
+    /// shown in place of what it would have listed.
+    fn summary(&self) -> (Vec<(&'static str, String)>, Vec<crate::repo::Commit>) {
+        let named = |names: crate::error::Result<Vec<String>>| match names {
+            Ok(n) if n.is_empty() => "none".to_string(),
+            Ok(n) => {
+                n.iter().map(|b| format!("{b} ({})", self.lookup(b).unwrap_or_default())).collect::<Vec<_>>().join(", ")
+            }
+            Err(e) => format!("(cannot list: {e})"),
+        };
+        let rows =
+            vec![("URL", self.url().to_string()), ("Branches", named(self.branches())), ("Tags", named(self.tags()))];
+        let log = self.log("main").map(|l| l.into_iter().take(5).collect()).unwrap_or_default();
+        (rows, log)
+    }
+}
+
+/// Its branches and tags, and a table of the last commits on `main`.
+impl Rich for crate::repo::Repository {
+    fn bundle(&self) -> Bundle {
+        let (rows, log) = self.summary();
+        let mut html = format!("<b>Icechunk repository</b>{}", table(&rows));
+        html.push_str("<table><caption style=\"text-align:left\">last commits on main</caption><tr><th>snapshot</th><th>written (UTC)</th><th>message</th></tr>");
+        for c in &log {
+            let _ = write!(
+                html,
+                "<tr><td><code>{}</code></td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+                esc(&c.id),
+                c.written_at.format("%Y-%m-%d %H:%M:%S"),
+                esc(&c.message)
+            );
+        }
+        html.push_str("</table>");
+        Bundle::text(self.to_string()).html(html)
+    }
+}
+
+impl fmt::Display for crate::repo::Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (rows, log) = self.summary();
+        writeln!(f, "Icechunk repository")?;
+        for (k, v) in rows {
+            writeln!(f, "  {k:<10} {v}")?;
+        }
+        for c in log {
+            writeln!(f, "  {}  {}  {}", c.id, c.written_at.format("%Y-%m-%d %H:%M:%S"), c.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Rich for crate::repo::Session {
+    fn bundle(&self) -> Bundle {
+        let text = self.to_string();
+        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
+    }
+}
+
+impl fmt::Display for crate::repo::Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match (self.read_only(), self.has_uncommitted_changes()) {
+            (true, _) => "read-only",
+            (false, true) => "writable, uncommitted changes",
+            (false, false) => "writable, no changes yet",
+        };
+        writeln!(f, "Icechunk session: {} ({state}) at snapshot {}", self.describe(), self.snapshot_id())
     }
 }

@@ -31,11 +31,12 @@
 //! | 3 | `runtime`, `progress`, `panic`, `http`, `widgets`, `backend` | the async runtime under every blocking call; progress bars; panics as one line; the HTTP client under object_store (and its typed transport failures); interactive widgets (ipywidgets' sliders, dropdown, button, output); the storage backends' one trait |
 //! | 4 | `s3`, `local` | the two storage backends: an S3 endpoint (its client and its errors' typed causes), or a local directory of buckets |
 //! | 5 | `fs` | `S3FileSystem`: s3fs's verbs over the backend its endpoint chose, and its one builder |
-//! | 6 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
-//! | 7 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
-//! | 8 | `plot`, `cluster` | figures drawn from arrays and histograms; lazy plans run as tasks on Dask or Slurm |
-//! | 9 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
-//! | 10 | `display` | the rich (HTML and text) forms of every type above |
+//! | 6 | `repo` | versioned Zarr (icechunk): repositories, branches, tags, sessions that commit, a session as an object store |
+//! | 7 | `zarr` | Zarr v2/v3 metadata, arrays, groups and their chunk I/O |
+//! | 8 | `lazy` | lazy chunked arrays (dask.array): element-wise plans, reductions over axes, `store`, `compute` |
+//! | 9 | `plot`, `cluster` | figures drawn from arrays and histograms; lazy plans run as tasks on Dask or Slurm |
+//! | 10 | `dataset` | xarray-style datasets: named dimensions, coordinates, CF decoding, label selection |
+//! | 11 | `display` | the rich (HTML and text) forms of every type above |
 
 #![warn(missing_docs)]
 
@@ -55,6 +56,7 @@ mod local;
 mod panic;
 pub mod plot;
 pub mod progress;
+pub mod repo;
 mod runtime;
 mod s3;
 mod text;
@@ -85,6 +87,7 @@ pub mod prelude {
     pub use crate::live::{clear_output, display, input, input_password, page, Bundle, DisplayHandle, Html, Rich};
     pub use crate::plot::{hist, hist_counts, imshow, imshow_with, line, line_xy, Figure, PlotOptions};
     pub use crate::progress::{set_progress, ProgressBar};
+    pub use crate::repo::{Commit, Repository, Session};
     pub use crate::text::human_bytes;
     pub use crate::widgets::{interact, Button, Control, Dropdown, FloatSlider, IntSlider, Interact, Output, Widget};
     pub use crate::zarr::{

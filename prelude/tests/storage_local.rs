@@ -65,3 +65,8 @@ fn buckets_are_plain_directories() {
         assert!(!root.join("s3/.bucket-policies/plain.json").exists(), "the policy goes with its bucket");
     });
 }
+
+#[test]
+fn icechunk_repository() {
+    with_store(|fs, _| storage::icechunk_repository(fs, "repos"));
+}

@@ -34,3 +34,9 @@ fn zarr_round_trip() {
     let Some(rgw) = rgw() else { return };
     storage::zarr_round_trip(&rgw.alice(), Some(&rgw.anon()), &bucket("zarr"));
 }
+
+#[test]
+fn icechunk_repository() {
+    let Some(rgw) = rgw() else { return };
+    storage::icechunk_repository(&rgw.alice(), &bucket("icechunk"));
+}

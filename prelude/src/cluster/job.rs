@@ -75,7 +75,7 @@ impl Job {
         let blocks = region_count(z.shape(), extent);
         let block_bytes = extent.iter().zip(z.shape()).map(|(&e, &s)| e.min(s)).product::<u64>() * 8;
         let group = blocks_per_task(blocks, block_bytes, task_bytes, slots);
-        let body = json!({"kind": "store", "output": where_json(&z.loc), "extent": extent, "group": group});
+        let body = json!({"kind": "store", "output": where_json(&z.loc)?, "extent": extent, "group": group});
         Job::new(label, x, body, blocks.div_ceil(group), scratch)
     }
 
@@ -90,7 +90,7 @@ impl Job {
     pub(crate) fn combine(r: &Reduced, tree: &Tree, groups: &Job, scratch: &Location) -> Result<Job> {
         let label = format!("{} over axes {:?}: combine", r.op.name(), r.axes);
         let mut body = reduction_body("combine", r, tree);
-        body["parts"] = where_json(&groups.dir.join("part"));
+        body["parts"] = where_json(&groups.dir.join("part"))?;
         Job::new(label, &r.x, body, tree.outputs() as u64, scratch)
     }
 
@@ -102,7 +102,7 @@ impl Job {
         body["label"] = json!(label);
         let (plan, libs) = x.to_json_shipping()?;
         body["plan"] = plan;
-        body["scratch"] = where_json(&dir);
+        body["scratch"] = where_json(&dir)?;
         if !libs.is_empty() {
             body["native"] = ship(&libs, &dir)?;
         }

@@ -32,6 +32,7 @@ pub use time::{Calendar, CfDate, TimeUnits};
 
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
+use crate::repo::Session;
 use crate::zarr::{open_group, ZarrGroup};
 use serde_json::{Map, Value};
 
@@ -65,6 +66,14 @@ pub fn open_dataset(url: &str) -> Result<Dataset> {
 impl S3FileSystem {
     /// Open the Zarr group at `bucket/path` as a dataset, CF decoded, like
     /// `xr.open_zarr(fs.get_mapper(path))`.
+    pub fn open_dataset(&self, path: &str) -> Result<Dataset> {
+        open::from_group(self.open_group(path)?, true)
+    }
+}
+
+impl Session {
+    /// Open the group at `path` in this session (`""`: the root) as a dataset, CF decoded, like
+    /// `xr.open_zarr(session.store, group=path)`.
     pub fn open_dataset(&self, path: &str) -> Result<Dataset> {
         open::from_group(self.open_group(path)?, true)
     }

@@ -10,7 +10,9 @@ use super::Dataset;
 use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use crate::lazy::IntoLazy;
+use crate::repo::Session;
 use crate::zarr::hierarchy::fresh_group;
+use crate::zarr::location::Location;
 use crate::zarr::{ArraySpec, Dtype, ZarrGroup};
 use ndarray::Array1;
 use serde_json::{json, Map, Value};
@@ -143,19 +145,29 @@ impl Dataset {
     /// zarr-python 2: `s3://bucket/path` (credentials from the environment) or a local directory.
     pub fn to_zarr(&self, url: &str) -> Result<ZarrGroup> {
         self.check_writable()?;
-        self.write(fresh_group(url, None, 2, &self.attrs, self.overwrite)?)
+        self.write(fresh_group(Location::parse(url, None)?, 2, &self.attrs, self.overwrite)?)
     }
 
     /// Write as Zarr v3 with consolidated metadata inline (zarr-python 3's layout).
     pub fn to_zarr_v3(&self, url: &str) -> Result<ZarrGroup> {
         self.check_writable()?;
-        self.write(fresh_group(url, None, 3, &self.attrs, self.overwrite)?)
+        self.write(fresh_group(Location::parse(url, None)?, 3, &self.attrs, self.overwrite)?)
     }
 
     /// Write at `bucket/path` through `fs`, in Zarr format 2 or 3.
     pub fn to_zarr_at(&self, fs: &S3FileSystem, path: &str, zarr_format: u8) -> Result<ZarrGroup> {
         self.check_writable()?;
-        self.write(fresh_group(path, Some(fs), zarr_format, &self.attrs, self.overwrite)?)
+        self.write(fresh_group(Location::parse(path, Some(fs))?, zarr_format, &self.attrs, self.overwrite)?)
+    }
+
+    /// Write into an Icechunk session at `path` (`""`: the root group), as Zarr v3, like
+    /// `ds.to_zarr(session.store, group=path)`; visible to others once the session commits.
+    pub fn to_icechunk(&self, session: &Session, path: &str) -> Result<ZarrGroup> {
+        self.check_writable()?;
+        if !path.trim_matches('/').is_empty() {
+            session.create_parents(path)?;
+        }
+        self.write(fresh_group(session.location(path), 3, &self.attrs, self.overwrite)?)
     }
 
     fn check_writable(&self) -> Result<()> {

@@ -121,7 +121,7 @@ fn name<T: PartialEq + Copy>(table: &[(T, &'static str)], v: T) -> &'static str 
 
 fn array_json(x: &LazyArray, libs: &mut Vec<Library>) -> Result<Value> {
     let node = match &*x.node {
-        Node::Zarr(z) => json!({"zarr": where_json(&z.loc)}),
+        Node::Zarr(z) => json!({"zarr": where_json(&z.loc)?}),
         Node::Gen(g) => json!({"generator": g.to_json(libs)?}),
         Node::Unary(Unary::Clip(lo, hi), a) => json!({"clip": [lo, hi], "x": array_json(a, libs)?}),
         Node::Unary(Unary::Cast(d), a) => json!({"astype": d.name(), "x": array_json(a, libs)?}),
@@ -139,7 +139,7 @@ fn array_json(x: &LazyArray, libs: &mut Vec<Library>) -> Result<Value> {
         Node::Squeeze(axes, a) => json!({"squeeze": axes, "x": array_json(a, libs)?}),
         // A reduction a cluster run already stored is read there, not computed again.
         Node::Reduced(r) => match r.stored_array() {
-            Some(z) => json!({"zarr": where_json(&z.loc)}),
+            Some(z) => json!({"zarr": where_json(&z.loc)?}),
             None => json!({"reduce": r.op.name(), "axes": r.axes, "x": array_json(&r.x, libs)?}),
         },
         Node::Map(f, a) => json!({"map": user_fn_json(f, libs)?, "x": array_json(a, libs)?}),
@@ -151,8 +151,16 @@ fn array_json(x: &LazyArray, libs: &mut Vec<Library>) -> Result<Value> {
 }
 
 /// Where a node lives, as plan documents say it: its URL and, in an object store, the
-/// endpoint, region and whether requests are signed (never credentials).
-pub(crate) fn where_json(loc: &Location) -> Value {
+/// endpoint, region and whether requests are signed (never credentials). An Icechunk session's
+/// uncommitted writes are in this kernel only, so its arrays cannot go to workers.
+pub(crate) fn where_json(loc: &Location) -> Result<Value> {
+    if let Location::Icechunk { .. } = loc {
+        return Err(Error::invalid(format!(
+            "{} is in an Icechunk session, which workers cannot reach; compute or store it in the kernel \
+             (compute(), store()), or run on the cluster into plain Zarr and copy it into the session",
+            loc.url()
+        )));
+    }
     let mut w = json!({"url": loc.url()});
     if let Location::S3 { fs, .. } = loc {
         let c = fs.config();
@@ -160,7 +168,7 @@ pub(crate) fn where_json(loc: &Location) -> Value {
         w["region"] = json!(c.region());
         w["anonymous"] = json!(c.is_anonymous());
     }
-    w
+    Ok(w)
 }
 
 /// The location [`where_json`] described, reached with this machine's credentials; `None`

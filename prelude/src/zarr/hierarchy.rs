@@ -6,7 +6,6 @@ use super::array::{Node, ZarrArray};
 use super::group::ZarrGroup;
 use super::location::Location;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::S3FileSystem;
 use crate::runtime::block_on;
 use serde_json::{json, Map, Value};
 
@@ -133,13 +132,11 @@ fn consolidate_v3(loc: &Location) -> Result<usize> {
 /// A new, empty group at `path` (through `fs`, or a URL / local path) with `attrs`: writing a
 /// dataset into a place that holds anything fails unless `overwrite`, which clears it first.
 pub(crate) fn fresh_group(
-    path: &str,
-    fs: Option<&S3FileSystem>,
+    loc: Location,
     zarr_format: u8,
     attrs: &Map<String, Value>,
     overwrite: bool,
 ) -> Result<ZarrGroup> {
-    let loc = Location::parse(path, fs)?;
     if !matches!(&loc, Location::Local(p) if !p.exists()) {
         let store = loc.store(false)?;
         let keys = block_on(loc.keys(&*store))??;

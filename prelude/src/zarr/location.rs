@@ -1,9 +1,11 @@
-//! Where a Zarr node lives: `s3://bucket/prefix` through an [`S3FileSystem`], or a local
-//! directory. Both are served by object_store, so every layer above has one code path.
+//! Where a Zarr node lives: `s3://bucket/prefix` through an [`S3FileSystem`], a local
+//! directory, or a path in an Icechunk session. All are served by object_store, so every layer
+//! above has one code path.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::S3FileSystem;
 use crate::listing::split_path;
+use crate::repo::Session;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
@@ -20,8 +22,17 @@ const CLEAR_PARALLEL: usize = 8;
 /// The root of one Zarr array or group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Location {
-    S3 { fs: S3FileSystem, bucket: String, prefix: String },
+    S3 {
+        fs: S3FileSystem,
+        bucket: String,
+        prefix: String,
+    },
     Local(PathBuf),
+    /// `path` (`""`: the root group) in an Icechunk session.
+    Icechunk {
+        session: Session,
+        path: String,
+    },
 }
 
 impl Location {
@@ -49,6 +60,7 @@ impl Location {
             Location::S3 { bucket, prefix, .. } if prefix.is_empty() => format!("s3://{bucket}"),
             Location::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
             Location::Local(p) => p.display().to_string(),
+            Location::Icechunk { session, path } => format!("{path} in {}", session.describe()),
         }
     }
 
@@ -62,6 +74,10 @@ impl Location {
                 prefix: if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") },
             },
             Location::Local(p) => Location::Local(p.join(name)),
+            Location::Icechunk { session, path } => Location::Icechunk {
+                session: session.clone(),
+                path: if path.is_empty() { name.to_string() } else { format!("{path}/{name}") },
+            },
         }
     }
 
@@ -81,6 +97,9 @@ impl Location {
                 let mut name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
                 name.push(suffix);
                 Location::Local(p.with_file_name(name))
+            }
+            Location::Icechunk { session, path } => {
+                Location::Icechunk { session: session.clone(), path: format!("{path}{suffix}") }
             }
         }
     }
@@ -123,6 +142,7 @@ impl Location {
                     .map_err(|e| Error::new(ErrorKind::Io, format!("cannot open {}: {e}", p.display())))?;
                 Ok(Arc::new(fs))
             }
+            Location::Icechunk { session, path } => Ok(session.object_store(path)),
         }
     }
 
@@ -132,6 +152,10 @@ impl Location {
         match self {
             Location::S3 { fs, .. } => fs.object_error(e, what, &target),
             Location::Local(_) => crate::local::object_error(e, what, &target),
+            Location::Icechunk { session, path } => {
+                let key = if path.is_empty() { key.to_string() } else { format!("{path}/{key}") };
+                session.object_error(e, what, key.trim_end_matches('/'))
+            }
         }
     }
 

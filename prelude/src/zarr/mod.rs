@@ -26,6 +26,7 @@ pub use values::Values;
 
 use crate::error::Result;
 use crate::fs::S3FileSystem;
+use crate::repo::Session;
 use location::Location;
 
 /// Open an array: `s3://bucket/path` (credentials if configured, else anonymous) or a local path.
@@ -73,6 +74,53 @@ impl S3FileSystem {
     /// Write `.zmetadata` for the hierarchy at `bucket/path`.
     pub fn consolidate_metadata(&self, path: &str) -> Result<usize> {
         group::consolidate(&Location::parse(path, Some(self))?)
+    }
+}
+
+impl Session {
+    /// Open the array at `path` in this session (`""`: the root), like
+    /// `zarr.open_array(session.store, path=path)`.
+    pub fn open_array(&self, path: &str) -> Result<ZarrArray> {
+        ZarrArray::open_at(self.location(path))
+    }
+
+    /// Create an array at `path` in this session, always Zarr v3 (Icechunk stores v3 only;
+    /// `ArraySpec`'s default v2 becomes v3 here). Visible to others once the session commits.
+    pub fn create_array(&self, path: &str, spec: &ArraySpec) -> Result<ZarrArray> {
+        self.create_parents(path)?;
+        ZarrArray::create_at(self.location(path), &spec.clone().v3())
+    }
+
+    /// Open the group at `path` in this session (`""`: the root group).
+    pub fn open_group(&self, path: &str) -> Result<ZarrGroup> {
+        ZarrGroup::open_at(self.location(path))
+    }
+
+    /// Create a (Zarr v3) group at `path` in this session.
+    pub fn create_group(&self, path: &str) -> Result<ZarrGroup> {
+        self.create_parents(path)?;
+        ZarrGroup::create_at(self.location(path), 3, serde_json::json!({}))
+    }
+
+    /// The groups above `path` that are missing, the root included, as zarr-python 3 makes them
+    /// (its readers open a hierarchy from its root group).
+    pub(crate) fn create_parents(&self, path: &str) -> Result<()> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        for n in 0..parts.len() {
+            let parent = parts[..n].join("/");
+            match ZarrGroup::open_at(self.location(&parent)) {
+                Ok(_) => continue,
+                Err(e) if e.kind() == crate::error::ErrorKind::NotFound => {
+                    ZarrGroup::create_at(self.location(&parent), 3, serde_json::json!({}))?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn location(&self, path: &str) -> Location {
+        Location::Icechunk { session: self.clone(), path: path.trim_matches('/').to_string() }
     }
 }
 

@@ -135,3 +135,65 @@ pub fn zarr_round_trip(fs: &S3FileSystem, anon: Option<&S3FileSystem>, b: &str) 
     assert!(e.unwrap_err().message().contains("open_group"));
     fs.rm_r(b).unwrap();
 }
+
+/// An Icechunk repository in the bucket: arrays, a group, a dataset and a lazy `store` in one
+/// writable session, one commit; a second commit; every version read back (time travel); a
+/// branch and a tag; and the one-line errors of a committed session, an unknown version and two
+/// writers of one branch.
+pub fn icechunk_repository(fs: &S3FileSystem, b: &str) {
+    fs.mkdir(b).unwrap();
+    let repo = fs.icechunk_repo(&format!("{b}/climate.icechunk")).unwrap();
+    assert_eq!(repo.branches().unwrap(), ["main"]);
+    let s = repo.writable_session("main").unwrap();
+    let spec = ArraySpec::new([6, 8], [3, 4], "float64");
+    let t = s.create_array("obs/temp", &spec).unwrap();
+    t.write(&Array2::from_shape_fn((6, 8), |(i, j)| (i * 8 + j) as f64)).unwrap();
+    (from_zarr(&t) * 2.0).store(&s.create_array("obs/double", &spec).unwrap()).unwrap();
+    let ds = Dataset::new().with_coord("x", (0..8).map(f64::from).collect(), json!({"units": "m"})).with_var(
+        "v",
+        &["x"],
+        full(1.5, [8], [4]),
+        json!({}),
+    );
+    ds.to_icechunk(&s, "ds").unwrap();
+    assert!(s.has_uncommitted_changes());
+    let other = repo.readonly_session("main").unwrap();
+    assert_eq!(other.open_array("obs/temp").unwrap_err().kind(), ErrorKind::NotFound, "invisible before commit");
+    let first = s.commit("first").unwrap();
+
+    let late = s.open_array("obs/temp").unwrap().write(&Array2::<f64>::zeros((6, 8))).unwrap_err();
+    assert!(late.message().contains("read-only") && late.message().contains("writable_session"), "{late}");
+    let s2 = repo.writable_session("main").unwrap();
+    s2.open_array("obs/temp").unwrap().write_slice(&[0, 0], &Array2::from_elem((3, 4), -1.0)).unwrap();
+    let second = s2.commit("second").unwrap();
+
+    let now = repo.readonly_session("main").unwrap();
+    let then = repo.readonly_session(&first).unwrap();
+    assert_eq!(now.open_array("obs/temp").unwrap().read::<f64>().unwrap()[[0, 0]], -1.0);
+    assert_eq!(then.open_array("obs/temp").unwrap().read::<f64>().unwrap()[[0, 0]], 0.0);
+    assert_eq!(then.open_array("obs/double").unwrap().read::<f64>().unwrap()[[5, 7]], 94.0);
+    let back = then.open_dataset("ds").unwrap();
+    assert_eq!(back.var("v").unwrap().compute().unwrap().sum(), 12.0);
+    assert_eq!(then.open_group("").unwrap().members().unwrap().1, ["ds", "obs"]);
+
+    repo.create_tag("v1", &first).unwrap();
+    repo.create_branch("dev", "v1").unwrap();
+    assert_eq!(repo.branches().unwrap(), ["dev", "main"]);
+    assert_eq!(repo.lookup("v1").unwrap(), first);
+    let log: Vec<String> = repo.log("main").unwrap().into_iter().map(|c| c.message).collect();
+    assert_eq!(log, ["second", "first", "Repository initialized"]);
+    assert_eq!(repo.log("main").unwrap()[0].id, second);
+    let unknown = repo.readonly_session("nope").unwrap_err();
+    assert_eq!(unknown.kind(), ErrorKind::NotFound);
+    assert!(unknown.message().contains("branches: dev, main") && unknown.message().contains("v1"), "{unknown}");
+
+    let (a, c) = (repo.writable_session("dev").unwrap(), repo.writable_session("dev").unwrap());
+    a.open_array("obs/temp").unwrap().write_slice(&[3, 0], &Array2::from_elem((3, 4), 5.0)).unwrap();
+    c.open_array("obs/temp").unwrap().write_slice(&[3, 0], &Array2::from_elem((3, 4), 6.0)).unwrap();
+    a.commit("a").unwrap();
+    let lost = c.commit("c").unwrap_err();
+    assert!(!lost.message().contains('\n') && lost.message().contains("session.rebase()"), "{lost}");
+    let conflict = c.rebase().unwrap_err();
+    assert!(conflict.message().contains("obs/temp"), "names what both changed: {conflict}");
+    fs.rm_r(b).unwrap();
+}

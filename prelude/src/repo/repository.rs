@@ -1,0 +1,194 @@
+//! A repository: its storage, branches, tags and history, and the sessions it opens.
+
+use super::backend;
+use super::error::fail;
+use super::session::Session;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fs::S3FileSystem;
+use crate::listing::split_path;
+use crate::runtime::block_on;
+use futures::TryStreamExt;
+use icechunk::format::SnapshotId;
+use icechunk::repository::VersionInfo;
+use std::sync::Arc;
+
+/// One commit of a branch's history, as `repo.log(...)` lists them (newest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// The snapshot's id (20 characters), what `readonly_session` and `create_tag` take.
+    pub id: String,
+    /// The snapshot before it, `None` for the repository's first.
+    pub parent: Option<String>,
+    /// The commit message.
+    pub message: String,
+    /// When it was written (UTC).
+    pub written_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An Icechunk repository (`icechunk.Repository`): open one with
+/// [`S3FileSystem::icechunk_repo`]. Clone it freely; it holds no session.
+#[derive(Clone)]
+pub struct Repository {
+    pub(crate) inner: Arc<icechunk::Repository>,
+    pub(crate) fs: S3FileSystem,
+    /// `s3://bucket/prefix`, or the local directory.
+    pub(crate) url: String,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Repository({})", self.url)
+    }
+}
+
+impl S3FileSystem {
+    /// The Icechunk repository at `bucket/prefix`, created (empty, with a `main` branch) if
+    /// the prefix holds none, like `icechunk.Repository.open_or_create`. Uses this file system's
+    /// endpoint, credentials (or anonymous reads) and client settings.
+    pub fn icechunk_repo(&self, path: &str) -> Result<Repository> {
+        let (bucket, prefix) = split_path(path);
+        let prefix = prefix.trim_end_matches('/').to_string();
+        if bucket.is_empty() {
+            return Err(Error::invalid(format!(
+                "icechunk_repo needs bucket/prefix, got '{path}'; e.g. fs.icechunk_repo(\"mybucket/climate.icechunk\")"
+            )));
+        }
+        let (storage, url): (Arc<dyn icechunk::Storage + Send + Sync>, String) = match self.config().local_root() {
+            Some(root) => {
+                let dir = root.join(&bucket).join(&prefix);
+                let url = dir.display().to_string();
+                let s = block_on(icechunk::new_local_filesystem_storage(&dir))?
+                    .map_err(|e| fail(None, &e, "open", &url))?;
+                (s, url)
+            }
+            None => {
+                if prefix.is_empty() {
+                    return Err(Error::invalid(format!(
+                        "an Icechunk repository needs a prefix inside bucket '{bucket}'; e.g. fs.icechunk_repo(\"{bucket}/data.icechunk\")"
+                    )));
+                }
+                let url = format!("s3://{bucket}/{prefix}");
+                let s = backend::storage(self.store(&bucket)?, &prefix).map_err(|e| {
+                    Error::new(ErrorKind::Other, format!("cannot set up Icechunk storage for {url}: {e}"))
+                })?;
+                (Arc::new(s), url)
+            }
+        };
+        let repo = block_on(icechunk::Repository::open_or_create(storage).execute())?
+            .map_err(|e| fail(Some(self), &e, "open or create the Icechunk repository", &url))?;
+        Ok(Repository { inner: Arc::new(repo), fs: self.clone(), url })
+    }
+}
+
+impl Repository {
+    /// Where the repository lives: `s3://bucket/prefix` or a local directory.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn fail(&self, e: &(dyn std::error::Error + 'static), what: &str) -> Error {
+        fail(Some(&self.fs), e, what, &self.url)
+    }
+
+    fn session(&self, s: icechunk::session::Session, label: String) -> Session {
+        Session::new(self.fs.clone(), self.url.clone(), s, label)
+    }
+
+    /// A session that writes to `branch`: its changes are visible to no one until
+    /// [`Session::commit`], then to everyone at once.
+    pub fn writable_session(&self, branch: &str) -> Result<Session> {
+        let s = block_on(self.inner.writable_session(branch))?
+            .map_err(|e| self.fail(&e, &format!("start a writable session on branch '{branch}' of")))?;
+        Ok(self.session(s, format!("branch {branch}")))
+    }
+
+    /// A session that reads one version: a branch's latest commit, a tag, or a snapshot id
+    /// (tried in that order), like `repo.readonly_session(branch=..., tag=..., snapshot_id=...)`.
+    pub fn readonly_session(&self, version: &str) -> Result<Session> {
+        let (v, label) = self.version(version)?;
+        let s = block_on(self.inner.readonly_session(&v))?
+            .map_err(|e| self.fail(&e, &format!("open version '{version}' of")))?;
+        Ok(self.session(s, label))
+    }
+
+    /// Resolve a branch, tag or snapshot id (in that order) to what icechunk looks up.
+    fn version(&self, version: &str) -> Result<(VersionInfo, String)> {
+        let (branches, tags) = (self.branches()?, self.tags()?);
+        if branches.iter().any(|b| b == version) {
+            return Ok((VersionInfo::BranchTipRef(version.to_string()), format!("branch {version}")));
+        }
+        if tags.iter().any(|t| t == version) {
+            return Ok((VersionInfo::TagRef(version.to_string()), format!("tag {version}")));
+        }
+        match SnapshotId::try_from(version) {
+            Ok(id) => Ok((VersionInfo::SnapshotId(id), format!("snapshot {version}"))),
+            Err(_) => Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "no branch, tag or snapshot '{version}' in {}; branches: {}; tags: {}",
+                    self.url,
+                    branches.join(", "),
+                    if tags.is_empty() { "none".to_string() } else { tags.join(", ") }
+                ),
+            )),
+        }
+    }
+
+    /// The snapshot id a branch, tag or snapshot id names now.
+    pub fn lookup(&self, version: &str) -> Result<String> {
+        let (v, _) = self.version(version)?;
+        block_on(self.inner.resolve_version(&v))?
+            .map(|id| id.to_string())
+            .map_err(|e| self.fail(&e, &format!("look up '{version}' in")))
+    }
+
+    /// The branches, sorted (`main` always among them).
+    pub fn branches(&self) -> Result<Vec<String>> {
+        let b = block_on(self.inner.list_branches())?.map_err(|e| self.fail(&e, "list the branches of"))?;
+        Ok(b.into_iter().collect())
+    }
+
+    /// The tags, sorted.
+    pub fn tags(&self) -> Result<Vec<String>> {
+        let t = block_on(self.inner.list_tags())?.map_err(|e| self.fail(&e, "list the tags of"))?;
+        Ok(t.into_iter().collect())
+    }
+
+    /// A new branch `name` at `version` (a branch, tag or snapshot id); its snapshot id.
+    pub fn create_branch(&self, name: &str, version: &str) -> Result<String> {
+        let id = SnapshotId::try_from(self.lookup(version)?.as_str()).map_err(Error::invalid)?;
+        block_on(self.inner.create_branch(name, &id))?
+            .map_err(|e| self.fail(&e, &format!("create branch '{name}' in")))?;
+        Ok(id.to_string())
+    }
+
+    /// A new tag `name` at `version` (a branch, tag or snapshot id): a name that always means
+    /// that snapshot. Its snapshot id.
+    pub fn create_tag(&self, name: &str, version: &str) -> Result<String> {
+        let id = SnapshotId::try_from(self.lookup(version)?.as_str()).map_err(Error::invalid)?;
+        block_on(self.inner.create_tag(name, &id))?.map_err(|e| self.fail(&e, &format!("create tag '{name}' in")))?;
+        Ok(id.to_string())
+    }
+
+    /// The history of `version` (a branch, tag or snapshot id), newest first, like
+    /// `repo.ancestry(branch=...)`.
+    pub fn log(&self, version: &str) -> Result<Vec<Commit>> {
+        let (v, _) = self.version(version)?;
+        let what = format!("read the history of '{version}' in");
+        block_on(async {
+            let commits = self.inner.ancestry(&v).await?;
+            commits.try_collect::<Vec<_>>().await
+        })?
+        .map_err(|e| self.fail(&e, &what))
+        .map(|all| {
+            all.into_iter()
+                .map(|s| Commit {
+                    id: s.id.to_string(),
+                    parent: s.parent_id.map(|p| p.to_string()),
+                    message: s.message,
+                    written_at: s.flushed_at,
+                })
+                .collect()
+        })
+    }
+}
