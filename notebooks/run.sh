@@ -77,5 +77,6 @@ export ZARR_READ_URL=${ZARR_READ_URL:-$ZARR_WRITE_URL}
   "$here/01-read-zarr-from-object-store.ipynb" \
   "$here/03-tutorial-zarr-on-object-storage.ipynb" \
   "$here/04-lazy-arrays-climate.ipynb" \
-  "$here/05-datasets-the-xarray-way.ipynb"
+  "$here/05-datasets-the-xarray-way.ipynb" \
+  "$here/06-versioned-zarr-icechunk.ipynb"
 echo "notebooks/run.sh: executed notebooks (with their tables and plots) are in $out" >&2

@@ -8,6 +8,9 @@
 //!                                   # line, then its rebase and commit; JSON
 //!   icechunk slow BUCKET/PREFIX N   # one commit of N chunks to main (killed mid-commit by the test)
 //!   icechunk anon BUCKET/PREFIX     # read main of a public repository without credentials
+//!   icechunk bench BUCKET N REPS    # N×1024×1024 f4 (a chunk per step) into plain Zarr v3 and
+//!                                   # into a repository (and commit), read back; JSON seconds
+//!                                   # (median of REPS), for benches/icechunk.py
 //!
 //! Credentials and endpoint come from the environment, as in a notebook.
 
@@ -96,6 +99,47 @@ fn slow(fs: &S3FileSystem, path: &str, n: u64) -> Result<()> {
     Ok(())
 }
 
+/// The benchmark's value at (t, i, j); benches/icechunk.py computes the same.
+fn bench_value(ix: &[u64]) -> f64 {
+    ((ix[0] * 7 + ix[1] * 13 + ix[2]) % 1000) as f64 * 0.25
+}
+
+fn bench(fs: &S3FileSystem, bucket: &str, n: u64, reps: usize) -> Result<serde_json::Value> {
+    let spec = ArraySpec::new([n, 1024, 1024], [1, 1024, 1024], "f4").v3().overwrite(true);
+    let data = from_fn([n, 1024, 1024], [1, 1024, 1024], bench_value).compute()?.mapv(|v| v as f32);
+    let median = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+        let mut t = vec![];
+        for _ in 0..reps {
+            let start = std::time::Instant::now();
+            f()?;
+            t.push(start.elapsed().as_secs_f64());
+        }
+        Ok(median(t))
+    };
+    let plain = format!("{bucket}/rust-plain.zarr");
+    let write_plain = time(&mut || fs.create_array(&plain, &spec)?.write(&data))?;
+    let read_plain = time(&mut || check("plain read", fs.open_array(&plain)?.read::<f32>()?.sum(), data.sum()))?;
+    let mut rep = 0;
+    let write_ice = time(&mut || {
+        rep += 1;
+        let s = fs.icechunk_repo(&format!("{bucket}/rust-{rep}.icechunk"))?.writable_session("main")?;
+        s.create_array("data", &spec)?.write(&data)?;
+        s.commit("bench").map(|_| ())
+    })?;
+    let repo = fs.icechunk_repo(&format!("{bucket}/rust-1.icechunk"))?;
+    let read_ice = time(&mut || {
+        let got = repo.readonly_session("main")?.open_array("data")?.read::<f32>()?.sum();
+        check("icechunk read", got, data.sum())
+    })?;
+    Ok(
+        json!({"write_plain": write_plain, "read_plain": read_plain, "write_icechunk": write_ice, "read_icechunk": read_ice}),
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fs = S3FileSystem::new().and_then(|fs| {
@@ -111,6 +155,10 @@ fn main() {
         "check" => read_check(&fs.icechunk_repo(&args[1])?),
         "race" => race(&fs, &args[1]),
         "slow" => slow(&fs, &args[1], args[2].parse().unwrap_or(1000)).map(|_| json!({})),
+        "bench" => {
+            let (n, reps) = (args[2].parse().unwrap_or(64), args[3].parse().unwrap_or(3));
+            bench(&fs, &args[1], n, reps)
+        }
         "anon" => {
             let t = fs.icechunk_repo(&args[1])?.readonly_session("main")?.open_array("temp")?.read::<f64>()?;
             Ok(json!({"sum": t.sum()}))

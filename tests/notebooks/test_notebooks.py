@@ -41,7 +41,7 @@ def executed(tmp_path_factory):
                ZARR_XARRAY_PYTHON=XARRAY_PYTHON)
     nbs = [f"{NB}/02-write-random-array-to-object-store.ipynb", f"{NB}/01-read-zarr-from-object-store.ipynb",
            f"{NB}/03-tutorial-zarr-on-object-storage.ipynb", f"{NB}/04-lazy-arrays-climate.ipynb",
-           f"{NB}/05-datasets-the-xarray-way.ipynb"]
+           f"{NB}/05-datasets-the-xarray-way.ipynb", f"{NB}/06-versioned-zarr-icechunk.ipynb"]
     r = subprocess.run([sys.executable, f"{NB}/execute.py", str(out), *nbs], env=env, capture_output=True, text=True, timeout=1800)
     assert r.returncode == 0, r.stdout + r.stderr
     return out, url
@@ -72,6 +72,7 @@ def test_notebooks_run_clean_and_01_reads_what_02_wrote(executed):
     assert len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBOR"), live[0].outputs
     check_lazy_notebook(nbformat.read(out / "04-lazy-arrays-climate.ipynb", 4))
     check_dataset_notebook(nbformat.read(out / "05-datasets-the-xarray-way.ipynb", 4), xarray_check=True)
+    check_versioned_notebook(nbformat.read(out / "06-versioned-zarr-icechunk.ipynb", 4))
 
 
 def check_dataset_notebook(nb, xarray_check):
@@ -142,6 +143,25 @@ def check_lazy_notebook(nb):
     assert "do not broadcast" in text
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(pngs) == 3, "time-mean map, warm-day map, time series"
+
+
+def check_versioned_notebook(nb):
+    """Notebook 06: no error; the correction changed exactly its 10x40 box by -0.8; the branch's
+    +1.5 scenario left main and the tag alone; the second writer was refused in one line, then
+    rebased; the difference plot and the repository's tables rendered."""
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", []))
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"], text[-3000:]
+    assert "changed cells: 400, largest change: -0.80 degC" in text, text[-3000:]
+    m = re.search(r"mean SST: main ([0-9.-]+), experiment ([0-9.-]+), analysis-v1 ([0-9.-]+) degC", text)
+    main, experiment, tagged = map(float, m.groups())
+    assert abs(experiment - main - 1.5) < 0.002 and abs(tagged - main - 0.8 * 400 / (90 * 180)) < 0.002, m.groups()
+    refused = re.search(r"second writer: (.*)", text).group(1)
+    assert "another session committed to the branch first" in refused and "session.rebase()" in refused, refused
+    assert "sea ice in the south-east" in text.split("second writer:")[-1], text[-2000:]
+    pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1, "the difference map"
+    reprs = [o for c in nb.cells for o in c.get("outputs", []) if "Icechunk repository" in o.get("data", {}).get("text/html", "")]
+    assert len(reprs) == 2 and "analysis-v1" in reprs[1]["data"]["text/html"], "the repository's tables"
 
 
 @pytest.mark.parametrize("stack", ["zarr2", "zarr3"])
@@ -229,6 +249,7 @@ def test_run_sh_falls_back_to_a_local_directory_store(tmp_path):
     assert "does not check credentials" in text and "does not exist" in text, text[-2000:]
     check_lazy_notebook(nbformat.read(tmp_path / "04-lazy-arrays-climate.ipynb", 4))
     check_dataset_notebook(nbformat.read(tmp_path / "05-datasets-the-xarray-way.ipynb", 4), xarray_check=False)
+    check_versioned_notebook(nbformat.read(tmp_path / "06-versioned-zarr-icechunk.ipynb", 4))
     assert not list(tmp_path.glob("zk-notebooks.*")), "the store is removed when done"
 
 
@@ -236,7 +257,7 @@ def test_committed_notebooks_hold_no_secret_or_machine_path():
     patterns = [re.compile(p) for p in (r"AKIA[0-9A-Z]{16}", r"aws_secret_access_key\s*=\s*\S", r"ZKALICE|ZKBOB",
                                         r"secret-for-loopback", r"/root/|/home/|/tmp/|/opt/|/work/")]
     files = glob.glob(f"{NB}/*.ipynb")
-    assert len(files) == 5
+    assert len(files) == 6
     for f in files:
         nb = nbformat.read(f, 4)
         # Outputs, and what widgets drew (their saved state).
