@@ -105,7 +105,7 @@ fn bench_value(ix: &[u64]) -> f64 {
 }
 
 fn bench(fs: &S3FileSystem, bucket: &str, n: u64, reps: usize) -> Result<serde_json::Value> {
-    let spec = ArraySpec::new([n, 1024, 1024], [1, 1024, 1024], "f4").v3().overwrite(true);
+    let spec = ArraySpec::new([n, 1024, 1024], [1, 1024, 1024], "f4").v3();
     let data = from_fn([n, 1024, 1024], [1, 1024, 1024], bench_value).compute()?.mapv(|v| v as f32);
     let median = |mut t: Vec<f64>| {
         t.sort_by(f64::total_cmp);
@@ -120,10 +120,14 @@ fn bench(fs: &S3FileSystem, bucket: &str, n: u64, reps: usize) -> Result<serde_j
         }
         Ok(median(t))
     };
-    let plain = format!("{bucket}/rust-plain.zarr");
-    let write_plain = time(&mut || fs.create_array(&plain, &spec)?.write(&data))?;
-    let read_plain = time(&mut || check("plain read", fs.open_array(&plain)?.read::<f32>()?.sum(), data.sum()))?;
     let mut rep = 0;
+    let write_plain = time(&mut || {
+        rep += 1;
+        fs.create_array(&format!("{bucket}/rust-{rep}.zarr"), &spec)?.write(&data)
+    })?;
+    let plain = format!("{bucket}/rust-1.zarr");
+    let read_plain = time(&mut || check("plain read", fs.open_array(&plain)?.read::<f32>()?.sum(), data.sum()))?;
+    rep = 0;
     let write_ice = time(&mut || {
         rep += 1;
         let s = fs.icechunk_repo(&format!("{bucket}/rust-{rep}.icechunk"))?.writable_session("main")?;

@@ -159,6 +159,8 @@ pub fn icechunk_repository(fs: &S3FileSystem, b: &str) {
     assert!(s.has_uncommitted_changes());
     let other = repo.readonly_session("main").unwrap();
     assert_eq!(other.open_array("obs/temp").unwrap_err().kind(), ErrorKind::NotFound, "invisible before commit");
+    let shipped = (from_zarr(&t) * 2.0).to_json().unwrap_err();
+    assert!(shipped.message().contains("Icechunk session") && shipped.message().contains("store()"), "{shipped}");
     let first = s.commit("first").unwrap();
 
     let late = s.open_array("obs/temp").unwrap().write(&Array2::<f64>::zeros((6, 8))).unwrap_err();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Plain Zarr v3 against an Icechunk repository, Rust and Python side by side
-# (benches/icechunk.py), on a loopback Ceph RGW started and stopped here.
+# (benches/versioned.py), on a loopback Ceph RGW started and stopped here.
 #
-#   benches/icechunk.sh [--steps 64] [--reps 3]
+#   benches/versioned.sh [--steps 64] [--reps 3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,7 +11,7 @@ py=
 for c in python3.12 python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python; do
   if "$c" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then py=$c; break; fi
 done
-[[ -n $py ]] || { echo "icechunk.sh: icechunk-python needs Python >= 3.12" >&2; exit 1; }
+[[ -n $py ]] || { echo "versioned.sh: icechunk-python needs Python >= 3.12" >&2; exit 1; }
 PYTHON=$py tests/python/venvs.sh "bench-icechunk=$root/benches/requirements-icechunk.txt"
 cargo build -q --release -p zarr-prelude --example icechunk --example interop
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
@@ -20,4 +20,4 @@ export RGW_DIR=${RGW_DIR:-$(mktemp -d /tmp/zk-rgw-bench.XXXXXX)}
 trap 'tests/rgw.sh stop' EXIT
 eval "$(tests/rgw.sh start)"
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
-"$ZK_CACHE/venv-bench-icechunk/bin/python" benches/icechunk.py "$@"
+"$ZK_CACHE/venv-bench-icechunk/bin/python" benches/versioned.py "$@"

@@ -1,8 +1,8 @@
 """Plain Zarr v3 against an Icechunk repository on the same data, Rust (the prelude, release
 build of prelude/examples/icechunk.rs) and Python (zarr-python 3 + icechunk-python 2) side by
 side on one loopback Ceph RGW: write N×1024×1024 f4 (one 4 MiB chunk per step, zstd level 0)
-into a plain v3 array and into a repository (and commit), then read all of it back. Each cell
-is the median of --reps runs. Run by benches/icechunk.sh.
+into a fresh plain v3 array and into a fresh repository (and commit), then read all of it
+back. Each cell is the median of --reps runs; the sums read back are checked. Run by benches/versioned.sh.
 """
 
 import argparse
@@ -40,13 +40,17 @@ def timed(f, reps):
 def python(bucket, n, reps):
     x = data(n)
     opts = {"key": KEY, "secret": SECRET, "client_kwargs": {"endpoint_url": ENDPOINT, "region_name": "RegionOne"}}
-    plain = zarr.storage.FsspecStore.from_url(f"s3://{bucket}/py-plain.zarr", storage_options=opts)
+    def plain(n):
+        return zarr.storage.FsspecStore.from_url(f"s3://{bucket}/py-{n}.zarr", storage_options=opts)
 
-    def write_plain():
-        zarr.create_array(plain, shape=x.shape, chunks=(1, 1024, 1024), dtype="f4", overwrite=True)[:] = x
+    written = [0]
+
+    def write_plain():  # a fresh array each time, as the repositories below
+        written[0] += 1
+        zarr.create_array(plain(written[0]), shape=x.shape, chunks=(1, 1024, 1024), dtype="f4")[:] = x
 
     def read_plain():
-        assert zarr.open_array(plain, mode="r")[:].sum() == x.sum()
+        assert zarr.open_array(plain(1), mode="r")[:].sum() == x.sum()
 
     def storage(prefix):
         return icechunk.s3_storage(bucket=bucket, prefix=prefix, endpoint_url=ENDPOINT, region="RegionOne",
