@@ -143,7 +143,14 @@ CONF
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" -i a -f >"$DIR/log/mon.out" 2>&1 & echo $! >"$DIR/mon.pid"
   local C="ceph -c $CONF --connect-timeout 10"
-  for _ in $(seq 100); do $C -s >/dev/null 2>&1 && break; sleep 0.2; done
+  for _ in $(seq 100); do
+    $C -s >/dev/null 2>&1 && break
+    # A monitor that exited says why (e.g. "monitor data filesystem reached concerning levels of
+    # available storage space"); each `ceph -s` against a dead one would wait its 10 s.
+    kill -0 "$(cat "$DIR/mon.pid")" 2>/dev/null ||
+      fail "ceph-mon exited: $(grep -m1 -i 'error' "$DIR/log/mon.out" || tail -1 "$DIR/log/mon.out")"
+    sleep 0.2
+  done
   # The documented manual deployment: the OSD's uuid is chosen here and registered first, so
   # the OSD's own registration at boot agrees with the monitor's.
   local uuid id; uuid=$(cat /proc/sys/kernel/random/uuid)
