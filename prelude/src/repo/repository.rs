@@ -105,24 +105,25 @@ impl Repository {
     /// A session that reads one version: a branch's latest commit, a tag, or a snapshot id
     /// (tried in that order), like `repo.readonly_session(branch=..., tag=..., snapshot_id=...)`.
     pub fn readonly_session(&self, version: &str) -> Result<Session> {
-        let (v, label) = self.version(version)?;
-        let s = block_on(self.inner.readonly_session(&v))?
+        let (id, label) = self.resolve(version)?;
+        let s = block_on(self.inner.readonly_session(&VersionInfo::SnapshotId(id)))?
             .map_err(|e| self.fail(&e, &format!("open version '{version}' of")))?;
         Ok(self.session(s, label))
     }
 
-    /// Resolve a branch, tag or snapshot id (in that order) to what icechunk looks up.
-    fn version(&self, version: &str) -> Result<(VersionInfo, String)> {
-        let (branches, tags) = (self.branches()?, self.tags()?);
-        if branches.iter().any(|b| b == version) {
-            return Ok((VersionInfo::BranchTipRef(version.to_string()), format!("branch {version}")));
+    /// The snapshot a branch, tag or snapshot id (tried in that order) names now, and a label
+    /// for it ("branch main"). One lookup for a branch, two for a tag; the lists of branches and
+    /// tags are read only to say, when nothing matched, what would have.
+    fn resolve(&self, version: &str) -> Result<(SnapshotId, String)> {
+        if let Ok(id) = block_on(self.inner.lookup_branch(version))? {
+            return Ok((id, format!("branch {version}")));
         }
-        if tags.iter().any(|t| t == version) {
-            return Ok((VersionInfo::TagRef(version.to_string()), format!("tag {version}")));
+        if let Ok(id) = block_on(self.inner.lookup_tag(version))? {
+            return Ok((id, format!("tag {version}")));
         }
-        match SnapshotId::try_from(version) {
-            Ok(id) => Ok((VersionInfo::SnapshotId(id), format!("snapshot {version}"))),
-            Err(_) => Err(Error::new(
+        let Ok(id) = SnapshotId::try_from(version) else {
+            let (branches, tags) = (self.branches()?, self.tags()?);
+            return Err(Error::new(
                 ErrorKind::NotFound,
                 format!(
                     "no branch, tag or snapshot '{version}' in {}; branches: {}; tags: {}",
@@ -130,16 +131,16 @@ impl Repository {
                     branches.join(", "),
                     if tags.is_empty() { "none".to_string() } else { tags.join(", ") }
                 ),
-            )),
-        }
+            ));
+        };
+        let id = block_on(self.inner.resolve_version(&VersionInfo::SnapshotId(id)))?
+            .map_err(|e| self.fail(&e, &format!("look up '{version}' in")))?;
+        Ok((id, format!("snapshot {version}")))
     }
 
     /// The snapshot id a branch, tag or snapshot id names now.
     pub fn lookup(&self, version: &str) -> Result<String> {
-        let (v, _) = self.version(version)?;
-        block_on(self.inner.resolve_version(&v))?
-            .map(|id| id.to_string())
-            .map_err(|e| self.fail(&e, &format!("look up '{version}' in")))
+        Ok(self.resolve(version)?.0.to_string())
     }
 
     /// The branches, sorted (`main` always among them).
@@ -156,7 +157,7 @@ impl Repository {
 
     /// A new branch `name` at `version` (a branch, tag or snapshot id); its snapshot id.
     pub fn create_branch(&self, name: &str, version: &str) -> Result<String> {
-        let id = SnapshotId::try_from(self.lookup(version)?.as_str()).map_err(Error::invalid)?;
+        let (id, _) = self.resolve(version)?;
         block_on(self.inner.create_branch(name, &id))?
             .map_err(|e| self.fail(&e, &format!("create branch '{name}' in")))?;
         Ok(id.to_string())
@@ -165,7 +166,7 @@ impl Repository {
     /// A new tag `name` at `version` (a branch, tag or snapshot id): a name that always means
     /// that snapshot. Its snapshot id.
     pub fn create_tag(&self, name: &str, version: &str) -> Result<String> {
-        let id = SnapshotId::try_from(self.lookup(version)?.as_str()).map_err(Error::invalid)?;
+        let (id, _) = self.resolve(version)?;
         block_on(self.inner.create_tag(name, &id))?.map_err(|e| self.fail(&e, &format!("create tag '{name}' in")))?;
         Ok(id.to_string())
     }
@@ -173,10 +174,10 @@ impl Repository {
     /// The history of `version` (a branch, tag or snapshot id), newest first, like
     /// `repo.ancestry(branch=...)`.
     pub fn log(&self, version: &str) -> Result<Vec<Commit>> {
-        let (v, _) = self.version(version)?;
+        let (id, _) = self.resolve(version)?;
         let what = format!("read the history of '{version}' in");
         block_on(async {
-            let commits = self.inner.ancestry(&v).await?;
+            let commits = self.inner.ancestry(&VersionInfo::SnapshotId(id)).await?;
             commits.try_collect::<Vec<_>>().await
         })?
         .map_err(|e| self.fail(&e, &what))
