@@ -164,9 +164,7 @@ impl Dataset {
     /// `ds.to_zarr(session.store, group=path)`; visible to others once the session commits.
     pub fn to_icechunk(&self, session: &Session, path: &str) -> Result<ZarrGroup> {
         self.check_writable()?;
-        if !path.trim_matches('/').is_empty() {
-            session.create_parents(path)?;
-        }
+        session.create_parents(path)?;
         self.write(fresh_group(session.location(path), 3, &self.attrs, self.overwrite)?)
     }
 

@@ -7,6 +7,7 @@ use super::store::STORE;
 use crate::error::{Error, ErrorKind};
 use crate::fs::S3FileSystem;
 use icechunk::conflicts::Conflict;
+use icechunk::format::SnapshotId;
 use icechunk::repository::RepositoryErrorKind;
 use icechunk::session::SessionErrorKind;
 use icechunk::store::StoreErrorKind;
@@ -43,7 +44,8 @@ pub(crate) fn fail(fs: Option<&S3FileSystem>, e: &(dyn StdError + 'static), what
     Error::new(ErrorKind::Other, format!("cannot {what} {target}: {}", first_line(e)))
 }
 
-fn read_only(what: &str, target: &str) -> Error {
+/// A write to a session that cannot write; also what a chunk write says (zarr/chunks.rs).
+pub(crate) fn read_only(what: &str, target: &str) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
         format!(
@@ -55,16 +57,9 @@ fn read_only(what: &str, target: &str) -> Error {
 
 fn session(k: &SessionErrorKind, what: &str, target: &str) -> Option<Error> {
     Some(match k {
-        SessionErrorKind::Conflict { expected_parent, actual_parent } => Error::new(
-            ErrorKind::AlreadyExists,
-            format!(
-                "cannot {what} {target}: another session committed to the branch first (it is at {}, this session \
-                 started at {}); nothing was written: call session.rebase() and commit again, or start a new \
-                 writable_session and redo the writes",
-                id(actual_parent),
-                id(expected_parent)
-            ),
-        ),
+        SessionErrorKind::Conflict { expected_parent, actual_parent } => {
+            lost_race(expected_parent, actual_parent, what, target)
+        }
         SessionErrorKind::RebaseFailed { conflicts, .. } => Error::new(
             ErrorKind::AlreadyExists,
             format!(
@@ -86,14 +81,7 @@ fn session(k: &SessionErrorKind, what: &str, target: &str) -> Option<Error> {
 fn repository(k: &RepositoryErrorKind, what: &str, target: &str) -> Option<Error> {
     Some(match k {
         RepositoryErrorKind::Conflict { expected_parent, actual_parent } => {
-            return session(
-                &SessionErrorKind::Conflict {
-                    expected_parent: expected_parent.clone(),
-                    actual_parent: actual_parent.clone(),
-                },
-                what,
-                target,
-            )
+            lost_race(expected_parent, actual_parent, what, target)
         }
         RepositoryErrorKind::ParentDirectoryNotClean => Error::new(
             ErrorKind::AlreadyExists,
@@ -110,6 +98,20 @@ fn repository(k: &RepositoryErrorKind, what: &str, target: &str) -> Option<Error
         ),
         _ => return None,
     })
+}
+
+/// Another session moved the branch after this one started: nothing was written.
+fn lost_race(expected: &Option<SnapshotId>, actual: &Option<SnapshotId>, what: &str, target: &str) -> Error {
+    Error::new(
+        ErrorKind::AlreadyExists,
+        format!(
+            "cannot {what} {target}: another session committed to the branch first (it is at {}, this session \
+             started at {}); nothing was written: call session.rebase() and commit again, or start a new \
+             writable_session and redo the writes",
+            id(actual),
+            id(expected)
+        ),
+    )
 }
 
 fn id<T: std::fmt::Display>(v: &Option<T>) -> String {

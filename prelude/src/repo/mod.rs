@@ -11,5 +11,6 @@ mod repository;
 mod session;
 pub(crate) mod store;
 
+pub(crate) use error::read_only;
 pub use repository::{Commit, Repository};
 pub use session::Session;

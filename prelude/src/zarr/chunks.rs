@@ -24,14 +24,9 @@ pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &zarrs::arr
         (Location::S3 { fs, .. }, Some(text)) => {
             crate::s3::describe(&Cause::of_text(&text), &format!("{what} chunk"), &format!("{}/{key}", z.url()), fs.config())
         }
-        (Location::Icechunk { .. }, Some(text)) if text.to_lowercase().replace('-', " ").contains("read only") => Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "cannot {what} chunk {key} of {}: the session is read-only (opened read-only, or it has committed); \
-                 start one with repo.writable_session(\"main\")",
-                z.url()
-            ),
-        ),
+        (Location::Icechunk { .. }, Some(text)) if text.to_lowercase().replace('-', " ").contains("read only") => {
+            crate::repo::read_only(&format!("{what} chunk {key} of"), &z.url())
+        }
         (Location::Icechunk { .. }, Some(_)) => {
             Error::new(ErrorKind::Other, format!("{what} chunk {key} of {} failed ({short})", z.url()))
         }

@@ -103,9 +103,13 @@ impl Session {
     }
 
     /// The groups above `path` that are missing, the root included, as zarr-python 3 makes them
-    /// (its readers open a hierarchy from its root group).
+    /// (its readers open a hierarchy from its root group). The root has none above it.
     pub(crate) fn create_parents(&self, path: &str) -> Result<()> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let path = path.trim_matches('/');
+        if path.is_empty() {
+            return Ok(());
+        }
+        let parts: Vec<&str> = path.split('/').collect();
         for n in 0..parts.len() {
             let parent = parts[..n].join("/");
             match ZarrGroup::open_at(self.location(&parent)) {
