@@ -7,11 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export ZK_CACHE=${ZK_CACHE:-$HOME/.cache/zarr-kernel}
-py=
-for c in python3.12 python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python; do
-  if "$c" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then py=$c; break; fi
-done
-[[ -n $py ]] || { echo "versioned.sh: icechunk-python needs Python >= 3.12" >&2; exit 1; }
+py=$(tests/python/python-3.12.sh) || { echo "versioned.sh: icechunk-python needs Python >= 3.12" >&2; exit 1; }
 PYTHON=$py tests/python/venvs.sh "bench-icechunk=$root/benches/requirements-icechunk.txt"
 cargo build -q --release -p zarr-prelude --example icechunk --example interop
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

@@ -22,11 +22,8 @@ need_rust() {
 need_rust
 tests/python/venvs.sh
 tests/python/venvs.sh "lab=$root/tests/lab/requirements.txt"
-# icechunk-python 2.x needs Python >= 3.12: on PATH, or one of pyenv's versions.
-ice_python=
-for py in python3.12 python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[23]*/bin/python; do
-  if "$py" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then ice_python=$py; break; fi
-done
+# icechunk-python 2.x needs Python >= 3.12.
+ice_python=$(tests/python/python-3.12.sh || true)
 if [[ -n $ice_python ]]; then
   PYTHON=$ice_python tests/python/venvs.sh "icechunk=$root/tests/icechunk/requirements.txt"
 fi
