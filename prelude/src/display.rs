@@ -10,6 +10,20 @@ use crate::text::{esc, human_bytes};
 use crate::zarr::{Values, ZarrArray, ZarrGroup};
 use std::fmt::{self, Write};
 
+/// A rich form that is the text form, preformatted: for values (shown as ndarray shows them,
+/// then dtype and shape, numpy's repr order), a group's members, a store's report, a session.
+macro_rules! rich_text {
+    ($($t:ty),*) => {$(
+        impl Rich for $t {
+            fn bundle(&self) -> Bundle {
+                let text = self.to_string();
+                Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
+            }
+        }
+    )*};
+}
+rich_text!(Values, ZarrGroup, StoreReport, crate::repo::Session);
+
 /// `evcxr_display` for each type with a rich form: evcxr finds the method by name.
 macro_rules! evcxr_display {
     ($($t:ty),*) => {$(
@@ -175,14 +189,6 @@ impl fmt::Display for ZarrArray {
     }
 }
 
-/// The values as ndarray shows them, then their dtype and shape (numpy's repr order).
-impl Rich for Values {
-    fn bundle(&self) -> Bundle {
-        let text = self.to_string();
-        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
-    }
-}
-
 fn lazy_rows(x: &LazyArray) -> Vec<(&'static str, String)> {
     let chunk_bytes = x.chunks().iter().product::<u64>() * 8;
     let nchunks: u64 = x.chunk_grid().iter().product();
@@ -221,14 +227,6 @@ impl fmt::Display for LazyArray {
             writeln!(f, "    {line}")?;
         }
         Ok(())
-    }
-}
-
-/// The group's members.
-impl Rich for ZarrGroup {
-    fn bundle(&self) -> Bundle {
-        let text = self.to_string();
-        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
     }
 }
 
@@ -297,13 +295,6 @@ impl Rich for Stats {
     }
 }
 
-impl Rich for StoreReport {
-    fn bundle(&self) -> Bundle {
-        let text = self.to_string();
-        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
-    }
-}
-
 /// The histogram as a bar chart.
 impl Rich for Histogram {
     fn bundle(&self) -> Bundle {
@@ -363,13 +354,6 @@ impl fmt::Display for crate::repo::Repository {
             writeln!(f, "  {}  {}  {}", c.id, c.written_at.format("%Y-%m-%d %H:%M:%S"), c.message)?;
         }
         Ok(())
-    }
-}
-
-impl Rich for crate::repo::Session {
-    fn bundle(&self) -> Bundle {
-        let text = self.to_string();
-        Bundle::text(text.clone()).html(format!("<pre>{}</pre>", esc(&text)))
     }
 }
 

@@ -71,6 +71,10 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Other, message)
+    }
+
     /// The call was stopped by the kernel's interrupt; `what` says what stopped and what state it
     /// left (e.g. "the store into s3://b/a.zarr stopped after 12 of 100 chunks; …").
     pub(crate) fn interrupted(what: impl std::fmt::Display) -> Self {
@@ -108,17 +112,17 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// `e` and its sources, outermost first.
+pub(crate) fn sources<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |c| c.source())
+}
+
 /// An error and all its sources, `" | "`-separated: the causes (refused, reset, TLS alert) are
 /// often only in the sources, and the classification of a failure needs to see them.
 pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        text.push_str(" | ");
-        text.push_str(&s.to_string());
-        src = s.source();
-    }
-    text
+    sources(e).map(|c| c.to_string()).collect::<Vec<_>>().join(" | ")
 }
 
 /// The first error of type `T` in `e`'s source chain (`e` included). Looks inside
@@ -126,22 +130,10 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 pub(crate) fn find_cause<'a, T: std::error::Error + 'static>(
     e: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if let Some(t) = c.downcast_ref::<T>() {
-            return Some(t);
-        }
-        if let Some(inner) = c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            if let Some(t) = inner.downcast_ref::<T>() {
-                return Some(t);
-            }
-            if let Some(t) = find_cause::<T>(inner) {
-                return Some(t);
-            }
-        }
-        cur = c.source();
-    }
-    None
+    sources(e).find_map(|c| {
+        let inner = c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+        c.downcast_ref::<T>().or_else(|| inner.and_then(|i| find_cause::<T>(i)))
+    })
 }
 
 /// The text a panic carried (`panic!("…")` gives a `&str` or a `String`), if it carried text.

@@ -219,13 +219,9 @@ impl S3FileSystem {
         if key.is_empty() {
             return Err(Error::invalid(format!("rm needs a file path, got bucket '{bucket}'; use fs.rm_r(\"{bucket}\") to delete a bucket and everything in it")));
         }
-        match self.info(path)?.kind {
-            EntryKind::File => {}
-            _ => {
-                return Err(Error::invalid(format!(
-                    "rm s3://{bucket}/{key}: it is a directory; use fs.rm_r(\"{bucket}/{key}\")"
-                )))
-            }
+        if self.info(path)?.kind != EntryKind::File {
+            let msg = format!("rm s3://{bucket}/{key}: it is a directory; use fs.rm_r(\"{bucket}/{key}\")");
+            return Err(Error::invalid(msg));
         }
         let store = self.store(&bucket)?;
         block_on(async { store.delete(&ObjPath::from(key.as_str())).await })?.map_err(|e| self.err(&e, "rm", path))
@@ -367,19 +363,10 @@ impl S3FileSystem {
             "Sid": sid, "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"], "Resource": [resource]
         });
         policy["Version"] = "2012-10-17".into();
-        let mut statements: Vec<serde_json::Value> = policy
-            .get("Statement")
-            .and_then(|s| s.as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|s| {
-                let id = s.get("Sid").and_then(|v| v.as_str()).unwrap_or("");
-                !id.starts_with(&sid)
-            })
-            .collect();
-        statements.push(get);
-        statements.push(list);
-        policy["Statement"] = serde_json::Value::Array(statements);
+        let mut statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+        statements.retain(|s| !s["Sid"].as_str().unwrap_or("").starts_with(&sid));
+        statements.extend([get, list]);
+        policy["Statement"] = statements.into();
         self.backend.set_policy(&bucket, &policy)
     }
 

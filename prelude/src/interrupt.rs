@@ -78,17 +78,20 @@ fn watcher() -> Option<&'static tokio::sync::Notify> {
     })
 }
 
-#[cfg(unix)]
+/// The descriptor an environment variable `var` names, if it is open here (not one a parent
+/// happened to name): a pipe the kernel handed this process.
+pub(crate) fn inherited_fd(var: &str) -> Option<i32> {
+    let fd: i32 = std::env::var(var).ok()?.parse().ok()?;
+    // SAFETY: F_GETFD only asks whether the descriptor is open.
+    (unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1).then_some(fd)
+}
+
 mod imp {
     use std::sync::OnceLock;
 
     fn fd() -> Option<i32> {
         static FD: OnceLock<Option<i32>> = OnceLock::new();
-        *FD.get_or_init(|| {
-            let fd: i32 = std::env::var(super::FD_VAR).ok()?.parse().ok()?;
-            // Only a descriptor that is really open here (not one a parent happened to name).
-            (unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1).then_some(fd)
-        })
+        *FD.get_or_init(|| super::inherited_fd(super::FD_VAR))
     }
 
     pub(super) fn available() -> bool {
@@ -120,20 +123,7 @@ mod imp {
     }
 }
 
-#[cfg(not(unix))]
-mod imp {
-    pub(super) fn available() -> bool {
-        false
-    }
-    pub(super) fn pending() -> bool {
-        false
-    }
-    pub(super) fn wait_readable() -> bool {
-        false
-    }
-}
-
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     #[test]
     fn no_pipe_means_no_interrupt() {

@@ -107,7 +107,7 @@ impl Backend for LocalBackend {
         match std::fs::read(&p) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
-                .map_err(|e| Error::new(ErrorKind::Other, format!("bucket policy {} is not JSON: {e}", p.display()))),
+                .map_err(|e| Error::other(format!("bucket policy {} is not JSON: {e}", p.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io("cannot read bucket policy", &p, e)),
         }

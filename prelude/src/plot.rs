@@ -1,7 +1,7 @@
 //! Plots as PNG (renders inline in Jupyter and on GitHub): `imshow` for 2-D arrays with a
 //! colorbar, `line`, and `hist`. Headless: the font (DejaVu Sans) is compiled in.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::lazy::Histogram;
 use crate::zarr::Element;
 use ndarray::{Array2, ArrayBase, Data, Dimension, Ix2};
@@ -105,7 +105,7 @@ fn fonts() {
 }
 
 fn plot_err(e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Other, format!("plotting failed: {e}; try a smaller figure or check the data for NaN/inf"))
+    Error::other(format!("plotting failed: {e}; try a smaller figure or check the data for NaN/inf"))
 }
 
 /// Render with plotters into an RGB buffer, then PNG-encode it.

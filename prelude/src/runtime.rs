@@ -4,7 +4,7 @@
 //! `dylib` prelude there is one copy per kernel; under a static one, one per cell (statics do
 //! not cross cells), which is why nothing async is ever stored in a value a user holds.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::interrupt;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,8 +35,7 @@ fn runtime() -> &'static Runtime {
 /// longer than its grace period.
 pub(crate) fn block_on<F: Future>(fut: F) -> Result<F::Output> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::new(
-            ErrorKind::Other,
+        return Err(Error::other(
             "a blocking prelude call was made from inside an async runtime; call it from \
              tokio::task::spawn_blocking or from plain synchronous code",
         ));

@@ -157,6 +157,10 @@ fn generators_are_sources_and_results_do_not_depend_on_timing() {
     // random stream): computed through other blocks, the same array.
     close(&x.rechunk([9, 5]).compute().unwrap(), &g.compute().unwrap(), "random(..) cut into other blocks");
     assert_eq!(random([4], [2]).seed(1).compute().unwrap(), random([4], [2]).seed(1).compute().unwrap());
+    // An edge chunk draws its whole chunk's stream: within the same chunk grid, a larger array
+    // has the same values where the two overlap.
+    let big = random([42, 32], [7, 8]).seed(3).compute().unwrap();
+    assert_eq!(g.compute().unwrap(), big.slice(ndarray::s![..40, ..30]).into_dyn());
     let e = (&x + 1.0).seed(2).compute().unwrap_err();
     assert!(e.kind() == ErrorKind::InvalidInput && e.message().contains("random(shape, chunks).seed(n)"), "{e}");
     let means: Vec<f64> = (0..5).map(|_| (&x * 3.0).mean_axis(&[1]).mean().unwrap()).collect();

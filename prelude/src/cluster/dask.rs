@@ -4,11 +4,11 @@
 //! (`session.rs`), submits each job's tasks with `client.map` and reports each completion on a
 //! line; on the workers, each thread's long-lived `zarr-task --serve` runs them.
 
-use super::engine::{default_runner, Cluster, RunReport, Runs, DEFAULT_TASK_BYTES};
+use super::engine::{Cluster, RunReport, Runs, Settings};
 use super::job::Job;
 use super::process::watch;
 use super::session::{driver_failed, Session};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -33,11 +33,7 @@ enum Target {
 pub struct DaskCluster {
     target: Target,
     python: String,
-    runner: String,
-    retries: u32,
-    task_bytes: u64,
-    scratch: Option<(S3FileSystem, String)>,
-    runs: Runs,
+    settings: Settings,
     /// The connected driver, started on connecting (and again after an interrupt killed it).
     session: Mutex<Option<Session>>,
 }
@@ -50,9 +46,7 @@ impl DaskCluster {
     /// The scheduler at `address` (`tcp://host:8786`), connected to (a driver stays
     /// connected while this value lives).
     pub fn connect(address: &str) -> Result<DaskCluster> {
-        let c = DaskCluster::at(Target::Scheduler(address.to_string()), default_python());
-        c.with_session(|_| Ok(()))?;
-        Ok(c)
+        DaskCluster::at(Target::Scheduler(address.to_string()), default_python())
     }
 
     /// A dask-gateway server (`http://host/services/dask-gateway` on JupyterHub, or its own
@@ -61,17 +55,11 @@ impl DaskCluster {
         DaskGateway { url: url.to_string(), proxy: None, options: vec![], workers: 1, python: default_python() }
     }
 
-    fn at(target: Target, python: String) -> DaskCluster {
-        DaskCluster {
-            target,
-            python,
-            runner: default_runner(),
-            retries: 2,
-            task_bytes: DEFAULT_TASK_BYTES,
-            scratch: None,
-            runs: Runs::default(),
-            session: Mutex::new(None),
-        }
+    /// Connected to `target`: its driver started.
+    fn at(target: Target, python: String) -> Result<DaskCluster> {
+        let c = DaskCluster { target, python, settings: Settings::default(), session: Mutex::new(None) };
+        c.with_session(|_| Ok(()))?;
+        Ok(c)
     }
 
     /// Call `f` with the connected driver, starting one if there is none (or it died).
@@ -93,20 +81,20 @@ impl DaskCluster {
     /// Where partial results go when no output array is written beside (`compute_on`): a path
     /// (`bucket/prefix`) in `fs`, which the workers must reach with their own credentials.
     pub fn scratch(mut self, fs: &S3FileSystem, path: &str) -> Self {
-        self.scratch = Some((fs.clone(), path.to_string()));
+        self.settings.scratch = Some((fs.clone(), path.to_string()));
         self
     }
 
     /// How often Dask runs a failing task again before the cell gets its error (default 2).
     pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
+        self.settings.retries = n;
         self
     }
 
     /// About how many bytes of output a store task writes (default 64 MiB; see
     /// [`Cluster::task_bytes`]).
     pub fn task_bytes(mut self, bytes: u64) -> Self {
-        self.task_bytes = bytes.max(1);
+        self.settings.task_bytes = bytes.max(1);
         self
     }
 
@@ -121,7 +109,7 @@ impl DaskCluster {
     /// The task runner the workers run (default `$ZARR_TASK_BIN`, else `zarr-task` on their
     /// PATH; a worker's own `ZARR_TASK_BIN` wins).
     pub fn runner(mut self, path: &str) -> Self {
-        self.runner = path.to_string();
+        self.settings.runner = path.to_string();
         self
     }
 
@@ -150,7 +138,7 @@ impl DaskCluster {
 
     /// What the latest `compute_on` / `store_on` on this cluster did.
     pub fn last_run(&self) -> Option<RunReport> {
-        self.runs.last()
+        self.settings.runs.last()
     }
 
     fn target_args(&self) -> Vec<String> {
@@ -205,7 +193,7 @@ impl Cluster for DaskCluster {
     fn run_job(&self, job: &Job, done: &mut dyn FnMut(u64, &str)) -> Result<()> {
         let name = self.name();
         let request = json!({"id": job.id(), "job": job.text(), "tasks": job.tasks(),
-                             "runner": self.runner, "retries": self.retries});
+                             "runner": self.settings.runner, "retries": self.settings.retries});
         let failed = self.with_session(|s| {
             s.send(&request, &name)?;
             let mut failed = None;
@@ -222,10 +210,11 @@ impl Cluster for DaskCluster {
             }
         })?;
         match failed {
-            Some(line) => Err(Error::new(
-                ErrorKind::Other,
-                format!("{} on {name}: {line} (after {} retries)", job.label(), self.retries),
-            )),
+            Some(line) => Err(Error::other(format!(
+                "{} on {name}: {line} (after {} retries)",
+                job.label(),
+                self.settings.retries
+            ))),
             None => Ok(()),
         }
     }
@@ -235,15 +224,15 @@ impl Cluster for DaskCluster {
     }
 
     fn task_bytes(&self) -> u64 {
-        self.task_bytes
+        self.settings.task_bytes
     }
 
     fn scratch(&self) -> Option<&(S3FileSystem, String)> {
-        self.scratch.as_ref()
+        self.settings.scratch.as_ref()
     }
 
     fn runs(&self) -> &Runs {
-        &self.runs
+        &self.settings.runs
     }
 }
 
@@ -320,8 +309,6 @@ impl DaskGateway {
     /// A cluster this gateway already runs, by name.
     pub fn connect(self, cluster: &str) -> Result<DaskCluster> {
         let target = Target::Gateway { url: self.url, proxy: self.proxy, name: cluster.to_string() };
-        let c = DaskCluster::at(target, self.python);
-        c.with_session(|_| Ok(()))?;
-        Ok(c)
+        DaskCluster::at(target, self.python)
     }
 }

@@ -39,10 +39,32 @@ pub trait Cluster {
 /// [`Cluster::task_bytes`] unless a cluster is told otherwise.
 pub const DEFAULT_TASK_BYTES: u64 = 64 << 20;
 
-/// The task runner handed to workers unless a cluster is told otherwise: `$ZARR_TASK_BIN` (the
-/// kernel's launcher sets it to the installed one), else `zarr-task` on the workers' PATH.
-pub(crate) fn default_runner() -> String {
-    std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into())
+/// What every engine is told the same way, and the record of its runs.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// The task runner handed to workers: `$ZARR_TASK_BIN` (the kernel's launcher sets it to the
+    /// installed one), else `zarr-task` on the workers' PATH.
+    pub runner: String,
+    /// How often a failing task runs again (default 2).
+    pub retries: u32,
+    /// [`Cluster::task_bytes`].
+    pub task_bytes: u64,
+    /// [`Cluster::scratch`].
+    pub scratch: Option<(S3FileSystem, String)>,
+    /// [`Cluster::runs`].
+    pub runs: Runs,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            runner: std::env::var("ZARR_TASK_BIN").unwrap_or_else(|_| "zarr-task".into()),
+            retries: 2,
+            task_bytes: DEFAULT_TASK_BYTES,
+            scratch: None,
+            runs: Runs::default(),
+        }
+    }
 }
 
 /// What a run did: its tasks, and the workers that ran them.

@@ -139,10 +139,7 @@ impl Job {
                     let (finals, store) = (&finals, &store);
                     async move {
                         let b = finals.get(&**store, &o.to_string()).await?.ok_or_else(|| {
-                            Error::new(
-                                ErrorKind::Other,
-                                format!("{}: no result for output block {o} in {}", self.label, finals.url()),
-                            )
+                            Error::other(format!("{}: no result for output block {o} in {}", self.label, finals.url()))
                         })?;
                         let part = Part::from_bytes(&b).map_err(|why| stale(&self.label, o, why))?;
                         Ok::<_, Error>((o, b.len() as u64, part))
@@ -192,12 +189,9 @@ fn reduction_body(kind: &str, r: &Reduced, tree: &Tree) -> Value {
 }
 
 fn stale(label: &str, o: usize, why: String) -> Error {
-    Error::new(
-        ErrorKind::Other,
-        format!(
-            "{label}: output block {o}'s result is not one ({why}); is every worker's zarr-task the kernel's version?"
-        ),
-    )
+    Error::other(format!(
+        "{label}: output block {o}'s result is not one ({why}); is every worker's zarr-task the kernel's version?"
+    ))
 }
 
 /// Blocks per store task: enough for about `task_bytes` of output per task (a task's fixed

@@ -88,7 +88,7 @@ pub(crate) fn watch(
             }
         }
     };
-    let status = child.wait().map_err(|e| Error::new(ErrorKind::Other, format!("{what}: {e}")))?;
+    let status = child.wait().map_err(|e| Error::other(format!("{what}: {e}")))?;
     result?;
     Ok(Ended { complete, status, stderr: stderr.join().unwrap_or_default() })
 }

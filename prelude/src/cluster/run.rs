@@ -5,7 +5,7 @@
 
 use super::engine::{Cluster, RunReport};
 use super::job::Job;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::lazy::plan::{LazyArray, Node, Reduced};
 use crate::lazy::rechunk::{StorePlan, SCRATCH_SUFFIX};
 use crate::lazy::run::cell_error;
@@ -101,15 +101,12 @@ impl<'a> Run<'a> {
         ran?;
         let missing: Vec<u64> = (0..job.tasks()).filter(|t| !seen.contains(t)).take(5).collect();
         if !missing.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Other,
-                format!(
-                    "{} on {}: the engine ended the job, but tasks {missing:?} never completed; \
+            return Err(Error::other(format!(
+                "{} on {}: the engine ended the job, but tasks {missing:?} never completed; \
                      do the workers run this kernel's zarr-task and see the same object store (endpoint, credentials)?",
-                    job.label(),
-                    self.cluster.name()
-                ),
-            ));
+                job.label(),
+                self.cluster.name()
+            )));
         }
         bar.finish();
         self.report.jobs += 1;

@@ -124,5 +124,5 @@ pub(crate) fn driver_failed(name: &str, line: &str) -> Error {
     } else {
         ""
     };
-    Error::new(ErrorKind::Other, format!("{name}: {line}{hint}"))
+    Error::other(format!("{name}: {line}{hint}"))
 }

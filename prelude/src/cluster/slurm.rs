@@ -3,47 +3,28 @@
 //! and connections made once), with the job document in its batch script, so the nodes share
 //! nothing but the object store. Progress comes from the tasks' `done` markers.
 
-use super::engine::{default_runner, Cluster, RunReport, Runs, DEFAULT_TASK_BYTES};
+use super::engine::{Cluster, RunReport, Runs, Settings};
 use super::job::Job;
 use super::process::watch;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::fs::S3FileSystem;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::process::Command;
 
 /// A Slurm cluster (the machine this kernel runs on can submit with `sbatch`).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SlurmCluster {
     partition: Option<String>,
     max_parallel: Option<u32>,
     args: Vec<String>,
-    runner: String,
-    retries: u32,
-    task_bytes: u64,
-    scratch: Option<(S3FileSystem, String)>,
-    runs: Runs,
-}
-
-impl Default for SlurmCluster {
-    fn default() -> Self {
-        SlurmCluster::new()
-    }
+    settings: Settings,
 }
 
 impl SlurmCluster {
     /// The default partition, as many tasks at once as Slurm allows.
     pub fn new() -> SlurmCluster {
-        SlurmCluster {
-            partition: None,
-            max_parallel: None,
-            args: vec![],
-            runner: default_runner(),
-            retries: 2,
-            task_bytes: DEFAULT_TASK_BYTES,
-            scratch: None,
-            runs: Runs::default(),
-        }
+        SlurmCluster::default()
     }
 
     /// The partition to submit to (`sbatch --partition`).
@@ -66,33 +47,33 @@ impl SlurmCluster {
 
     /// The task runner on the nodes (default `$ZARR_TASK_BIN`, else `zarr-task` on PATH).
     pub fn runner(mut self, path: &str) -> Self {
-        self.runner = path.to_string();
+        self.settings.runner = path.to_string();
         self
     }
 
     /// How often a failing task runs again in its array task before the job fails (default 2).
     pub fn retries(mut self, n: u32) -> Self {
-        self.retries = n;
+        self.settings.retries = n;
         self
     }
 
     /// About how many bytes of output a store task writes (default 64 MiB; see
     /// [`Cluster::task_bytes`]).
     pub fn task_bytes(mut self, bytes: u64) -> Self {
-        self.task_bytes = bytes.max(1);
+        self.settings.task_bytes = bytes.max(1);
         self
     }
 
     /// Where partial results go when no output array is written beside (see
     /// [`DaskCluster::scratch`](super::DaskCluster::scratch)).
     pub fn scratch(mut self, fs: &S3FileSystem, path: &str) -> Self {
-        self.scratch = Some((fs.clone(), path.to_string()));
+        self.settings.scratch = Some((fs.clone(), path.to_string()));
         self
     }
 
     /// What the latest `compute_on` / `store_on` on this cluster did.
     pub fn last_run(&self) -> Option<RunReport> {
-        self.runs.last()
+        self.settings.runs.last()
     }
 
     /// Array tasks for `n` tasks: each array task runs every `len`-th task from its index.
@@ -116,9 +97,9 @@ impl SlurmCluster {
             id = job.id(),
             label = job.label().replace('\n', " "),
             text = job.text(),
-            runner = self.runner,
+            runner = self.settings.runner,
             step = self.array_len(job.tasks()),
-            retries = self.retries,
+            retries = self.settings.retries,
         )
     }
 }
@@ -191,19 +172,19 @@ impl Cluster for SlurmCluster {
             return Ok(());
         }
         let why = match job.failure() {
-            Some(line) => format!("{line} (after {} retries)", self.retries),
+            Some(line) => format!("{line} (after {} retries)", self.settings.retries),
             None if id.borrow().is_none() => format!("sbatch refused the job: {}", ended.last_line()),
             None => format!(
                 "array tasks ended without a result ({}); is {} on the nodes' PATH (or ZARR_TASK_BIN), and do they reach the object store?",
                 ended.last_line(),
-                self.runner
+                self.settings.runner
             ),
         };
-        Err(Error::new(ErrorKind::Other, format!("{} on {}: {why}", job.label(), self.name())))
+        Err(Error::other(format!("{} on {}: {why}", job.label(), self.name())))
     }
 
     fn scratch(&self) -> Option<&(S3FileSystem, String)> {
-        self.scratch.as_ref()
+        self.settings.scratch.as_ref()
     }
 
     fn slots(&self) -> u64 {
@@ -211,10 +192,10 @@ impl Cluster for SlurmCluster {
     }
 
     fn task_bytes(&self) -> u64 {
-        self.task_bytes
+        self.settings.task_bytes
     }
 
     fn runs(&self) -> &Runs {
-        &self.runs
+        &self.settings.runs
     }
 }

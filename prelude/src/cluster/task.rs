@@ -181,12 +181,10 @@ impl Prepared {
                 let per = tree.groups_per_output();
                 let mut groups = vec![];
                 for g in i * per..(i + 1) * per {
-                    let bytes = parts.get(&*store, &g.to_string()).await?.ok_or_else(|| {
-                        Error::new(
-                            crate::error::ErrorKind::Other,
-                            format!("group {g}'s statistics are not in {}", parts.url()),
-                        )
-                    })?;
+                    let bytes = parts
+                        .get(&*store, &g.to_string())
+                        .await?
+                        .ok_or_else(|| Error::other(format!("group {g}'s statistics are not in {}", parts.url())))?;
                     let part = Part::from_bytes(&bytes).map_err(|why| stale_part(g, why))?;
                     let mut m = r.merger_over(tree.output(i));
                     m.add_group(tree.output(i), part).map_err(|why| stale_part(g, why))?;
@@ -238,16 +236,13 @@ fn values(r: &Reduced, tree: &Tree, o: usize, groups: impl Iterator<Item = Merge
 
 /// `fut` as its own tokio task; a task that panicked is an error, not a lost worker.
 async fn spawned<T: Send + 'static>(fut: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-    Task::spawn(fut)
-        .await
-        .map_err(|e| Error::new(crate::error::ErrorKind::Other, format!("a block task failed: {e}")))?
+    Task::spawn(fut).await.map_err(|e| Error::other(format!("a block task failed: {e}")))?
 }
 
 fn stale_part(g: usize, why: String) -> Error {
-    Error::new(
-        crate::error::ErrorKind::Other,
-        format!("group {g}'s statistics are not readable ({why}); is every worker's zarr-task the kernel's version?"),
-    )
+    Error::other(format!(
+        "group {g}'s statistics are not readable ({why}); is every worker's zarr-task the kernel's version?"
+    ))
 }
 
 fn at_block(e: Error, region: &[Range<u64>]) -> Error {

@@ -297,10 +297,9 @@ impl S3FileSystemBuilder {
             retry_timeout: self.retry_timeout.unwrap_or(RetryPolicy::default().retry_timeout),
             timeout: self.timeout.unwrap_or(RetryPolicy::default().timeout),
         };
-        if self.anon {
-            return Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into(), retry });
-        }
-        let (credentials, source) = if let (Some(k), Some(s)) = (&self.key_id, &self.secret) {
+        let (credentials, source) = if self.anon {
+            (None, String::new())
+        } else if let (Some(k), Some(s)) = (&self.key_id, &self.secret) {
             (Some(Credentials::new(k, s, self.token.clone())), "arguments".to_string())
         } else if let (false, Some(k), Some(s)) =
             (profile_explicit, get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"))
@@ -331,29 +330,24 @@ impl S3FileSystemBuilder {
                 (None, None) => (None, String::new()),
             }
         };
-        match credentials {
-            Some(c) => Ok(S3Config { endpoint, region, credentials: Some(c), source, retry }),
-            None if self.anon_if_no_credentials => {
-                Ok(S3Config { endpoint, region, credentials: None, source: "anonymous".into(), retry })
-            }
+        let source = match &credentials {
+            Some(_) => source,
+            None if self.anon || self.anon_if_no_credentials => "anonymous".into(),
             // A local directory store has nothing to sign.
-            None if endpoint.starts_with("file://") => Ok(S3Config {
-                endpoint,
-                region,
-                credentials: None,
-                source: "none needed (local directory store)".into(),
-                retry,
-            }),
-            None => Err(Error::new(
-                ErrorKind::Config,
-                format!(
-                    "no credentials found (looked at explicit keys, AWS_ACCESS_KEY_ID, profile '{profile}' in {}); \
-                     for public data use S3FileSystem::anon(), else put keys in ~/.aws/credentials \
-                     (on Jetstream 2: openstack ec2 credentials create)",
-                    show(creds_path.as_deref())
-                ),
-            )),
-        }
+            None if endpoint.starts_with("file://") => "none needed (local directory store)".into(),
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "no credentials found (looked at explicit keys, AWS_ACCESS_KEY_ID, profile '{profile}' in {}); \
+                         for public data use S3FileSystem::anon(), else put keys in ~/.aws/credentials \
+                         (on Jetstream 2: openstack ec2 credentials create)",
+                        show(creds_path.as_deref())
+                    ),
+                ))
+            }
+        };
+        Ok(S3Config { endpoint, region, credentials, source, retry })
     }
 }
 
@@ -385,7 +379,6 @@ fn check_endpoint(url: &str) -> Result<String> {
     }
 }
 
-#[cfg(unix)]
 fn warn_if_shared(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(meta) = std::fs::metadata(path) {
@@ -399,8 +392,6 @@ fn warn_if_shared(path: &Path) {
         }
     }
 }
-#[cfg(not(unix))]
-fn warn_if_shared(_: &Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -72,6 +72,18 @@ pub(crate) fn decode(z: &ZarrArray) -> (LazyArray, Map<String, Value>) {
 }
 
 /// Attributes without the encoding ones (for raw, undecoded variables: only the dimensions).
+/// An array as stored, undecoded: its values, and its attributes but `_ARRAY_DIMENSIONS`.
+pub(crate) fn raw(z: &ZarrArray) -> (LazyArray, Map<String, Value>) {
+    (LazyArray::from(z), stored_attrs(z))
+}
+
+/// An array's attributes but `_ARRAY_DIMENSIONS` (a dimension list, not an attribute in xarray).
+pub(crate) fn stored_attrs(z: &ZarrArray) -> Map<String, Value> {
+    let mut attrs = z.attrs().clone();
+    attrs.remove("_ARRAY_DIMENSIONS");
+    attrs
+}
+
 pub(crate) fn user_attrs(attrs: &Map<String, Value>) -> Map<String, Value> {
     attrs.iter().filter(|(k, _)| !ENCODING_ATTRS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }

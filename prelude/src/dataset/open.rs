@@ -85,14 +85,8 @@ pub(crate) fn from_group(group: ZarrGroup, decode: bool) -> Result<Dataset> {
             })
             .cloned()
             .collect();
-        let (data, attrs, dtype) = if decode {
-            let (data, attrs) = cf::decode(z);
-            (data, attrs, cf::decoded_dtype(z))
-        } else {
-            let mut attrs = z.attrs().clone();
-            attrs.remove("_ARRAY_DIMENSIONS");
-            (LazyArray::from(z), attrs, z.dtype())
-        };
+        let ((data, attrs), dtype) =
+            if decode { (cf::decode(z), cf::decoded_dtype(z)) } else { (cf::raw(z), z.dtype()) };
         ds.vars.push(DataArray { name: name.clone(), dims: dims.clone(), data, coords, attrs, dtype });
     }
     // Dimensions in the order the data variables use them, as xarray lists them.
@@ -152,11 +146,7 @@ fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> 
     let (data, mut attrs) = match (decode, time.is_some()) {
         (true, false) => cf::decode(z),
         (true, true) => (LazyArray::from(z), cf::user_attrs(z.attrs())),
-        (false, _) => {
-            let mut attrs = z.attrs().clone();
-            attrs.remove("_ARRAY_DIMENSIONS");
-            (LazyArray::from(z), attrs)
-        }
+        (false, _) => cf::raw(z),
     };
     let values = data.compute()?.iter().copied().collect();
     let (time, warning) = match time {
@@ -179,15 +169,13 @@ fn read_coord(name: &str, z: &ZarrArray, dim: Option<&String>, decode: bool) -> 
 /// `datetime64` as times (in the coarsest of days, seconds or microseconds that holds every
 /// value exactly, to the microsecond), `timedelta64` as numbers with their unit in `units`.
 fn native_coord(name: &str, z: &ZarrArray, dim: Option<&String>) -> Result<Coordinate> {
-    let mut attrs = z.attrs().clone();
-    attrs.remove("_ARRAY_DIMENSIONS");
     let mut c = Coordinate {
         name: name.to_string(),
         dim: dim.cloned(),
         values: Arc::new(vec![]),
         time: None,
         text: None,
-        attrs,
+        attrs: cf::stored_attrs(z),
     };
     match z.dtype() {
         Dtype::String | Dtype::FixedString(_) | Dtype::Bytes(_) | Dtype::VarBytes => {

@@ -174,20 +174,11 @@ impl fmt::Display for CfDate {
 impl CfDate {
     /// ISO 8601 with the time always shown, as `datetime.isoformat()` writes it.
     pub fn iso(&self) -> String {
-        let s = self.micros / 1_000_000;
-        let mut out = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year,
-            self.month,
-            self.day,
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        );
-        if self.micros % 1_000_000 != 0 {
-            out.push_str(&format!(".{:06}", self.micros % 1_000_000));
+        if self.micros == 0 {
+            format!("{self}T00:00:00")
+        } else {
+            self.to_string()
         }
-        out
     }
 }
 

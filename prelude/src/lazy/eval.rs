@@ -2,7 +2,7 @@
 
 use super::grid::{chunks_touching, lens, paste};
 use super::plan::{LazyArray, Node};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::runtime::Task;
 use crate::zarr::array::ZArray;
 use crate::zarr::chunks::chunk_error;
@@ -30,8 +30,7 @@ async fn operand_blocks(region: &[Range<u64>], xs: &[&LazyArray]) -> Result<Vec<
 
 /// An operand's block stretched to the result's block shape.
 fn spread<'a>(b: &'a ArrayD<f64>, shape: &IxDyn) -> Result<ndarray::ArrayViewD<'a, f64>> {
-    b.broadcast(shape.clone())
-        .ok_or_else(|| Error::new(ErrorKind::Other, "blocks of an element-wise operation did not broadcast"))
+    b.broadcast(shape.clone()).ok_or_else(|| Error::other("blocks of an element-wise operation did not broadcast"))
 }
 
 impl LazyArray {
@@ -138,8 +137,7 @@ async fn read_f64(z: &ZarrArray, region: &[Range<u64>]) -> Result<ArrayD<f64>> {
         })
         .buffer_unordered(z.concurrency().max(1));
     while let Some(joined) = reads.next().await {
-        let (part, a) = joined
-            .map_err(|e| Error::new(ErrorKind::Other, format!("read {}: a chunk task failed: {e}", z.url())))??;
+        let (part, a) = joined.map_err(|e| Error::other(format!("read {}: a chunk task failed: {e}", z.url())))??;
         paste(&mut out, region, &part, &a);
     }
     Ok(out)

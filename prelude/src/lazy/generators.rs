@@ -61,16 +61,14 @@ fn mix(mut z: u64) -> u64 {
 }
 
 impl Generator {
-    /// Values of the chunk with origin `origin` and (padded) shape `cshape`; elements past
-    /// `shape` (edge chunks) get `pad`.
-    pub(crate) fn chunk_values(&self, chunk_linear: u64, origin: &[u64], cshape: &[usize], pad: f64) -> Vec<f64> {
+    /// Values of the chunk numbered `chunk_linear` (C order), of its whole shape `cshape` even
+    /// at the array's edge (`block` cuts off what lies past it).
+    pub(crate) fn chunk_values(&self, chunk_linear: u64, cshape: &[usize]) -> Vec<f64> {
         let n: usize = cshape.iter().product();
         let mut rng = rand::rngs::SmallRng::seed_from_u64(mix(self.seed ^ mix(chunk_linear)));
-        let mut idx = vec![0u64; cshape.len()];
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let inside = idx.iter().zip(origin).zip(&self.shape).all(|((i, o), s)| i + o < *s);
-            let v = match &self.kind {
+            out.push(match &self.kind {
                 Kind::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
                 Kind::Normal { mean, std } => {
                     // Box-Muller; 1 - u keeps ln away from 0.
@@ -79,15 +77,7 @@ impl Generator {
                 }
                 Kind::Full(v) => *v,
                 Kind::Func(_) => unreachable!("from_fn blocks are computed whole (Generator::block)"),
-            };
-            out.push(if inside { v } else { pad });
-            for d in (0..idx.len()).rev() {
-                idx[d] += 1;
-                if (idx[d] as usize) < cshape[d] {
-                    break;
-                }
-                idx[d] = 0;
-            }
+            });
         }
         out
     }
@@ -108,7 +98,7 @@ impl Generator {
             let origin: Vec<u64> = chunk.iter().map(|r| r.start).collect();
             // The chunk's C-order number seeds its values.
             let lin = origin.iter().zip(chunks).zip(&grid).fold(0, |acc, ((o, c), n)| acc * n + o / c);
-            let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &origin, &cshape, 0.0))
+            let vals = ArrayD::from_shape_vec(IxDyn(&cshape), g.chunk_values(lin, &cshape))
                 .expect("a generator chunk has its chunk shape");
             if touched.len() == 1 && chunk.as_slice() == region && vals.shape() == out.shape() {
                 return Ok(vals);

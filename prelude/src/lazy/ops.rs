@@ -58,9 +58,7 @@ pub fn where_(cond: impl IntoLazy, a: impl IntoLazy, b: impl IntoLazy) -> LazyAr
     };
     let chunks = broadcast_chunks(&shape, &[&c, &a, &b]);
     let budget = c.budget.min(a.budget).min(b.budget);
-    let mut out = LazyArray::new(Node::Where(c, a, b), shape, chunks, Dtype::Float64);
-    out.budget = budget;
-    out
+    LazyArray::new(Node::Where(c, a, b), shape, chunks, Dtype::Float64).memory_budget(budget)
 }
 
 /// Chunks of a broadcast result: along each dimension, those of the first operand that spans it.
@@ -117,9 +115,8 @@ impl LazyArray {
         };
         let chunks = broadcast_chunks(&shape, &[self, other]);
         let dtype = if op.is_comparison() { Dtype::Bool } else { Dtype::Float64 };
-        let mut out = LazyArray::new(Node::Binary(op, self.clone(), other.clone()), shape, chunks, dtype);
-        out.budget = self.budget.min(other.budget);
-        out
+        let budget = self.budget.min(other.budget);
+        LazyArray::new(Node::Binary(op, self.clone(), other.clone()), shape, chunks, dtype).memory_budget(budget)
     }
 
     fn scalar(&self, op: Binary, s: f64, left: bool) -> LazyArray {
@@ -189,9 +186,8 @@ impl LazyArray {
         }
         let shape = ranges.iter().map(|r| r.end - r.start).collect();
         let offsets = ranges.iter().map(|r| r.start).collect();
-        let mut out = LazyArray::new(Node::Slice(offsets, self.clone()), shape, self.chunks.clone(), self.dtype);
-        out.budget = self.budget;
-        out
+        LazyArray::new(Node::Slice(offsets, self.clone()), shape, self.chunks.clone(), self.dtype)
+            .memory_budget(self.budget)
     }
     /// The array without `axes`, each of length 1, like `np.squeeze(x, axes)`.
     pub fn squeeze(&self, axes: &[usize]) -> LazyArray {
@@ -206,9 +202,7 @@ impl LazyArray {
         }
         let keep = |v: &[u64]| v.iter().enumerate().filter(|(d, _)| !axes.contains(d)).map(|(_, &n)| n).collect();
         let (shape, chunks) = (keep(&self.shape), keep(&self.chunks));
-        let mut out = LazyArray::new(Node::Squeeze(axes, self.clone()), shape, chunks, self.dtype);
-        out.budget = self.budget;
-        out
+        LazyArray::new(Node::Squeeze(axes, self.clone()), shape, chunks, self.dtype).memory_budget(self.budget)
     }
     /// Element `i` along `axis`, that axis removed, like `x[i]` or `x[:, i]`, lazily.
     pub fn index_axis(&self, axis: usize, i: u64) -> LazyArray {
@@ -234,9 +228,7 @@ impl LazyArray {
                 self.ndim()
             )));
         }
-        let mut out = LazyArray::new(Node::Rechunk(self.clone()), self.shape.clone(), chunks, self.dtype);
-        out.budget = self.budget;
-        out
+        LazyArray::new(Node::Rechunk(self.clone()), self.shape.clone(), chunks, self.dtype).memory_budget(self.budget)
     }
     /// 1 (true) where `self > other`, else 0, stored as `bool`, like `x > other`; `other` is an
     /// `f64` or an array (broadcast). NaN compares false.

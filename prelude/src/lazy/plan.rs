@@ -53,13 +53,7 @@ impl LazyArray {
 
     /// A node over `self` with the same shape and chunks.
     pub(crate) fn derive(&self, node: Node, dtype: Dtype) -> Self {
-        LazyArray {
-            node: Arc::new(node),
-            shape: self.shape.clone(),
-            chunks: self.chunks.clone(),
-            dtype,
-            budget: self.budget,
-        }
+        LazyArray { node: Arc::new(node), dtype, ..self.clone() }
     }
 
     /// An array that fails with `e` when evaluated (operators cannot return errors).

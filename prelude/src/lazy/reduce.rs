@@ -7,7 +7,7 @@ use super::part::Part;
 use super::plan::{LazyArray, Node, Op, Reduced, Reduction};
 use super::run::{cell_error, run_blocks, PlanBar};
 use super::tree::{Tree, TreeMerger};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::progress::Show;
 use crate::zarr::Dtype;
 use futures::future::BoxFuture;
@@ -19,7 +19,7 @@ impl Reduced {
     /// The result (after [`Reduced::materialize`]).
     pub(crate) fn value(&self) -> Result<Arc<ArrayD<f64>>> {
         let v = self.value.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        v.ok_or_else(|| Error::new(ErrorKind::Other, format!("{} was used before it was computed", self.op.name())))
+        v.ok_or_else(|| Error::other(format!("{} was used before it was computed", self.op.name())))
     }
 
     /// Whether the pass has run.
@@ -167,9 +167,7 @@ impl LazyArray {
         let shape = keep.iter().map(|&d| self.shape[d]).collect();
         let chunks = keep.iter().map(|&d| self.chunks[d]).collect();
         let node = Node::Reduced(Reduced::new(op, sorted, self.clone()));
-        let mut out = LazyArray::new(node, shape, chunks, Dtype::Float64);
-        out.budget = self.budget;
-        out
+        LazyArray::new(node, shape, chunks, Dtype::Float64).memory_budget(self.budget)
     }
 
     fn reduce_all(&self, op: Reduction) -> Result<f64> {

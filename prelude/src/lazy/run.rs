@@ -94,7 +94,7 @@ pub(crate) fn run_blocks<X: Send + 'static>(
             .map(|(n, region)| Task::spawn(task(n, region)))
             .buffered(inflight.max(1));
         while let Some(joined) = results.next().await {
-            let x = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{what}: a chunk task failed: {e}")))??;
+            let x = joined.map_err(|e| Error::other(format!("{what}: a chunk task failed: {e}")))??;
             bar.bar.tick(done(x)?);
         }
         Ok::<_, Error>(())

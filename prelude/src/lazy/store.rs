@@ -9,7 +9,8 @@ use crate::progress::Show;
 use crate::runtime::Task;
 use crate::zarr::chunks::chunk_error;
 use crate::zarr::dtype::with_dtype;
-use crate::zarr::region::{padded, to_slice};
+use crate::zarr::region::to_slice;
+use crate::zarr::scalar::padded;
 use crate::zarr::{ArraySpec, Compressor, Element, ZarrArray};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
@@ -198,7 +199,7 @@ async fn store_block<T: Element>(
         .collect();
     drop(b);
     for w in writes {
-        w.await.map_err(|e| Error::new(ErrorKind::Other, format!("a chunk write failed: {e}")))??;
+        w.await.map_err(|e| Error::other(format!("a chunk write failed: {e}")))??;
     }
     Ok(bytes)
 }

@@ -4,7 +4,7 @@
 //! session) say what to do next.
 
 use super::store::STORE;
-use crate::error::{Error, ErrorKind};
+use crate::error::{sources, Error, ErrorKind};
 use crate::fs::S3FileSystem;
 use icechunk::conflicts::Conflict;
 use icechunk::format::SnapshotId;
@@ -15,33 +15,23 @@ use std::error::Error as StdError;
 
 /// "cannot {what} {target}: ..." for an error of icechunk (or of the storage under it).
 pub(crate) fn fail(fs: Option<&S3FileSystem>, e: &(dyn StdError + 'static), what: &str, target: &str) -> Error {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if let Some(k) = c.downcast_ref::<SessionErrorKind>() {
-            if let Some(err) = session(k, what, target) {
-                return err;
-            }
+    for c in sources(e) {
+        if let Some(err) = c.downcast_ref::<SessionErrorKind>().and_then(|k| session(k, what, target)) {
+            return err;
         }
-        if let Some(k) = c.downcast_ref::<RepositoryErrorKind>() {
-            if let Some(err) = repository(k, what, target) {
-                return err;
-            }
+        if let Some(err) = c.downcast_ref::<RepositoryErrorKind>().and_then(|k| repository(k, what, target)) {
+            return err;
         }
         if let Some(StoreErrorKind::ReadOnly) = c.downcast_ref::<StoreErrorKind>() {
             return read_only(what, target);
         }
-        match c.downcast_ref::<object_store::Error>() {
-            Some(object_store::Error::Generic { store, .. }) if *store == STORE => {}
-            Some(os) => {
-                if let Some(fs) = fs {
-                    return fs.object_error(os, what, target);
-                }
-            }
-            None => {}
+        match (c.downcast_ref::<object_store::Error>(), fs) {
+            (Some(object_store::Error::Generic { store, .. }), _) if *store == STORE => {}
+            (Some(os), Some(fs)) => return fs.object_error(os, what, target),
+            _ => {}
         }
-        cur = c.source();
     }
-    Error::new(ErrorKind::Other, format!("cannot {what} {target}: {}", first_line(e)))
+    Error::other(format!("cannot {what} {target}: {}", first_line(e)))
 }
 
 /// A write to a session that cannot write; also what a chunk write says (zarr/chunks.rs).
@@ -132,13 +122,6 @@ fn conflict(c: &Conflict) -> String {
 
 /// The first line of an error's text (icechunk's errors append a trace after a blank line).
 fn first_line(e: &(dyn StdError + 'static)) -> String {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !text.contains("\n\ncontext:") {
-            return text.lines().next().unwrap_or_default().to_string();
-        }
-        cur = c.source();
-    }
-    e.to_string().lines().next().unwrap_or_default().to_string()
+    let text = sources(e).map(|c| c.to_string()).find(|t| !t.contains("\n\ncontext:"));
+    text.unwrap_or_else(|| e.to_string()).lines().next().unwrap_or_default().to_string()
 }

@@ -68,9 +68,8 @@ impl S3FileSystem {
                     )));
                 }
                 let url = format!("s3://{bucket}/{prefix}");
-                let s = backend::storage(self.store(&bucket)?, &prefix).map_err(|e| {
-                    Error::new(ErrorKind::Other, format!("cannot set up Icechunk storage for {url}: {e}"))
-                })?;
+                let s = backend::storage(self.store(&bucket)?, &prefix)
+                    .map_err(|e| Error::other(format!("cannot set up Icechunk storage for {url}: {e}")))?;
                 (Arc::new(s), url)
             }
         };

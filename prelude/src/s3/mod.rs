@@ -7,7 +7,7 @@ mod client;
 
 use crate::backend::Backend;
 use crate::config::S3Config;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::listing::{Entry, EntryKind, Listing};
 use crate::runtime::block_on;
 use bytes::Bytes;
@@ -41,6 +41,14 @@ impl S3Backend {
         };
         describe(&cause, what, target, &self.cfg)
     }
+
+    /// Ok when a bucket call's reply has one of the `ok` statuses, else its error.
+    fn expect(&self, r: Reply, ok: &[u16], what: &str, bucket: &str) -> Result<()> {
+        if ok.contains(&r.status) {
+            return Ok(());
+        }
+        Err(self.reply_error(what, &format!("s3://{bucket}"), &r))
+    }
 }
 
 impl Backend for S3Backend {
@@ -66,11 +74,7 @@ impl Backend for S3Backend {
 
     /// HEAD bucket: one empty answer, where listing would send up to 1,000 keys.
     fn head_bucket(&self, bucket: &str) -> Result<()> {
-        let r = self.send(Method::HEAD, bucket, "", Bytes::new(), false)?;
-        match r.status {
-            200 => Ok(()),
-            _ => Err(self.reply_error("info", &format!("s3://{bucket}"), &r)),
-        }
+        self.expect(self.send(Method::HEAD, bucket, "", Bytes::new(), false)?, &[200], "info", bucket)
     }
 
     /// In this configuration's region, which RGW checks as the LocationConstraint.
@@ -84,19 +88,11 @@ impl Backend for S3Backend {
                  <LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
             ))
         };
-        let r = self.send(Method::PUT, bucket, "", body, false)?;
-        match r.status {
-            200 => Ok(()),
-            _ => Err(self.reply_error("create bucket", &format!("s3://{bucket}"), &r)),
-        }
+        self.expect(self.send(Method::PUT, bucket, "", body, false)?, &[200], "create bucket", bucket)
     }
 
     fn delete_bucket(&self, bucket: &str) -> Result<()> {
-        let r = self.send(Method::DELETE, bucket, "", Bytes::new(), false)?;
-        match r.status {
-            200 | 204 => Ok(()),
-            _ => Err(self.reply_error("delete bucket", &format!("s3://{bucket}"), &r)),
-        }
+        self.expect(self.send(Method::DELETE, bucket, "", Bytes::new(), false)?, &[200, 204], "delete bucket", bucket)
     }
 
     fn policy(&self, bucket: &str) -> Result<Option<serde_json::Value>> {
@@ -104,7 +100,7 @@ impl Backend for S3Backend {
         match r.status {
             200 => serde_json::from_slice(&r.body)
                 .map(Some)
-                .map_err(|e| Error::new(ErrorKind::Other, format!("bucket policy of s3://{bucket} is not JSON: {e}"))),
+                .map_err(|e| Error::other(format!("bucket policy of s3://{bucket} is not JSON: {e}"))),
             404 if xml_code(&r.body).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
             _ => Err(self.reply_error("read policy of", &format!("s3://{bucket}"), &r)),
         }
@@ -112,10 +108,7 @@ impl Backend for S3Backend {
 
     fn set_policy(&self, bucket: &str, policy: &serde_json::Value) -> Result<()> {
         let r = self.send(Method::PUT, bucket, "policy", Bytes::from(policy.to_string()), true)?;
-        match r.status {
-            200 | 204 => Ok(()),
-            _ => Err(self.reply_error("set the policy of", &format!("s3://{bucket}"), &r)),
-        }
+        self.expect(r, &[200, 204], "set the policy of", bucket)
     }
 
     fn object_error(&self, e: &object_store::Error, what: &str, target: &str) -> Error {

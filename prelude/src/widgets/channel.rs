@@ -34,7 +34,6 @@ fn handle(line: &str, dispatch: Dispatch) {
     marker(Marker::Handled { seq }, true);
 }
 
-#[cfg(unix)]
 mod imp {
     use crate::live::{marker, Marker, WIDGETS_THREAD};
     use std::io::{BufRead, BufReader, Write};
@@ -43,16 +42,9 @@ mod imp {
 
     /// Start the reader of the pipe named in `var`, if there is one: `on_line` gets each line.
     pub(crate) fn spawn(var: &str, on_line: impl FnMut(&str) + Send + 'static) {
-        if let Some(fd) = fd(var) {
+        if let Some(fd) = crate::interrupt::inherited_fd(var) {
             let _ = std::thread::Builder::new().name(WIDGETS_THREAD.into()).spawn(move || serve(fd, on_line));
         }
-    }
-
-    /// The inherited descriptor named in `var`, if it is open.
-    fn fd(var: &str) -> Option<i32> {
-        let fd: i32 = std::env::var(var).ok()?.parse().ok()?;
-        // SAFETY: F_GETFD only asks whether the descriptor is open.
-        (unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1).then_some(fd)
     }
 
     /// Read lines from the (non-blocking) pipe until it closes.
@@ -123,16 +115,7 @@ mod imp {
     }
 }
 
-#[cfg(not(unix))]
-mod imp {
-    pub(crate) fn spawn(_: &str, _: impl FnMut(&str) + Send + 'static) {}
-
-    pub(crate) fn stdout_to_stderr(f: impl FnOnce()) {
-        f()
-    }
-}
-
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Mutex;

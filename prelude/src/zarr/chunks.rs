@@ -28,7 +28,7 @@ pub(crate) fn chunk_error(z: &ZarrArray, what: &str, idx: &[u64], e: &zarrs::arr
             crate::repo::read_only(&format!("{what} chunk {key} of"), &z.url())
         }
         (Location::Icechunk { .. }, Some(_)) => {
-            Error::new(ErrorKind::Other, format!("{what} chunk {key} of {} failed ({short})", z.url()))
+            Error::other(format!("{what} chunk {key} of {} failed ({short})", z.url()))
         }
         (Location::Local(_), Some(_)) => {
             Error::new(ErrorKind::Io, format!("{what} chunk {key} of {} failed ({short}); check the directory", z.url()))
@@ -71,7 +71,7 @@ where
             })
             .buffer_unordered(z.concurrency);
         while let Some(joined) = results.next().await {
-            let (n, idx, r) = joined.map_err(|e| Error::new(ErrorKind::Other, format!("{what} task failed: {e}")))?;
+            let (n, idx, r) = joined.map_err(|e| Error::other(format!("{what} task failed: {e}")))?;
             let x = r.map_err(|e| chunk_error(z, what, &idx, &e))?;
             progress.tick(done(n, &idx, x));
         }

@@ -60,24 +60,25 @@ use Dtype::*;
 const NUMERIC: [Dtype; 12] =
     [Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64];
 
-/// The dtypes without parameters: numpy / v3 name and v2 typestr (little-endian, as written).
-const SPELLINGS: [(Dtype, &str, &str); 16] = [
-    (Bool, "bool", "|b1"),
-    (Int8, "int8", "|i1"),
-    (Int16, "int16", "<i2"),
-    (Int32, "int32", "<i4"),
-    (Int64, "int64", "<i8"),
-    (UInt8, "uint8", "|u1"),
-    (UInt16, "uint16", "<u2"),
-    (UInt32, "uint32", "<u4"),
-    (UInt64, "uint64", "<u8"),
-    (Float16, "float16", "<f2"),
-    (Float32, "float32", "<f4"),
-    (Float64, "float64", "<f8"),
-    (Complex64, "complex64", "<c8"),
-    (Complex128, "complex128", "<c16"),
-    (String, "string", "|O"),
-    (VarBytes, "variable_length_bytes", "|O"),
+/// The dtypes without parameters: numpy / v3 name, v2 typestr (little-endian, as written) and
+/// the Rust type its elements read as.
+const SPELLINGS: [(Dtype, &str, &str, &str); 16] = [
+    (Bool, "bool", "|b1", "bool"),
+    (Int8, "int8", "|i1", "i8"),
+    (Int16, "int16", "<i2", "i16"),
+    (Int32, "int32", "<i4", "i32"),
+    (Int64, "int64", "<i8", "i64"),
+    (UInt8, "uint8", "|u1", "u8"),
+    (UInt16, "uint16", "<u2", "u16"),
+    (UInt32, "uint32", "<u4", "u32"),
+    (UInt64, "uint64", "<u8", "u64"),
+    (Float16, "float16", "<f2", "f16"),
+    (Float32, "float32", "<f4", "f32"),
+    (Float64, "float64", "<f8", "f64"),
+    (Complex64, "complex64", "<c8", "Complex32"),
+    (Complex128, "complex128", "<c16", "Complex64"),
+    (String, "string", "|O", "String"),
+    (VarBytes, "variable_length_bytes", "|O", "Vec<u8>"),
 ];
 
 /// Names `parse` lists when it knows none.
@@ -88,24 +89,11 @@ impl Dtype {
     /// The Rust type its elements read as: `f32`, `String`, `DateTime64`, ….
     pub fn rust_type(self) -> &'static str {
         match self {
-            Bool => "bool",
-            Int8 => "i8",
-            Int16 => "i16",
-            Int32 => "i32",
-            Int64 => "i64",
-            UInt8 => "u8",
-            UInt16 => "u16",
-            UInt32 => "u32",
-            UInt64 => "u64",
-            Float16 => "f16",
-            Float32 => "f32",
-            Float64 => "f64",
-            Complex64 => "Complex32",
-            Complex128 => "Complex64",
-            String | FixedString(_) => "String",
-            Bytes(_) | VarBytes => "Vec<u8>",
+            FixedString(_) => "String",
+            Bytes(_) => "Vec<u8>",
             DateTime64(_) => "DateTime64",
             TimeDelta64(_) => "TimeDelta64",
+            d => d.spelled().2,
         }
     }
 
@@ -189,9 +177,9 @@ impl Dtype {
         }
     }
 
-    /// (name, v2 typestr) of a dtype without parameters, from one table.
-    fn spelled(self) -> (&'static str, &'static str) {
-        SPELLINGS.iter().find(|(d, _, _)| *d == self).map_or(("", ""), |&(_, name, v2)| (name, v2))
+    /// (name, v2 typestr, Rust type) of a dtype without parameters, from one table.
+    fn spelled(self) -> (&'static str, &'static str, &'static str) {
+        SPELLINGS.iter().find(|(d, ..)| *d == self).map_or(("", "", ""), |&(_, name, v2, rust)| (name, v2, rust))
     }
 
     /// The v3 `data_type`: a name, or a name and configuration as zarr-python 3 writes them.
@@ -301,55 +289,16 @@ impl std::str::FromStr for Dtype {
 /// datetimes), which binds the dtype to `$d`.
 macro_rules! with_dtype {
     ($dtype:expr, $T:ident => $body:expr, $d:ident => $other:expr) => {
+        $crate::zarr::dtype::with_dtype!(@each $dtype, $T, $body, $d, $other;
+            Bool bool, Int8 i8, Int16 i16, Int32 i32, Int64 i64, UInt8 u8, UInt16 u16, UInt32 u32,
+            UInt64 u64, Float16 half::f16, Float32 f32, Float64 f64)
+    };
+    (@each $dtype:expr, $T:ident, $body:expr, $d:ident, $other:expr; $($v:ident $t:ty),*) => {
         match $dtype {
-            $crate::zarr::dtype::Dtype::Bool => {
-                type $T = bool;
+            $($crate::zarr::dtype::Dtype::$v => {
+                type $T = $t;
                 $body
-            }
-            $crate::zarr::dtype::Dtype::Int8 => {
-                type $T = i8;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Int16 => {
-                type $T = i16;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Int32 => {
-                type $T = i32;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Int64 => {
-                type $T = i64;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::UInt8 => {
-                type $T = u8;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::UInt16 => {
-                type $T = u16;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::UInt32 => {
-                type $T = u32;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::UInt64 => {
-                type $T = u64;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Float16 => {
-                type $T = half::f16;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Float32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::zarr::dtype::Dtype::Float64 => {
-                type $T = f64;
-                $body
-            }
+            })*
             $d => $other,
         }
     };

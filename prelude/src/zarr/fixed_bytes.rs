@@ -6,7 +6,7 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::num::NonZeroU64;
-use std::sync::{Arc, LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use base64::Engine;
 use zarrs::array::data_type::api::codec_traits::bytes::{
@@ -20,10 +20,7 @@ use zarrs::array::{ArrayBytes, DataType, Element, ElementError, ElementOwned};
 use zarrs::metadata::v2::DataTypeMetadataV2;
 use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::{Configuration, DataTypeSize, Endianness, FillValueMetadata};
-use zarrs::plugin::{
-    ExtensionAliases, ExtensionAliasesConfig, ExtensionName, PluginCreateError, Regex, ZarrVersion, ZarrVersion2,
-    ZarrVersion3,
-};
+use zarrs::plugin::{ExtensionName, PluginCreateError, Regex, ZarrVersion, ZarrVersion2, ZarrVersion3};
 
 /// The v3 name zarr-python 3 writes.
 const V3_NAME: &str = "null_terminated_bytes";
@@ -62,30 +59,11 @@ impl DataTypeTraitsV2 for FixedBytesType {
     }
 }
 
-static ALIASES_V3: LazyLock<RwLock<ExtensionAliasesConfig>> =
-    LazyLock::new(|| RwLock::new(ExtensionAliasesConfig::new(V3_NAME, vec![], vec![])));
-static ALIASES_V2: LazyLock<RwLock<ExtensionAliasesConfig>> = LazyLock::new(|| {
+extension_aliases!(FixedBytesType, ZarrVersion3, ExtensionAliasesConfig::new(V3_NAME, vec![], vec![]));
+extension_aliases!(FixedBytesType, ZarrVersion2, {
     let name = Regex::new(r"^[|<>]S\d+$").expect("a valid pattern");
-    RwLock::new(ExtensionAliasesConfig::new("", vec![], vec![name]))
+    ExtensionAliasesConfig::new("", vec![], vec![name])
 });
-
-// A poisoned lock still holds whole names (a write replaces the config at once).
-impl ExtensionAliases<ZarrVersion3> for FixedBytesType {
-    fn aliases() -> RwLockReadGuard<'static, ExtensionAliasesConfig> {
-        ALIASES_V3.read().unwrap_or_else(|e| e.into_inner())
-    }
-    fn aliases_mut() -> RwLockWriteGuard<'static, ExtensionAliasesConfig> {
-        ALIASES_V3.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-impl ExtensionAliases<ZarrVersion2> for FixedBytesType {
-    fn aliases() -> RwLockReadGuard<'static, ExtensionAliasesConfig> {
-        ALIASES_V2.read().unwrap_or_else(|e| e.into_inner())
-    }
-    fn aliases_mut() -> RwLockWriteGuard<'static, ExtensionAliasesConfig> {
-        ALIASES_V2.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 impl ExtensionName for FixedBytesType {
     fn name(&self, version: ZarrVersion) -> Option<Cow<'static, str>> {

@@ -109,7 +109,7 @@ impl Location {
         if let Location::Local(p) = self {
             return match std::fs::remove_dir_all(p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::new(ErrorKind::Other, format!("cannot remove {}: {e}; delete it by hand", p.display())))
+                    Err(Error::other(format!("cannot remove {}: {e}; delete it by hand", p.display())))
                 }
                 _ => Ok(()),
             };

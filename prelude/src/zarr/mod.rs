@@ -1,5 +1,26 @@
 //! Zarr arrays and groups, v2 and v3, in S3 or a local directory.
 
+/// `ExtensionAliases<$version>` for a plugin type `$ty`: its names (`$config`, an
+/// `ExtensionAliasesConfig`) in a lock of its own. Unlike zarrs' `impl_extension_aliases!`, a
+/// poisoned lock is read anyway: it still holds whole names (a write replaces the config at once).
+macro_rules! extension_aliases {
+    ($ty:ty, $version:ty, $config:expr) => {
+        const _: () = {
+            use std::sync::{LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+            use zarrs::plugin::ExtensionAliasesConfig;
+            static CONFIG: LazyLock<RwLock<ExtensionAliasesConfig>> = LazyLock::new(|| RwLock::new($config));
+            impl zarrs::plugin::ExtensionAliases<$version> for $ty {
+                fn aliases() -> RwLockReadGuard<'static, ExtensionAliasesConfig> {
+                    CONFIG.read().unwrap_or_else(|e| e.into_inner())
+                }
+                fn aliases_mut() -> RwLockWriteGuard<'static, ExtensionAliasesConfig> {
+                    CONFIG.write().unwrap_or_else(|e| e.into_inner())
+                }
+            }
+        };
+    };
+}
+
 pub(crate) mod array;
 pub(crate) mod chunks;
 mod codecs;
@@ -9,7 +30,7 @@ mod group;
 pub(crate) mod hierarchy;
 pub(crate) mod location;
 pub(crate) mod region;
-mod scalar;
+pub(crate) mod scalar;
 mod spec;
 mod time;
 mod v2_times;

@@ -9,9 +9,9 @@ use super::chunks::for_each_chunk;
 use super::dtype::Dtype::*;
 use super::dtype::{with_dtype, Dtype};
 pub(crate) use super::scalar::to_slice;
-use super::scalar::{check_write, read_chunks, sealed, write_chunks, Scalar};
-use crate::error::{Error, ErrorKind, Result};
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use super::scalar::{read_chunks, sealed, write_chunks, write_filled, Scalar};
+use crate::error::{Error, Result};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use std::ops::Range;
 use std::sync::Arc;
 use unsafe_cell_slice::UnsafeCellSlice;
@@ -99,12 +99,7 @@ impl Element for half::f16 {
     }
     #[inline]
     fn from_wide(w: Wide) -> Self {
-        match w {
-            Wide::Bool(b) => half::f16::from_f64(b as u8 as f64),
-            Wide::Int(v) => half::f16::from_f64(v as f64),
-            Wide::UInt(v) => half::f16::from_f64(v as f64),
-            Wide::Float(v) => half::f16::from_f64(v),
-        }
+        half::f16::from_f64(f64::from_wide(w))
     }
 }
 
@@ -121,12 +116,7 @@ impl Element for bool {
         Wide::Bool(self)
     }
     fn from_wide(w: Wide) -> Self {
-        match w {
-            Wide::Bool(b) => b,
-            Wide::Int(v) => v != 0,
-            Wide::UInt(v) => v != 0,
-            Wide::Float(v) => v != 0.0,
-        }
+        f64::from_wide(w) != 0.0
     }
 }
 
@@ -239,24 +229,13 @@ pub(crate) fn read_region<T: Element>(z: &ZarrArray, ranges: &[Range<u64>]) -> R
         |_, _, nbytes| nbytes,
     )?;
     // Every task has finished (tokio drops a task's future before its result is seen).
-    let out = Arc::try_unwrap(out)
-        .map_err(|_| Error::new(ErrorKind::Other, format!("read {}: a chunk task outlived the read", z.url())))?;
+    let out =
+        Arc::try_unwrap(out).map_err(|_| Error::other(format!("read {}: a chunk task outlived the read", z.url())))?;
     Ok(out.into_array())
 }
 
-/// The values of a chunk (`part`, cut at the array's edge) as a whole chunk of `chunk_shape`,
-/// padded with `fill`: Zarr stores edge chunks full size.
-pub(crate) fn padded<T: Element>(part: ArrayD<T>, chunk_shape: &[usize], fill: T) -> ArrayD<T> {
-    if part.shape() == chunk_shape {
-        return part;
-    }
-    let mut full = ArrayD::from_elem(IxDyn(chunk_shape), fill);
-    full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
-    full
-}
-
-/// Write `data` at `offset`: whole chunks are encoded and stored as their own tasks, partly
-/// covered chunks are read, merged and rewritten (zarrs does that).
+/// Write `data` at `offset`: whole chunks (edge chunks padded with the fill value) are encoded
+/// and stored as their own tasks, partly covered chunks are read, merged and rewritten.
 pub(crate) fn write_region<T: Element>(
     z: &ZarrArray,
     offset: &[u64],
@@ -264,36 +243,7 @@ pub(crate) fn write_region<T: Element>(
     whole: bool,
 ) -> Result<()> {
     z.check_dtype(T::DTYPE)?;
-    let ranges = check_write(z, offset, data.shape(), whole)?;
-    let arr = z.zarrs()?;
-    let fill = T::from_f64(z.fill_f64());
-    let chunks = z.chunks_in(&ranges);
-    let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
-    for_each_chunk(
-        z,
-        "write",
-        chunks,
-        |_, idx| {
-            let (local, region) = z.overlap(&idx, &ranges);
-            let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
-            let bounded: Vec<u64> =
-                (0..idx.len()).map(|d| z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d])).collect();
-            let covers = local.iter().zip(&bounded).all(|(r, &b)| r.start == 0 && r.end == b);
-            let (arr, chunk_shape) = (arr.clone(), chunk_shape.clone());
-            let nbytes = part.len() as u64 * T::DTYPE.size() as u64;
-            async move {
-                if covers {
-                    // Whole chunk: no read needed.
-                    arr.async_store_chunk(&idx, padded(part, &chunk_shape, fill)).await?;
-                } else {
-                    let subset = ArraySubset::new_with_ranges(&local);
-                    arr.async_store_chunk_subset(&idx, &subset, part).await?;
-                }
-                Ok(nbytes)
-            }
-        },
-        |_, _, nbytes| nbytes,
-    )
+    write_filled(z, offset, data, whole, Some(T::from_f64(z.fill_f64())))
 }
 
 /// Read `ranges` of `z` in its own dtype, then convert each value to `T` (numpy's `astype`).

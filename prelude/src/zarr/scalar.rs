@@ -93,8 +93,24 @@ pub(crate) fn write_chunks<E>(z: &ZarrArray, offset: &[u64], data: ArrayViewD<'_
 where
     E: zarrs::array::Element + Clone + Send + Sync + 'static,
 {
+    write_filled(z, offset, data, whole, None)
+}
+
+/// [`write_chunks`], where with a `fill` an edge chunk covered up to the array's end counts as
+/// whole too: it is padded with `fill` and stored without a read.
+pub(crate) fn write_filled<E>(
+    z: &ZarrArray,
+    offset: &[u64],
+    data: ArrayViewD<'_, E>,
+    whole: bool,
+    fill: Option<E>,
+) -> Result<()>
+where
+    E: zarrs::array::Element + Clone + Send + Sync + 'static,
+{
     let ranges = check_write(z, offset, data.shape(), whole)?;
     let arr = z.zarrs()?;
+    let chunk_shape: Vec<usize> = z.chunks.iter().map(|&c| c as usize).collect();
     for_each_chunk(
         z,
         "write",
@@ -102,11 +118,19 @@ where
         |_, idx| {
             let (local, region) = z.overlap(&idx, &ranges);
             let part = data.slice_each_axis(|ax| to_slice(&region[ax.axis.index()])).to_owned();
-            let full = local.iter().zip(&z.chunks).all(|(r, &c)| r.start == 0 && r.end == c);
+            let end = |d: usize| match fill {
+                Some(_) => z.chunks[d].min(z.shape[d] - idx[d] * z.chunks[d]),
+                None => z.chunks[d],
+            };
+            let covers = local.iter().enumerate().all(|(d, r)| r.start == 0 && r.end == end(d));
             let nbytes = part.len() as u64 * z.dtype.size() as u64;
-            let arr = arr.clone();
+            let (arr, chunk_shape, fill) = (arr.clone(), chunk_shape.clone(), fill.clone());
             async move {
-                if full {
+                if covers {
+                    let part = match fill {
+                        Some(f) => padded(part, &chunk_shape, f),
+                        None => part,
+                    };
                     arr.async_store_chunk(&idx, part).await?;
                 } else {
                     arr.async_store_chunk_subset(&idx, &ArraySubset::new_with_ranges(&local), part).await?;
@@ -116,6 +140,17 @@ where
         },
         |_, _, nbytes| nbytes,
     )
+}
+
+/// The values of a chunk (`part`, cut at the array's edge) as a whole chunk of `chunk_shape`,
+/// padded with `fill`: Zarr stores edge chunks full size.
+pub(crate) fn padded<T: Clone>(part: ArrayD<T>, chunk_shape: &[usize], fill: T) -> ArrayD<T> {
+    if part.shape() == chunk_shape {
+        return part;
+    }
+    let mut full = ArrayD::from_elem(IxDyn(chunk_shape), fill);
+    full.slice_each_axis_mut(|ax| Slice::from(0..part.shape()[ax.axis.index()])).assign(&part);
+    full
 }
 
 /// The one line for a read or write of `T` from an array of another kind of dtype.

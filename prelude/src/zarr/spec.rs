@@ -107,34 +107,21 @@ pub struct ArraySpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape(pub Vec<u64>);
 
+/// `From<$t> for Shape`, the value bound to `$v`.
+macro_rules! shape_from {
+    ($($t:ty => |$v:ident| $e:expr),*) => {$(
+        impl From<$t> for Shape {
+            fn from($v: $t) -> Self {
+                Shape($e)
+            }
+        }
+    )*};
+}
+shape_from!(Vec<u64> => |v| v, &[u64] => |v| v.to_vec(), u64 => |v| vec![v],
+    (u64, u64) => |v| vec![v.0, v.1], (u64, u64, u64) => |v| vec![v.0, v.1, v.2]);
 impl<const N: usize> From<[u64; N]> for Shape {
     fn from(v: [u64; N]) -> Self {
         Shape(v.to_vec())
-    }
-}
-impl From<Vec<u64>> for Shape {
-    fn from(v: Vec<u64>) -> Self {
-        Shape(v)
-    }
-}
-impl From<&[u64]> for Shape {
-    fn from(v: &[u64]) -> Self {
-        Shape(v.to_vec())
-    }
-}
-impl From<u64> for Shape {
-    fn from(v: u64) -> Self {
-        Shape(vec![v])
-    }
-}
-impl From<(u64, u64)> for Shape {
-    fn from(v: (u64, u64)) -> Self {
-        Shape(vec![v.0, v.1])
-    }
-}
-impl From<(u64, u64, u64)> for Shape {
-    fn from(v: (u64, u64, u64)) -> Self {
-        Shape(vec![v.0, v.1, v.2])
     }
 }
 

@@ -40,71 +40,51 @@ pub enum TimeUnit {
     Attosecond,
 }
 
-impl TimeUnit {
-    const ALL: [TimeUnit; 13] = [
-        TimeUnit::Year,
-        TimeUnit::Month,
-        TimeUnit::Week,
-        TimeUnit::Day,
-        TimeUnit::Hour,
-        TimeUnit::Minute,
-        TimeUnit::Second,
-        TimeUnit::Millisecond,
-        TimeUnit::Microsecond,
-        TimeUnit::Nanosecond,
-        TimeUnit::Picosecond,
-        TimeUnit::Femtosecond,
-        TimeUnit::Attosecond,
-    ];
+/// Seconds per unit as an exact fraction (numerator, denominator).
+type Seconds = Option<(i128, i128)>;
 
+/// Each unit (in the enum's order): numpy's code, its CF / udunits name, and seconds per unit
+/// (none for years and months, whose length varies).
+pub(super) const UNITS: [(TimeUnit, &str, &str, Seconds); 13] = {
+    use TimeUnit::*;
+    [
+        (Year, "Y", "years", None),
+        (Month, "M", "months", None),
+        (Week, "W", "weeks", Some((604_800, 1))),
+        (Day, "D", "days", Some((86_400, 1))),
+        (Hour, "h", "hours", Some((3_600, 1))),
+        (Minute, "m", "minutes", Some((60, 1))),
+        (Second, "s", "seconds", Some((1, 1))),
+        (Millisecond, "ms", "milliseconds", Some((1, 1_000))),
+        (Microsecond, "us", "microseconds", Some((1, 1_000_000))),
+        (Nanosecond, "ns", "nanoseconds", Some((1, 1_000_000_000))),
+        (Picosecond, "ps", "picoseconds", Some((1, 1_000_000_000_000))),
+        (Femtosecond, "fs", "femtoseconds", Some((1, 1_000_000_000_000_000))),
+        (Attosecond, "as", "attoseconds", Some((1, 1_000_000_000_000_000_000))),
+    ]
+};
+
+impl TimeUnit {
     /// numpy's code: `ns`, `s`, `D`, ….
     pub fn code(self) -> &'static str {
-        ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"][self as usize]
+        UNITS[self as usize].1
     }
 
     /// The unit's name in CF and udunits terms: `days`, `seconds`, `nanoseconds`, ….
     pub fn long_name(self) -> &'static str {
-        [
-            "years",
-            "months",
-            "weeks",
-            "days",
-            "hours",
-            "minutes",
-            "seconds",
-            "milliseconds",
-            "microseconds",
-            "nanoseconds",
-            "picoseconds",
-            "femtoseconds",
-            "attoseconds",
-        ][self as usize]
+        UNITS[self as usize].2
     }
 
     /// The unit with numpy's code (`μs` too).
     pub fn parse(code: &str) -> Option<TimeUnit> {
         let code = if code == "μs" { "us" } else { code };
-        TimeUnit::ALL.iter().copied().find(|u| u.code() == code)
+        UNITS.iter().find(|u| u.1 == code).map(|u| u.0)
     }
 
     /// Seconds per unit as an exact fraction (numerator, denominator), for the fixed units;
     /// `None` for years and months, whose length varies.
     pub fn seconds(self) -> Option<(i128, i128)> {
-        use TimeUnit::*;
-        Some(match self {
-            Year | Month => return None,
-            Week => (604_800, 1),
-            Day => (86_400, 1),
-            Hour => (3_600, 1),
-            Minute => (60, 1),
-            Second => (1, 1),
-            Millisecond => (1, 1_000),
-            Microsecond => (1, 1_000_000),
-            Nanosecond => (1, 1_000_000_000),
-            Picosecond => (1, 1_000_000_000_000),
-            Femtosecond => (1, 1_000_000_000_000_000),
-            Attosecond => (1, 1_000_000_000_000_000_000),
-        })
+        UNITS[self as usize].3
     }
 }
 
@@ -269,6 +249,11 @@ impl fmt::Display for TimeDelta64 {
 mod tests {
     use super::*;
     use TimeUnit::*;
+
+    #[test]
+    fn the_unit_table_is_in_the_enum_order() {
+        assert!(UNITS.iter().enumerate().all(|(i, u)| u.0 as usize == i));
+    }
 
     #[test]
     fn shows_and_converts_like_numpy() {

@@ -4,19 +4,16 @@
 
 use std::borrow::Cow;
 use std::num::NonZeroU32;
-use std::sync::{LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use zarrs::array::data_type::api::{DataTypePluginV2, DataTypeTraitsV2};
 use zarrs::array::data_type::{numpy_datetime64, numpy_timedelta64, NumpyTimeUnit};
 use zarrs::array::DataType;
 use zarrs::metadata::v2::DataTypeMetadataV2;
-use zarrs::plugin::{ExtensionAliases, ExtensionAliasesConfig, PluginCreateError, ZarrVersion2};
-
-/// numpy's unit codes.
-const UNITS: [&str; 13] = ["Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as"];
+use zarrs::plugin::{PluginCreateError, ZarrVersion2};
 
 /// Every v2 name of one kind (`M` or `m`): both byte orders, every unit.
 fn names(kind: char) -> Vec<Cow<'static, str>> {
-    ['<', '>'].iter().flat_map(|o| UNITS.iter().map(move |u| Cow::Owned(format!("{o}{kind}8[{u}]")))).collect()
+    let units = super::time::UNITS.iter().map(|u| u.1);
+    ['<', '>'].iter().flat_map(|o| units.clone().map(move |u| Cow::Owned(format!("{o}{kind}8[{u}]")))).collect()
 }
 
 /// The unit of a v2 name such as `<M8[ns]`.
@@ -31,12 +28,9 @@ fn unit(metadata: &DataTypeMetadataV2) -> Result<NumpyTimeUnit, PluginCreateErro
 
 /// Declares a v2 data type plugin for one kind of time.
 macro_rules! v2_time {
-    ($marker:ident, $aliases:ident, $kind:literal, $make:ident) => {
+    ($marker:ident, $kind:literal, $make:ident) => {
         #[doc = concat!("The v2 `", $kind, "8[unit]` data types.")]
         pub(crate) struct $marker;
-
-        static $aliases: LazyLock<RwLock<ExtensionAliasesConfig>> =
-            LazyLock::new(|| RwLock::new(ExtensionAliasesConfig::new("", names($kind), vec![])));
 
         impl DataTypeTraitsV2 for $marker {
             fn create(metadata: &DataTypeMetadataV2) -> Result<DataType, PluginCreateError> {
@@ -44,27 +38,20 @@ macro_rules! v2_time {
             }
         }
 
-        impl ExtensionAliases<ZarrVersion2> for $marker {
-            fn aliases() -> RwLockReadGuard<'static, ExtensionAliasesConfig> {
-                // A poisoned lock still holds whole names (a write replaces the config at once).
-                $aliases.read().unwrap_or_else(|e| e.into_inner())
-            }
-            fn aliases_mut() -> RwLockWriteGuard<'static, ExtensionAliasesConfig> {
-                $aliases.write().unwrap_or_else(|e| e.into_inner())
-            }
-        }
+        extension_aliases!($marker, ZarrVersion2, ExtensionAliasesConfig::new("", names($kind), vec![]));
 
         inventory::submit! {
             DataTypePluginV2::new::<$marker>()
         }
     };
 }
-v2_time!(DateTime64V2, DATETIME_ALIASES, 'M', numpy_datetime64);
-v2_time!(TimeDelta64V2, TIMEDELTA_ALIASES, 'm', numpy_timedelta64);
+v2_time!(DateTime64V2, 'M', numpy_datetime64);
+v2_time!(TimeDelta64V2, 'm', numpy_timedelta64);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zarrs::plugin::ExtensionAliases;
 
     #[test]
     fn v2_names_map_to_zarrs_numpy_types() {

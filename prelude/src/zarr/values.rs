@@ -55,6 +55,22 @@ macro_rules! values {
                 }
             }
 
+            /// The dtype of the values (`string` for fixed-width strings too,
+            /// `variable_length_bytes` for fixed-width bytes; a datetime's unit is its first
+            /// value's, nanoseconds when there is none).
+            pub fn dtype(&self) -> Dtype {
+                let unit = |u: Option<&TimeUnit>| u.copied().unwrap_or_default();
+                match self {
+                    $(Values::$d(_) => Dtype::$d,)*
+                    Values::Complex64(_) => Dtype::Complex64,
+                    Values::Complex128(_) => Dtype::Complex128,
+                    Values::String(_) => Dtype::String,
+                    Values::Bytes(_) => Dtype::VarBytes,
+                    Values::DateTime64(a) => Dtype::DateTime64(unit(a.iter().next().map(|t| &t.unit))),
+                    Values::TimeDelta64(a) => Dtype::TimeDelta64(unit(a.iter().next().map(|t| &t.unit))),
+                }
+            }
+
             fn variant(&self) -> &'static str {
                 match self {
                     $(Values::$d(_) => stringify!($d),)*
@@ -109,33 +125,6 @@ values!(
 );
 
 impl Values {
-    /// The dtype of the values (`string` for fixed-width strings too, `variable_length_bytes`
-    /// for fixed-width bytes; a datetime's unit is its first value's, nanoseconds when there is
-    /// none).
-    pub fn dtype(&self) -> Dtype {
-        let unit = |u: Option<TimeUnit>| u.unwrap_or_default();
-        match self {
-            Values::Bool(_) => Dtype::Bool,
-            Values::Int8(_) => Dtype::Int8,
-            Values::Int16(_) => Dtype::Int16,
-            Values::Int32(_) => Dtype::Int32,
-            Values::Int64(_) => Dtype::Int64,
-            Values::UInt8(_) => Dtype::UInt8,
-            Values::UInt16(_) => Dtype::UInt16,
-            Values::UInt32(_) => Dtype::UInt32,
-            Values::UInt64(_) => Dtype::UInt64,
-            Values::Float16(_) => Dtype::Float16,
-            Values::Float32(_) => Dtype::Float32,
-            Values::Float64(_) => Dtype::Float64,
-            Values::Complex64(_) => Dtype::Complex64,
-            Values::Complex128(_) => Dtype::Complex128,
-            Values::String(_) => Dtype::String,
-            Values::Bytes(_) => Dtype::VarBytes,
-            Values::DateTime64(a) => Dtype::DateTime64(unit(a.iter().next().map(|t| t.unit))),
-            Values::TimeDelta64(a) => Dtype::TimeDelta64(unit(a.iter().next().map(|t| t.unit))),
-        }
-    }
-
     /// The values as `f64` (for plots and arithmetic), like `a.astype("f8")`.
     pub fn to_f64(&self) -> Result<ArrayD<f64>> {
         self.clone().into_typed()

@@ -4,15 +4,9 @@
 
 use std::sync::Arc;
 use zarrs::array::{ArrayBytes, DataType, FillValue};
-use zarrs::metadata::v2::MetadataV2;
-use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{PluginCreateError, ZarrVersion};
-use zarrs_codec::{
-    ArrayCodecTraits, ArrayToArrayCodecTraits, Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV2,
-    CodecPluginV3, CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability,
-    RecommendedConcurrency,
-};
+use zarrs::plugin::PluginCreateError;
+use zarrs_codec::{ArrayToArrayCodecTraits, Codec, CodecError, CodecOptions};
 
 use super::numeric::{Kind, Numeric};
 
@@ -23,54 +17,11 @@ pub(super) struct DeltaCodec {
     dtype: Numeric,
 }
 
-zarrs::plugin::impl_extension_aliases!(DeltaCodec, v3: "numcodecs.delta", [], v2: "delta", []);
-
-inventory::submit! { CodecPluginV3::new::<DeltaCodec>() }
-inventory::submit! { CodecPluginV2::new::<DeltaCodec>() }
+codec_plugin!(array_to_array DeltaCodec, v3: "numcodecs.delta", v2: "delta");
 
 fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     let dtype = Numeric::from_configuration(NAME, configuration)?;
     Ok(Codec::ArrayToArray(Arc::new(DeltaCodec { dtype })))
-}
-
-impl CodecTraitsV3 for DeltaCodec {
-    fn create(metadata: &MetadataV3) -> Result<Codec, PluginCreateError> {
-        create(&metadata.configuration().cloned().unwrap_or_default())
-    }
-}
-
-impl CodecTraitsV2 for DeltaCodec {
-    fn create(metadata: &MetadataV2) -> Result<Codec, PluginCreateError> {
-        create(metadata.configuration())
-    }
-}
-
-impl CodecTraits for DeltaCodec {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _version: ZarrVersion, _options: &CodecMetadataOptions) -> Option<Configuration> {
-        Some(super::configuration(serde_json::json!({"dtype": self.dtype.name, "astype": self.dtype.name})))
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability { partial_read: false, partial_decode: false }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability { partial_encode: false }
-    }
-}
-
-impl ArrayCodecTraits for DeltaCodec {
-    fn recommended_concurrency(
-        &self,
-        _shape: &[std::num::NonZeroU64],
-        _data_type: &DataType,
-    ) -> Result<RecommendedConcurrency, CodecError> {
-        Ok(RecommendedConcurrency::new_maximum(1))
-    }
 }
 
 /// Each value minus the one before (`forward`), or the running sum (`!forward`), in place.
@@ -94,6 +45,10 @@ macro_rules! delta {
 }
 
 impl DeltaCodec {
+    fn written(&self) -> Configuration {
+        super::configuration(serde_json::json!({"dtype": self.dtype.name, "astype": self.dtype.name}))
+    }
+
     fn apply<'a>(
         &self,
         bytes: ArrayBytes<'a>,

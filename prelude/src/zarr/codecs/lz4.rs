@@ -4,15 +4,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 use zarrs::array::{ArrayBytesRaw, BytesRepresentation};
-use zarrs::metadata::v2::MetadataV2;
-use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{PluginCreateError, ZarrVersion};
-use zarrs_codec::{
-    BytesToBytesCodecTraits, Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV2, CodecPluginV3,
-    CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability,
-    RecommendedConcurrency,
-};
+use zarrs::plugin::PluginCreateError;
+use zarrs_codec::{BytesToBytesCodecTraits, Codec, CodecError, CodecOptions, RecommendedConcurrency};
 
 pub(super) const NAME: &str = "lz4";
 
@@ -22,43 +16,16 @@ pub(super) struct Lz4Codec {
     acceleration: i64,
 }
 
-zarrs::plugin::impl_extension_aliases!(Lz4Codec, v3: "numcodecs.lz4", [], v2: "lz4", []);
-
-inventory::submit! { CodecPluginV3::new::<Lz4Codec>() }
-inventory::submit! { CodecPluginV2::new::<Lz4Codec>() }
+codec_plugin!(Lz4Codec, v3: "numcodecs.lz4", v2: "lz4");
 
 fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     let acceleration = configuration.get("acceleration").and_then(serde_json::Value::as_i64).unwrap_or(1);
     Ok(Codec::BytesToBytes(Arc::new(Lz4Codec { acceleration })))
 }
 
-impl CodecTraitsV3 for Lz4Codec {
-    fn create(metadata: &MetadataV3) -> Result<Codec, PluginCreateError> {
-        create(&metadata.configuration().cloned().unwrap_or_default())
-    }
-}
-
-impl CodecTraitsV2 for Lz4Codec {
-    fn create(metadata: &MetadataV2) -> Result<Codec, PluginCreateError> {
-        create(metadata.configuration())
-    }
-}
-
-impl CodecTraits for Lz4Codec {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _version: ZarrVersion, _options: &CodecMetadataOptions) -> Option<Configuration> {
-        Some(super::configuration(serde_json::json!({"acceleration": self.acceleration})))
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability { partial_read: false, partial_decode: false }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability { partial_encode: false }
+impl Lz4Codec {
+    fn written(&self) -> Configuration {
+        super::configuration(serde_json::json!({"acceleration": self.acceleration}))
     }
 }
 

@@ -6,15 +6,9 @@ use std::borrow::Cow;
 use std::io::Cursor;
 use std::sync::Arc;
 use zarrs::array::{ArrayBytesRaw, BytesRepresentation};
-use zarrs::metadata::v2::MetadataV2;
-use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{PluginCreateError, ZarrVersion};
-use zarrs_codec::{
-    BytesToBytesCodecTraits, Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV2, CodecPluginV3,
-    CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability,
-    RecommendedConcurrency,
-};
+use zarrs::plugin::PluginCreateError;
+use zarrs_codec::{BytesToBytesCodecTraits, Codec, CodecError, CodecOptions, RecommendedConcurrency};
 
 pub(super) const NAME: &str = "lzma";
 
@@ -29,10 +23,7 @@ pub(super) struct LzmaCodec {
     format: i64,
 }
 
-zarrs::plugin::impl_extension_aliases!(LzmaCodec, v3: "numcodecs.lzma", [], v2: "lzma", []);
-
-inventory::submit! { CodecPluginV3::new::<LzmaCodec>() }
-inventory::submit! { CodecPluginV2::new::<LzmaCodec>() }
+codec_plugin!(LzmaCodec, v3: "numcodecs.lzma", v2: "lzma");
 
 fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     // The v2 document carries the codec's "id" too; the metadata we give back must not.
@@ -50,33 +41,9 @@ fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     Ok(Codec::BytesToBytes(Arc::new(LzmaCodec { configuration, format })))
 }
 
-impl CodecTraitsV3 for LzmaCodec {
-    fn create(metadata: &MetadataV3) -> Result<Codec, PluginCreateError> {
-        create(&metadata.configuration().cloned().unwrap_or_default())
-    }
-}
-
-impl CodecTraitsV2 for LzmaCodec {
-    fn create(metadata: &MetadataV2) -> Result<Codec, PluginCreateError> {
-        create(metadata.configuration())
-    }
-}
-
-impl CodecTraits for LzmaCodec {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _version: ZarrVersion, _options: &CodecMetadataOptions) -> Option<Configuration> {
-        Some(self.configuration.clone())
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability { partial_read: false, partial_decode: false }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability { partial_encode: false }
+impl LzmaCodec {
+    fn written(&self) -> Configuration {
+        self.configuration.clone()
     }
 }
 

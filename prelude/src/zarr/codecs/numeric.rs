@@ -45,19 +45,13 @@ impl Numeric {
 
 /// `<i4`, `|u1`, `>f8`, `float32`, … as a kind and a size.
 fn parse(s: &str) -> Option<Numeric> {
-    let t = s.trim_start_matches(['<', '>', '|', '=']);
-    let (kind, size) = match t {
-        "i1" | "int8" => (Kind::Int, 1),
-        "i2" | "int16" => (Kind::Int, 2),
-        "i4" | "int32" => (Kind::Int, 4),
-        "i8" | "int64" => (Kind::Int, 8),
-        "u1" | "uint8" => (Kind::UInt, 1),
-        "u2" | "uint16" => (Kind::UInt, 2),
-        "u4" | "uint32" => (Kind::UInt, 4),
-        "u8" | "uint64" => (Kind::UInt, 8),
-        "f4" | "float32" => (Kind::Float, 4),
-        "f8" | "float64" => (Kind::Float, 8),
+    use crate::zarr::Dtype::*;
+    let d = crate::zarr::Dtype::from_v2(s).ok()?;
+    let kind = match d {
+        Int8 | Int16 | Int32 | Int64 => Kind::Int,
+        UInt8 | UInt16 | UInt32 | UInt64 => Kind::UInt,
+        Float32 | Float64 => Kind::Float,
         _ => return None,
     };
-    Some(Numeric { name: s.to_string(), kind, size })
+    Some(Numeric { name: s.to_string(), kind, size: d.size() })
 }

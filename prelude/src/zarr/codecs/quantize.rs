@@ -3,15 +3,9 @@
 
 use std::sync::Arc;
 use zarrs::array::{ArrayBytes, DataType, FillValue};
-use zarrs::metadata::v2::MetadataV2;
-use zarrs::metadata::v3::MetadataV3;
 use zarrs::metadata::Configuration;
-use zarrs::plugin::{PluginCreateError, ZarrVersion};
-use zarrs_codec::{
-    ArrayCodecTraits, ArrayToArrayCodecTraits, Codec, CodecError, CodecMetadataOptions, CodecOptions, CodecPluginV2,
-    CodecPluginV3, CodecTraits, CodecTraitsV2, CodecTraitsV3, PartialDecoderCapability, PartialEncoderCapability,
-    RecommendedConcurrency,
-};
+use zarrs::plugin::PluginCreateError;
+use zarrs_codec::{ArrayToArrayCodecTraits, Codec, CodecError, CodecOptions};
 
 use super::numeric::{Kind, Numeric};
 
@@ -23,10 +17,7 @@ pub(super) struct QuantizeCodec {
     dtype: Numeric,
 }
 
-zarrs::plugin::impl_extension_aliases!(QuantizeCodec, v3: "numcodecs.quantize", [], v2: "quantize", []);
-
-inventory::submit! { CodecPluginV3::new::<QuantizeCodec>() }
-inventory::submit! { CodecPluginV2::new::<QuantizeCodec>() }
+codec_plugin!(array_to_array QuantizeCodec, v3: "numcodecs.quantize", v2: "quantize");
 
 fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     let dtype = Numeric::from_configuration(NAME, configuration)?;
@@ -38,48 +29,12 @@ fn create(configuration: &Configuration) -> Result<Codec, PluginCreateError> {
     Ok(Codec::ArrayToArray(Arc::new(QuantizeCodec { digits, dtype })))
 }
 
-impl CodecTraitsV3 for QuantizeCodec {
-    fn create(metadata: &MetadataV3) -> Result<Codec, PluginCreateError> {
-        create(&metadata.configuration().cloned().unwrap_or_default())
-    }
-}
-
-impl CodecTraitsV2 for QuantizeCodec {
-    fn create(metadata: &MetadataV2) -> Result<Codec, PluginCreateError> {
-        create(metadata.configuration())
-    }
-}
-
-impl CodecTraits for QuantizeCodec {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn configuration(&self, _version: ZarrVersion, _options: &CodecMetadataOptions) -> Option<Configuration> {
-        let (d, name) = (self.digits, &self.dtype.name);
-        Some(super::configuration(serde_json::json!({"digits": d, "dtype": name, "astype": name})))
-    }
-
-    fn partial_decoder_capability(&self) -> PartialDecoderCapability {
-        PartialDecoderCapability { partial_read: false, partial_decode: false }
-    }
-
-    fn partial_encoder_capability(&self) -> PartialEncoderCapability {
-        PartialEncoderCapability { partial_encode: false }
-    }
-}
-
-impl ArrayCodecTraits for QuantizeCodec {
-    fn recommended_concurrency(
-        &self,
-        _shape: &[std::num::NonZeroU64],
-        _data_type: &DataType,
-    ) -> Result<RecommendedConcurrency, CodecError> {
-        Ok(RecommendedConcurrency::new_maximum(1))
-    }
-}
-
 impl QuantizeCodec {
+    fn written(&self) -> Configuration {
+        let (d, name) = (self.digits, &self.dtype.name);
+        super::configuration(serde_json::json!({"digits": d, "dtype": name, "astype": name}))
+    }
+
     /// numcodecs' scale: 2 to the bits needed for 10^-digits, the precision's exponent rounded
     /// away from zero.
     fn scale(&self) -> f64 {
