@@ -187,7 +187,7 @@ CARGO_HOME=$DATA/cargo-home RUSTC_BOOTSTRAP=1 cargo fetch --quiet \
 cp "$ROOT/kernel/cargo-config.toml" "$DATA/cargo-home/config.toml"
 
 # The template's stamp, in two parts. The graph (toolchain and its path, engine, manifest, lock,
-# init, cargo config): when it changes, the template is rebuilt from scratch (about 5 minutes on
+# init, cargo config): when it changes, the template is rebuilt from scratch (about 10 minutes on
 # 2 cores).
 # The prelude's own sources: when only they change, the prebuild recompiles just the prelude, in
 # place (a minute or two).
@@ -213,7 +213,7 @@ case $rebuild in
   none) say "template is up to date" ;;
   prelude) say "rebuilding the prelude in the template (its sources changed)" ;;
   all)
-    say "prebuilding the template (the whole dependency graph compiles once: about 5 minutes on 2 cores)"
+    say "prebuilding the template (the whole dependency graph compiles once: about 10 minutes on 2 cores)"
     rm -rf "$DATA/template" && mkdir -p "$DATA/template" ;;
 esac
 if [[ $rebuild != none ]]; then
@@ -231,10 +231,10 @@ if [[ ! -f $DATA/template.tar ]]; then
   rm -rf "$stage"
 fi
 # The task runner of cluster runs (Dask workers and Slurm nodes run it, see ARCHITECTURE.md): a
-# release build of the prelude's locked graph, its build dir cached (~6 minutes on 2 cores once).
+# release build of the prelude's locked graph, its build dir cached (~7 minutes on 2 cores once).
 # One build dir per data dir: cargo's fingerprints record the sources' paths (the private CARGO_HOME).
 task_target=$ZK_CACHE/task-target-$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
-[[ -x $task_target/release/zarr-task ]] || say "building zarr-task, the cluster task runner (about 6 minutes on 2 cores, once)"
+[[ -x $task_target/release/zarr-task ]] || say "building zarr-task, the cluster task runner (about 7 minutes on 2 cores, once)"
 CARGO_HOME=$DATA/cargo-home CARGO_TARGET_DIR=$task_target cargo build --quiet --release --locked --offline \
   --manifest-path "$DATA/prelude/Cargo.toml" --bin zarr-task || die "zarr-task did not build (see above)"
 install -m 755 "$task_target/release/zarr-task" "$DATA/bin/zarr-task"
