@@ -71,7 +71,6 @@ pub(crate) fn decode(z: &ZarrArray) -> (LazyArray, Map<String, Value>) {
     (x, user_attrs(attrs))
 }
 
-/// Attributes without the encoding ones (for raw, undecoded variables: only the dimensions).
 /// An array as stored, undecoded: its values, and its attributes but `_ARRAY_DIMENSIONS`.
 pub(crate) fn raw(z: &ZarrArray) -> (LazyArray, Map<String, Value>) {
     (LazyArray::from(z), stored_attrs(z))
@@ -84,6 +83,7 @@ pub(crate) fn stored_attrs(z: &ZarrArray) -> Map<String, Value> {
     attrs
 }
 
+/// Attributes without the encoding ones (for raw, undecoded variables: only the dimensions).
 pub(crate) fn user_attrs(attrs: &Map<String, Value>) -> Map<String, Value> {
     attrs.iter().filter(|(k, _)| !ENCODING_ATTRS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
