@@ -305,28 +305,35 @@ impl Rich for Histogram {
     }
 }
 
-impl crate::repo::Repository {
-    /// Branches with their snapshots, tags, and the last commits of `main`; a failed lookup is
-    /// shown in place of what it would have listed.
-    fn summary(&self) -> (Vec<(&'static str, String)>, Vec<crate::repo::Commit>) {
-        let named = |names: crate::error::Result<Vec<String>>| match names {
-            Ok(n) if n.is_empty() => "none".to_string(),
-            Ok(n) => {
-                n.iter().map(|b| format!("{b} ({})", self.lookup(b).unwrap_or_default())).collect::<Vec<_>>().join(", ")
-            }
-            Err(e) => format!("(cannot list: {e})"),
-        };
-        let rows =
-            vec![("URL", self.url().to_string()), ("Branches", named(self.branches())), ("Tags", named(self.tags()))];
-        let log = self.log("main").map(|l| l.into_iter().take(5).collect()).unwrap_or_default();
-        (rows, log)
+/// A repository's rows (branches and tags with their snapshots; a failed listing shown in its
+/// place) and the last commits of `main`: read once per repr.
+fn repository_summary(r: &crate::repo::Repository) -> (Vec<(&'static str, String)>, Vec<crate::repo::Commit>) {
+    let named = |refs: crate::error::Result<Vec<(String, String)>>| match refs {
+        Ok(n) if n.is_empty() => "none".to_string(),
+        Ok(n) => n.iter().map(|(name, id)| format!("{name} ({id})")).collect::<Vec<_>>().join(", "),
+        Err(e) => format!("(cannot list: {e})"),
+    };
+    let rows = vec![("URL", r.url().to_string()), ("Branches", named(r.refs(false))), ("Tags", named(r.refs(true)))];
+    let log = r.log("main").map(|l| l.into_iter().take(5).collect()).unwrap_or_default();
+    (rows, log)
+}
+
+/// The text form of a repository's summary.
+fn repository_text(rows: &[(&str, String)], log: &[crate::repo::Commit]) -> String {
+    let mut out = "Icechunk repository\n".to_string();
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {k:<10} {v}");
     }
+    for c in log {
+        let _ = writeln!(out, "  {}  {}  {}", c.id, c.written_at.format("%Y-%m-%d %H:%M:%S"), c.message);
+    }
+    out
 }
 
 /// Its branches and tags, and a table of the last commits on `main`.
 impl Rich for crate::repo::Repository {
     fn bundle(&self) -> Bundle {
-        let (rows, log) = self.summary();
+        let (rows, log) = repository_summary(self);
         let mut html = format!("<b>Icechunk repository</b>{}", table(&rows));
         html.push_str("<table><caption style=\"text-align:left\">last commits on main</caption><tr><th>snapshot</th><th>written (UTC)</th><th>message</th></tr>");
         for c in &log {
@@ -339,21 +346,14 @@ impl Rich for crate::repo::Repository {
             );
         }
         html.push_str("</table>");
-        Bundle::text(self.to_string()).html(html)
+        Bundle::text(repository_text(&rows, &log)).html(html)
     }
 }
 
 impl fmt::Display for crate::repo::Repository {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (rows, log) = self.summary();
-        writeln!(f, "Icechunk repository")?;
-        for (k, v) in rows {
-            writeln!(f, "  {k:<10} {v}")?;
-        }
-        for c in log {
-            writeln!(f, "  {}  {}  {}", c.id, c.written_at.format("%Y-%m-%d %H:%M:%S"), c.message)?;
-        }
-        Ok(())
+        let (rows, log) = repository_summary(self);
+        f.write_str(&repository_text(&rows, &log))
     }
 }
 

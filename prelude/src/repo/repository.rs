@@ -154,6 +154,23 @@ impl Repository {
         Ok(t.into_iter().collect())
     }
 
+    /// Each branch (with `tags`: each tag) and the snapshot it names now (`""` when that lookup
+    /// failed), for the repository's repr.
+    pub(crate) fn refs(&self, tags: bool) -> Result<Vec<(String, String)>> {
+        let names = if tags { self.tags()? } else { self.branches()? };
+        let snapshot = |n: &str| {
+            let found = if tags { block_on(self.inner.lookup_tag(n)) } else { block_on(self.inner.lookup_branch(n)) };
+            found.ok().and_then(|r| r.ok()).map_or(String::new(), |id| id.to_string())
+        };
+        Ok(names
+            .into_iter()
+            .map(|n| {
+                let id = snapshot(&n);
+                (n, id)
+            })
+            .collect())
+    }
+
     /// A new branch `name` at `version` (a branch, tag or snapshot id); its snapshot id.
     pub fn create_branch(&self, name: &str, version: &str) -> Result<String> {
         let (id, _) = self.resolve(version)?;

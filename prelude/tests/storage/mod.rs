@@ -182,6 +182,11 @@ pub fn icechunk_repository(fs: &S3FileSystem, b: &str) {
     repo.create_branch("dev", "v1").unwrap();
     assert_eq!(repo.branches().unwrap(), ["dev", "main"]);
     assert_eq!(repo.lookup("v1").unwrap(), first);
+    // A tag may have a branch's name: the repr shows each at its own snapshot.
+    repo.create_tag("main", &first).unwrap();
+    let shown = repo.to_string();
+    assert!(shown.contains(&format!("dev ({first}), main ({second})")), "{shown}");
+    assert!(shown.contains(&format!("main ({first}), v1 ({first})")), "{shown}");
     let log: Vec<String> = repo.log("main").unwrap().into_iter().map(|c| c.message).collect();
     assert_eq!(log, ["second", "first", "Repository initialized"]);
     assert_eq!(repo.log("main").unwrap()[0].id, second);
